@@ -1,0 +1,46 @@
+# The two commands of the README: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+DEMO_ENV := DASHBOARD_DEMO=1
+FAKE_PORT ?= 8787
+PORT ?= 8000
+
+# The newest Python >= 3.12 that actually runs: PATH first, then pyenv's versions
+# (a pyenv shim for a version that is not selected exists but fails when run).
+find_python = for c in python3.14 python3.13 python3.12 python3 \
+	  $$(ls -d $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null | sort -Vr); do \
+	  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then command -v "$$c" || echo "$$c"; exit 0; fi; \
+	done; exit 1
+
+.PHONY: demo test install clean
+
+$(VENV)/.installed: requirements.txt
+	@PYTHON=$$($(find_python)) || { echo "error: Python 3.12 or newer is required (Django 6.1); none found on PATH or in pyenv." >&2; exit 1; }; \
+	echo "Using $$PYTHON ($$($$PYTHON --version))"; \
+	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		rm -rf $(VENV) && $$PYTHON -m venv $(VENV); fi
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+test: install
+	$(PY) -m pytest
+
+demo: install
+	mkdir -p var
+	$(DEMO_ENV) $(PY) manage.py migrate --noinput
+	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
+	@set -e; \
+	$(DEMO_ENV) $(PY) manage.py fake_conductor --port $(FAKE_PORT) & FAKE=$$!; \
+	trap 'kill $$FAKE 2>/dev/null' EXIT INT TERM; \
+	for i in $$(seq 50); do curl -s -o /dev/null http://127.0.0.1:$(FAKE_PORT)/_fake/stats && break; sleep 0.1; done; \
+	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 $(PY) manage.py seed_demo; \
+	echo "Dashboard at http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"; \
+	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 GUNICORN_BIND=127.0.0.1:$(PORT) \
+		$(VENV)/bin/gunicorn -c gunicorn.conf.py
+
+clean:
+	rm -rf $(VENV) staticfiles var .pytest_cache

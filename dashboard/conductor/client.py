@@ -1,0 +1,240 @@
+"""The one door to Conductor: the only module of the product that imports httpx.
+
+Functions are named for what staff need (retrieve a customer, list end users, check a
+connection). Each takes the secret key and end-user id as arguments, so it can be
+tested against httpx.MockTransport or the fake Conductor without any model.
+
+Every call goes through one pooled httpx.Client per process, with the timeouts from
+settings, is logged with method, path, status, duration and Conductor's request id,
+and either returns a parsed record or raises a ConductorError subclass. The secret key
+appears in no exception, log line or debug page: exceptions are built from our own
+words and the response body (scrubbed of the key), httpx exceptions are not chained,
+and the functions holding the key are marked sensitive for Django's error reporter.
+"""
+
+import json
+import logging
+import os
+import threading
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
+
+from dashboard import records
+from dashboard.conductor import errors
+
+logger = logging.getLogger("dashboard.conductor")
+
+# A customer is a few KB; even a 150-row page is well under a megabyte. Anything far
+# larger is not an answer we can show, and reading it would only burn memory.
+MAX_RESPONSE_BYTES = 20 * 1024 * 1024
+
+_lock = threading.Lock()
+_shared: tuple[tuple, httpx.Client] | None = None
+
+
+def _client_config() -> tuple:
+    return (
+        os.getpid(),  # a client must not cross a fork: gunicorn workers get their own
+        settings.CONDUCTOR_BASE_URL,
+        settings.CONDUCTOR_CONNECT_TIMEOUT,
+        settings.CONDUCTOR_READ_TIMEOUT,
+        settings.CONDUCTOR_POOL_TIMEOUT,
+        settings.CONDUCTOR_MAX_CONNECTIONS,
+    )
+
+
+def build_http_client(transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    """A client configured from settings; tests pass a MockTransport."""
+    read = settings.CONDUCTOR_READ_TIMEOUT
+    return httpx.Client(
+        base_url=settings.CONDUCTOR_BASE_URL.rstrip("/") + "/",
+        timeout=httpx.Timeout(
+            connect=settings.CONDUCTOR_CONNECT_TIMEOUT,
+            read=read,
+            write=read,
+            pool=settings.CONDUCTOR_POOL_TIMEOUT,
+        ),
+        limits=httpx.Limits(
+            max_connections=settings.CONDUCTOR_MAX_CONNECTIONS,
+            max_keepalive_connections=settings.CONDUCTOR_MAX_CONNECTIONS,
+        ),
+        headers={"Accept": "application/json", "User-Agent": "customer-dashboard"},
+        follow_redirects=False,
+        transport=transport,
+    )
+
+
+def _http() -> httpx.Client:
+    """The process's shared client, rebuilt if settings changed or after a fork."""
+    global _shared
+    config = _client_config()
+    shared = _shared
+    if shared is not None and shared[0] == config:
+        return shared[1]
+    with _lock:
+        if _shared is None or _shared[0] != config:
+            _shared = (config, build_http_client())
+        return _shared[1]
+
+
+# --- what staff need ----------------------------------------------------------
+
+
+def retrieve_customer(secret_key: str, end_user_id: str, customer_id: str) -> records.Customer:
+    """One customer by its QuickBooks ListID.
+
+    The id is checked before any call, so a malformed id never reaches Conductor."""
+    if not records.is_valid_customer_id(customer_id):
+        raise ValueError("not a QuickBooks customer id")
+    body, request_id = _request(
+        "GET",
+        "quickbooks-desktop/customers/" + quote(customer_id, safe=""),
+        secret_key=secret_key,
+        end_user_id=end_user_id,
+    )
+    return _parse(records.parse_customer, body, request_id)
+
+
+def list_end_users(secret_key: str) -> list[records.EndUser]:
+    """Every end user the key can see (Conductor does not paginate this list)."""
+    body, request_id = _request("GET", "end-users", secret_key=secret_key)
+    return _parse(records.parse_end_user_list, body, request_id)
+
+
+def check_connection(secret_key: str, end_user_id: str) -> records.HealthCheck:
+    """Whether the end user's QuickBooks answers now (raises if it does not)."""
+    body, request_id = _request(
+        "GET", "quickbooks-desktop/health-check", secret_key=secret_key, end_user_id=end_user_id
+    )
+    return _parse(records.parse_health_check, body, request_id)
+
+
+# --- the mechanics --------------------------------------------------------------
+
+
+def _parse(parser, body: Any, request_id: str | None):
+    try:
+        return parser(body)
+    except records.MalformedRecord as exc:
+        raise errors.MalformedResponseError(
+            f"Conductor's answer does not match the contract: {exc}", request_id=request_id
+        ) from None
+
+
+def _qbd_timeout_header() -> dict[str, str]:
+    # Ask Conductor to give up on QuickBooks a little before we give up on Conductor,
+    # so a slow QuickBooks comes back as Conductor's own explained timeout.
+    seconds = int(settings.CONDUCTOR_READ_TIMEOUT) - 2
+    return {"Conductor-Timeout-Seconds": str(seconds)} if seconds >= 1 else {}
+
+
+@sensitive_variables("secret_key", "headers")
+def _request(
+    method: str,
+    path: str,
+    *,
+    secret_key: str,
+    end_user_id: str | None = None,
+    params: list[tuple[str, str]] | None = None,
+) -> tuple[Any, str | None]:
+    """Send one request; return (decoded JSON, request id) or raise a ConductorError."""
+    headers = {"Authorization": f"Bearer {secret_key}"}
+    if path.startswith("quickbooks-desktop/"):
+        if not end_user_id or not records.is_valid_end_user_id(end_user_id):
+            raise ValueError("not a Conductor end-user id")
+        headers["Conductor-End-User-Id"] = end_user_id
+        headers.update(_qbd_timeout_header())
+
+    started = time.monotonic()
+    status: int | str = "-"
+    request_id = None
+    try:
+        try:
+            with _http().stream(method, path, headers=headers, params=params) as response:
+                status = response.status_code
+                request_id = response.headers.get("Conductor-Request-Id")
+                raw = _read_bounded(response, request_id)
+        except httpx.ConnectTimeout:
+            status = "connect-timeout"
+            raise errors.ConnectError("Conductor could not be reached in time.") from None
+        except httpx.TimeoutException:
+            status = "timeout"
+            raise errors.RequestTimeoutError("Conductor did not answer in time.") from None
+        except httpx.HTTPError as exc:
+            status = type(exc).__name__
+            raise errors.ConnectError(
+                f"Conductor could not be reached ({type(exc).__name__})."
+            ) from None
+    finally:
+        elapsed_ms = (time.monotonic() - started) * 1000
+        logger.info(
+            "conductor %s /%s status=%s duration_ms=%.0f request_id=%s",
+            method, path, status, elapsed_ms, request_id or "-",
+        )
+
+    body = _decode(raw, response.status_code, request_id)
+    if response.status_code >= 400:
+        raise _api_error(body, response.status_code, request_id, secret_key)
+    return body, request_id
+
+
+def _read_bounded(response: httpx.Response, request_id: str | None) -> bytes:
+    chunks, size = [], 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_RESPONSE_BYTES:
+            raise errors.MalformedResponseError(
+                "Conductor's answer is too large to be a valid response.",
+                status=response.status_code,
+                request_id=request_id,
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _decode(raw: bytes, status: int, request_id: str | None) -> Any:
+    try:
+        return json.loads(raw)
+    except ValueError:  # includes UnicodeDecodeError
+        raise errors.MalformedResponseError(
+            f"Conductor answered HTTP {status} with a body that is not JSON.",
+            status=status,
+            request_id=request_id,
+        ) from None
+
+
+@sensitive_variables("secret_key")
+def _api_error(body: Any, status: int, request_id: str | None, secret_key: str) -> errors.ConductorError:
+    envelope = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
+        return errors.MalformedResponseError(
+            f"Conductor answered HTTP {status} without its error details.",
+            status=status,
+            request_id=request_id,
+        )
+
+    def text(key: str) -> str | None:
+        value = envelope.get(key)
+        if value is None:
+            return None
+        # Conductor masks keys in its messages; make sure of it whatever arrives.
+        masked = records.mask_secret_key(secret_key)
+        return str(value).replace(secret_key, masked) if secret_key else str(value)
+
+    error_type, code, integration_code = text("type"), text("code"), text("integrationCode")
+    error_class = errors.error_class_for(error_type, code, integration_code, status)
+    return error_class(
+        text("message") or f"Conductor answered HTTP {status}.",
+        status=status,
+        type=error_type,
+        code=code,
+        user_facing_message=text("userFacingMessage"),
+        request_id=text("requestId") or request_id,
+        integration_code=integration_code,
+    )
+

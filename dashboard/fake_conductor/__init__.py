@@ -1,0 +1,1 @@
+"""The fake Conductor server (see server.py)."""

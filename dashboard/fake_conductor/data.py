@@ -1,0 +1,305 @@
+"""Seed data for the fake Conductor: end users and their QuickBooks customers.
+
+Deterministic (a fixed random seed), realistic and uneven on purpose: some customers
+have every field, some almost none; there are jobs and sub-jobs, credits, inactive
+customers, masked and unmasked-looking card numbers, notes and custom fields.
+
+Shares nothing with the product but the contract: every object has the 56 keys of
+`qbd_customer` in shared/conductor/openapi-subset.json.
+"""
+
+import copy
+import json
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+DEMO_SECRET_KEY = "sk_conductor_demo_4f7c2a9e1b3d5f6a8c0e"
+DEMO_PUBLISHABLE_KEY = "pk_conductor_demo_9a8b7c6d5e4f3a2b1c0d"
+
+# A copy of shared/conductor/customer-example.json, so the fake also runs where
+# shared/ is not (the container image); tests check the copy is still identical.
+EXAMPLE_CUSTOMER_PATH = Path(__file__).resolve().parent / "customer-example.json"
+
+
+@dataclass
+class Company:
+    """One end user with its QuickBooks company file."""
+
+    id: str
+    company_name: str
+    source_id: str
+    email: str
+    created_at: str
+    # connected | offline | not_set_up: how its QuickBooks answers right now
+    state: str = "connected"
+    last_successful_request_at: str | None = "2026-11-24T16:02:11.000Z"
+    customers: list[dict] = field(default_factory=list)
+
+    def end_user_json(self) -> dict:
+        connections = []
+        if self.state != "none":
+            connections.append({
+                "id": "int_conn_" + self.id.removeprefix("end_usr_"),
+                "objectType": "integration_connection",
+                "createdAt": self.created_at,
+                "integrationSlug": "quickbooks_desktop",
+                "lastRequestAt": self.last_successful_request_at,
+                "lastSuccessfulRequestAt": self.last_successful_request_at,
+            })
+        return {
+            "id": self.id,
+            "objectType": "end_user",
+            "createdAt": self.created_at,
+            "companyName": self.company_name,
+            "sourceId": self.source_id,
+            "email": self.email,
+            "integrationConnections": connections,
+        }
+
+
+FIRST = ["Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Priya", "Omar", "Grace", "Lucas", "Hana", "Diego",
+         "Chloe", "Kenji", "Sofia", "Mateo", "Amara", "Felix", "Ines", "Jonah"]
+LAST = ["Nguyen", "Patel", "Garcia", "Smith", "Okafor", "Kim", "Rossi", "Müller", "Johnson", "Silva",
+        "Cohen", "Haddad", "Larsen", "Brown", "Dubois", "Tanaka", "O'Neil", "Novak", "Reyes", "Walsh"]
+BUSINESSES = ["Acme Hardware", "Blue Fern Café", "Cedar & Pine Interiors", "Delta Logistics", "Evergreen Dental",
+              "Fulton Street Bakery", "Granite Peak Outfitters", "Harborview Realty", "Iris Floral Studio",
+              "Juniper Yoga", "Keystone Plumbing", "Lakeside Veterinary", "Meridian Architects",
+              "Northwind Traders", "Oak Hollow Farms", "Pioneer Auto Body", "Quarry Stone Works",
+              "Riverbend Brewing", "Summit Legal Group", "Tidewater Marine", "Union Square Books",
+              "Vista Optometry", "Willow Creek Daycare", "Yellowstone Catering"]
+JOBS = ["Kitchen Remodel", "Office Fit-out", "Roof Repair", "Annual Maintenance", "Website Redesign",
+        "Landscaping Phase 1", "HVAC Upgrade", "Warehouse Expansion", "Spring Event"]
+SUBJOBS = ["Design", "Permits", "Installation", "Punch List"]
+STREETS = ["Market St.", "Main Street", "Oak Avenue", "Harbor Blvd.", "Elm Court", "2nd Ave."]
+CITIES = [("San Francisco", "CA", "94110"), ("Portland", "OR", "97205"), ("Austin", "TX", "78701"),
+          ("Denver", "CO", "80202"), ("Boston", "MA", "02108"), ("Madison", "WI", "53703")]
+TERMS = ["Net 15", "Net 30", "Due on receipt", "2% 10 Net 30"]
+REPS = ["Jane Doe", "Sam Lee", "Ravi Shah"]
+TYPES = ["Retail", "Wholesale", "Commercial", "Residential"]
+CLASSES = ["Consulting", "Construction", "Retail Sales"]
+METHODS = ["Credit Card", "Check", "Cash", "ACH"]
+CUSTOM_FIELD_TYPES = ["string_1024_type", "amount_type", "integer_type", "percent_type", "date_time_type"]
+
+
+def _ref(rng: random.Random, names: list[str], prefix: int) -> dict:
+    index = rng.randrange(len(names))
+    return {"id": f"{prefix + index:X}-1600000{index:03d}", "fullName": names[index]}
+
+
+def _address(rng: random.Random, name: str) -> dict:
+    city, state, postal = rng.choice(CITIES)
+    return {
+        "line1": name,
+        "line2": f"{rng.randint(10, 9999)} {rng.choice(STREETS)}",
+        "line3": rng.choice([None, "", f"Suite {rng.randint(100, 900)}"]),
+        "line4": None,
+        "line5": None,
+        "city": city,
+        "state": state,
+        "postalCode": postal,
+        "country": rng.choice(["US", "United States", None]),
+        "note": rng.choice([None, None, "Deliveries at the back door", "Call before arrival"]),
+    }
+
+
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+class _Builder:
+    """Builds one company's customers, numbering ids from a per-company base."""
+
+    def __init__(self, seed: int, id_base: int) -> None:
+        self.rng = random.Random(seed)
+        self.next_number = id_base
+        self.customers: list[dict] = []
+
+    def _new_id(self) -> str:
+        self.next_number += 1
+        return f"{self.next_number:X}-{1700000000 + self.next_number % 100000 * 7919}"
+
+    def customer(self, name: str, parent: dict | None = None, rich: bool | None = None) -> dict:
+        rng = self.rng
+        rich = rng.random() < 0.6 if rich is None else rich
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        created = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(8, 17):02d}:15:00-08:00"
+        updated = f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}T10:{rng.randint(10, 59):02d}:00-07:00"
+        balance = Decimal(rng.choice([0, 0, rng.randint(1, 900000), -rng.randint(100, 50000)])) / 100
+        email_name = f"{first}.{last}".lower().replace("'", "").replace("ü", "u")
+        full_name = f"{parent['fullName']}:{name}" if parent else name
+        card_number = rng.choice([None, "xxxxxxxxxxxx4242", "xxxxxxxxxxxx1881", "4111 1111 1111 1111"])
+        record = {
+            "id": self._new_id(),
+            "objectType": "qbd_customer",
+            "createdAt": created,
+            "updatedAt": updated,
+            "revisionNumber": str(rng.randint(1600000000, 1790000000)),
+            "name": name,
+            "fullName": full_name,
+            "isActive": rng.random() > 0.15,
+            "class": _ref(rng, CLASSES, 0x40000001) if rich else None,
+            "parent": {"id": parent["id"], "fullName": parent["fullName"]} if parent else None,
+            "sublevel": parent["sublevel"] + 1 if parent else 0,
+            "companyName": (parent["companyName"] if parent else name) if rich or not parent else None,
+            "salutation": rng.choice(["Mr.", "Ms.", "Dr.", None]) if rich else None,
+            "firstName": first,
+            "middleName": rng.choice([None, "J.", "A."]) if rich else None,
+            "lastName": last,
+            "jobTitle": rng.choice(["Owner", "Office Manager", "Controller", None]),
+            "billingAddress": _address(rng, name) if rich or rng.random() < 0.5 else None,
+            "shippingAddress": _address(rng, name) if rich else None,
+            "alternateShippingAddresses": [
+                {**_address(rng, name), "name": "Warehouse", "isDefaultShippingAddress": True}
+            ] if rich and rng.random() < 0.3 else [],
+            "phone": f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
+            "alternatePhone": f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}" if rich else None,
+            "fax": f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}" if rich and rng.random() < 0.3 else None,
+            "email": f"{email_name}@example.com" if rng.random() < 0.85 else None,
+            "ccEmail": f"accounts@{name.lower().split()[0].strip('&')}.example.com" if rich else None,
+            "contact": f"{first} {last}",
+            "alternateContact": f"{rng.choice(FIRST)} {rng.choice(LAST)}" if rich else None,
+            "customContactFields": [{"name": "Mobile", "value": f"555-{rng.randint(1000, 9999)}"}] if rich else [],
+            "additionalContacts": [self._contact(created, updated)] if rich and rng.random() < 0.5 else [],
+            "customerType": _ref(rng, TYPES, 0x50000001) if rich else None,
+            "terms": _ref(rng, TERMS, 0x60000001) if rich or rng.random() < 0.5 else None,
+            "salesRepresentative": _ref(rng, REPS, 0x70000001) if rich else None,
+            "balance": _money(balance),
+            "totalBalance": _money(balance),  # children are added by _roll_up_totals
+            "salesTaxCode": {"id": "20000001-1500000001", "fullName": rng.choice(["Tax", "Non"])} if rich else None,
+            "salesTaxItem": {"id": "20000002-1500000002", "fullName": "State Sales Tax"} if rich else None,
+            "salesTaxCountry": "us" if rich else None,
+            "resaleNumber": str(rng.randint(100000000, 999999999)) if rich and rng.random() < 0.3 else None,
+            "accountNumber": str(rng.randint(1000, 9999)) if rng.random() < 0.7 else None,
+            "creditLimit": _money(Decimal(rng.choice([5000, 10000, 25000]))) if rich and rng.random() < 0.6 else None,
+            "preferredPaymentMethod": _ref(rng, METHODS, 0x30000001) if rich else None,
+            "creditCard": {
+                "number": card_number,
+                "expirationMonth": rng.randint(1, 12),
+                "expirationYear": rng.randint(2025, 2030),
+                "name": f"{first} {last}",
+                "address": f"{rng.randint(10, 999)} {rng.choice(STREETS)}",
+                "postalCode": rng.choice(CITIES)[2],
+            } if card_number else None,
+            "jobStatus": rng.choice(["in_progress", "awarded", "pending", "closed"]) if parent else (
+                "none" if rich else None),
+            "jobStartDate": f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}" if parent else None,
+            "jobProjectedEndDate": f"2027-0{rng.randint(1, 9)}-2{rng.randint(0, 8)}" if parent else None,
+            "jobEndDate": None,
+            "jobDescription": f"{name} for {parent['name']}." if parent else None,
+            "jobType": {"id": "10000001-1400000001", "fullName": "Installation"} if parent and rich else None,
+            "note": rng.choice([None, "", "Prefers email over phone.", "Pays by the 10th.\nAsk for Maria."]),
+            "additionalNotes": [
+                {"id": 1, "date": "2026-03-02", "note": "Called about invoice 1042; promised payment Friday."},
+                {"id": 2, "date": None, "note": "Moved to Net 30 after review."},
+            ] if rich and rng.random() < 0.4 else [],
+            "preferredDeliveryMethod": rng.choice(["email", "mail", "none"]) if rich else None,
+            "priceLevel": {"id": "90000001-1300000001", "fullName": "Gold Member Pricing"} if rich and rng.random() < 0.3 else None,
+            "externalId": f"{rng.getrandbits(32):08x}-abcd-4{rng.getrandbits(12):03x}-9abc-{rng.getrandbits(48):012x}" if rich else None,
+            "taxRegistrationNumber": None,
+            "currency": {"id": "A0000001-1200000001", "fullName": "US Dollar"} if rich else None,
+            "customFields": [
+                {"ownerId": "0", "name": "Customer Rating", "type": "string_1024_type",
+                 "value": rng.choice(["Gold", "Silver", "Bronze"])},
+                {"ownerId": "0", "name": "Discount", "type": "percent_type", "value": "5"},
+            ] if rich and rng.random() < 0.5 else [],
+        }
+        self.customers.append(record)
+        return record
+
+    def _contact(self, created: str, updated: str) -> dict:
+        rng = self.rng
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        return {
+            "id": self._new_id(),
+            "objectType": "qbd_contact",
+            "createdAt": created,
+            "updatedAt": updated,
+            "revisionNumber": str(rng.randint(1600000000, 1790000000)),
+            "name": f"{first} {last}",
+            "salutation": rng.choice([None, "Mr.", "Ms."]),
+            "firstName": first,
+            "middleName": None,
+            "lastName": last,
+            "jobTitle": rng.choice(["Accounts Payable", "Site Manager", None]),
+            "customContactFields": [{"name": "Direct line", "value": f"555-{rng.randint(1000, 9999)}"}],
+        }
+
+
+def _roll_up_totals(customers: list[dict]) -> None:
+    """totalBalance = own balance + every descendant's balance."""
+    by_full_name = {c["fullName"]: c for c in customers}
+    totals = {c["fullName"]: Decimal(c["balance"]) for c in customers}
+    for c in customers:
+        parts = c["fullName"].split(":")
+        for depth in range(1, len(parts)):
+            ancestor = ":".join(parts[:depth])
+            if ancestor in by_full_name:
+                totals[ancestor] += Decimal(c["balance"])
+    for c in customers:
+        c["totalBalance"] = _money(totals[c["fullName"]])
+
+
+def _company_customers(seed: int, id_base: int, businesses: list[str], people: int) -> list[dict]:
+    builder = _Builder(seed, id_base)
+    rng = builder.rng
+    for business in businesses:
+        top = builder.customer(business)
+        for job_name in rng.sample(JOBS, rng.randint(0, 3)):
+            job = builder.customer(job_name, parent=top)
+            if rng.random() < 0.4:
+                for sub in rng.sample(SUBJOBS, rng.randint(1, 2)):
+                    builder.customer(sub, parent=job)
+    for _ in range(people):
+        builder.customer(f"{rng.choice(LAST)}, {rng.choice(FIRST)}", rich=False)
+    # QuickBooks names are unique within a parent; keep the seed faithful to that.
+    seen, unique = set(), []
+    for c in builder.customers:
+        if c["fullName"] not in seen:
+            seen.add(c["fullName"])
+            unique.append(c)
+    _roll_up_totals(unique)
+    return unique
+
+
+def example_customers() -> list[dict]:
+    """The contract's complete example customer, with its parent so its links resolve."""
+    example = json.loads(EXAMPLE_CUSTOMER_PATH.read_text())
+    parent = copy.deepcopy(example)
+    parent.update({
+        "id": example["parent"]["id"] if example["parent"]["id"] != example["id"] else "80000001-1234567800",
+        "name": "ABC Corporation", "fullName": "ABC Corporation", "parent": None, "sublevel": 0,
+        "jobStatus": None, "jobStartDate": None, "jobProjectedEndDate": None, "jobEndDate": None,
+        "jobDescription": None, "jobType": None,
+    })
+    example = copy.deepcopy(example)
+    example["parent"] = {"id": parent["id"], "fullName": parent["fullName"]}
+    return [parent, example]
+
+
+def seed_companies() -> list[Company]:
+    bakery_customers = example_customers() + _company_customers(11, 0x80000100, BUSINESSES[:12], 14)
+    return [
+        Company(
+            id="end_usr_demoBakery01", company_name="Fulton Street Bakery Group", source_id="acct-1001",
+            email="books@fultonbakery.example.com", created_at="2025-03-04T10:00:00.000Z",
+            customers=bakery_customers,
+        ),
+        Company(
+            id="end_usr_demoBuilders02", company_name="Northwind Builders LLC", source_id="acct-1002",
+            email="office@northwind.example.com", created_at="2025-05-19T09:30:00.000Z",
+            customers=_company_customers(22, 0x80000400, BUSINESSES[12:], 10),
+        ),
+        Company(
+            id="end_usr_demoDental03", company_name="Harbor Dental Partners", source_id="acct-1003",
+            email="admin@harbordental.example.com", created_at="2025-08-02T14:12:00.000Z",
+            state="offline", last_successful_request_at="2026-11-20T08:44:09.000Z",
+            customers=_company_customers(33, 0x80000700, BUSINESSES[3:8], 6),
+        ),
+        Company(
+            id="end_usr_demoGarden04", company_name="Sunrise Landscaping Co.", source_id="acct-1004",
+            email="hello@sunrise.example.com", created_at="2026-11-01T12:00:00.000Z",
+            state="not_set_up", last_successful_request_at=None,
+        ),
+    ]

@@ -1,0 +1,565 @@
+"""A stand-in for Conductor's REST API, for the demo, the tests and the benchmarks.
+
+A real HTTP server (stdlib, threaded: a slow answer never blocks another) that serves
+the endpoints in shared/conductor/README.md under /v1 from seeded data, checks the
+Bearer key and the Conductor-End-User-Id header, and answers errors with Conductor's
+envelope and a Conductor-Request-Id on every response.
+
+Latency and faults are switchable while it runs, for one customer id, one end user,
+one path, or the next N requests:
+- in-process: `server.faults.add(Fault(...))`, `server.stats`;
+- over HTTP (from another process): POST /_fake/faults with a Fault as JSON,
+  DELETE /_fake/faults, GET /_fake/stats, POST /_fake/reset.
+
+It imports nothing of the product: two independent readings of one contract.
+"""
+
+import itertools
+import json
+import re
+import secrets
+import threading
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from dashboard.fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, seed_companies
+
+# name -> (http status, type, code, integrationCode, message, userFacingMessage)
+ERRORS = {
+    "authentication": (401, "AUTHENTICATION_ERROR", "API_KEY_INVALID", None,
+                       "Invalid API key provided.", "An internal server error occurred. Please try again."),
+    "permission": (403, "PERMISSION_ERROR", "PERMISSION_DENIED", None,
+                   "This API key is not allowed to access this end user.",
+                   "An internal server error occurred. Please try again."),
+    "not_found": (502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "500",
+                  'QBD Request Error (500): The query request has not been fully completed. There was a '
+                  'required element ("{id}") that could not be found in QuickBooks.',
+                  "The requested record could not be found in QuickBooks Desktop."),
+    "resource_missing": (404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING", None,
+                         "No such resource.", "The requested resource does not exist."),
+    "invalid_request": (400, "INVALID_REQUEST_ERROR", "INVALID_REQUEST", None,
+                        "Invalid request.", "The request was invalid. Please try again."),
+    "qbd_offline": (502, "INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR", "0x80040420",
+                    "QBD Connection Error (0x80040420): The QuickBooks user has denied access.",
+                    "We could not connect to QuickBooks Desktop. Please make sure QuickBooks is running."),
+    "not_set_up": (409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP", None,
+                   "The end user has not completed the QuickBooks Desktop setup.",
+                   "QuickBooks Desktop has not been connected yet. Please complete the setup."),
+    "qbd_timeout": (504, "INTEGRATION_CONNECTION_ERROR", "QBD_REQUEST_TIMEOUT", None,
+                    "QuickBooks Desktop did not respond in time.",
+                    "QuickBooks Desktop is taking too long to respond. Please try again."),
+    "integration": (502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "3175",
+                    "QBD Request Error (3175): There was an error when modifying a Customer list: the record is in use.",
+                    "This record is in use in QuickBooks Desktop. Please close it and try again."),
+    "internal": (500, "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR", None,
+                 "An internal server error occurred.", "An internal server error occurred. Please try again."),
+    "rate_limited": (429, "INVALID_REQUEST_ERROR", "TOO_MANY_REQUESTS", None,
+                     "Too many requests.", "Too many requests. Please try again shortly."),
+}
+
+# Non-envelope faults: what a broken network or proxy does.
+BODY_FAULTS = ("hang", "drop", "not_json", "bad_shape", "html_error")
+
+
+@dataclass
+class Fault:
+    """One rule: requests matching every given field get `error` or `body` after `latency`.
+
+    error: a key of ERRORS; body: one of BODY_FAULTS; times: how many requests it
+    applies to (None = until cleared)."""
+
+    customer_id: str | None = None
+    end_user_id: str | None = None
+    path: str | None = None  # a prefix of the path after /v1, e.g. "/quickbooks-desktop/customers"
+    latency: float = 0.0
+    error: str | None = None
+    body: str | None = None
+    retry_after: int | None = None
+    times: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.error is not None and self.error not in ERRORS:
+            raise ValueError(f"unknown error {self.error!r}; one of {sorted(ERRORS)}")
+        if self.body is not None and self.body not in BODY_FAULTS:
+            raise ValueError(f"unknown body fault {self.body!r}; one of {BODY_FAULTS}")
+
+    def matches(self, path: str, end_user_id: str | None, customer_id: str | None) -> bool:
+        return (
+            (self.path is None or path.startswith(self.path))
+            and (self.end_user_id is None or self.end_user_id == end_user_id)
+            and (self.customer_id is None or self.customer_id == customer_id)
+        )
+
+
+class Faults:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[Fault] = []
+
+    def add(self, fault: Fault) -> Fault:
+        with self._lock:
+            self._rules.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+    def take(self, path: str, end_user_id: str | None, customer_id: str | None) -> Fault | None:
+        """The first matching rule, counting one use of it."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(path, end_user_id, customer_id):
+                    if rule.times is not None:
+                        rule.times -= 1
+                        if rule.times <= 0:
+                            self._rules.remove(rule)
+                    return rule
+        return None
+
+    def describe(self) -> list[dict]:
+        with self._lock:
+            return [asdict(rule) for rule in self._rules]
+
+
+class ApiError(Exception):
+    def __init__(self, kind: str, message: str | None = None, headers: dict | None = None,
+                 **format_args) -> None:
+        self.headers = headers
+        status, type_, code, integration_code, default_message, user_message = ERRORS[kind]
+        self.status = status
+        self.body = {
+            "message": message or default_message.format(**format_args),
+            "userFacingMessage": user_message,
+            "type": type_,
+            "code": code,
+            "httpStatusCode": status,
+        }
+        if integration_code:
+            self.body["integrationCode"] = integration_code
+
+
+@dataclass
+class _Cursor:
+    remaining: list[dict]
+    expires_at: float
+
+
+@dataclass
+class FakeState:
+    secret_keys: dict[str, str] = field(default_factory=lambda: {DEMO_SECRET_KEY: "demo"})
+    publishable_keys: set[str] = field(default_factory=lambda: {DEMO_PUBLISHABLE_KEY})
+    companies: dict[str, Company] = field(default_factory=dict)
+    # which key owns which end user
+    owners: dict[str, str] = field(default_factory=dict)
+    cursors: dict[str, _Cursor] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def seeded(cls) -> "FakeState":
+        state = cls()
+        for company in seed_companies():
+            state.companies[company.id] = company
+            state.owners[company.id] = DEMO_SECRET_KEY
+        return state
+
+
+LIST_PARAMS = {
+    "limit", "cursor", "status", "nameContains", "nameStartsWith", "nameEndsWith", "nameFrom", "nameTo",
+    "ids", "fullNames", "updatedAfter", "updatedBefore", "classIds", "currencyIds", "totalBalance",
+    "totalBalanceGreaterThan", "totalBalanceGreaterThanOrEqualTo", "totalBalanceLessThan",
+    "totalBalanceLessThanOrEqualTo", "excludeAlternateShippingAddresses",
+}
+CURSOR_TTL_SECONDS = 10.0
+
+
+class FakeConductor:
+    """The server: `start()` in a thread, `url` for clients, `stop()` when done."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0,
+                 state: FakeState | None = None) -> None:
+        self.state = state or FakeState.seeded()
+        self.faults = Faults()
+        self.latency = latency
+        self.stats: Counter = Counter()
+        self._stats_lock = threading.Lock()
+        self._request_numbers = itertools.count(1)
+        handler = type("Handler", (_Handler,), {"fake": self})
+        self.httpd = ThreadingHTTPServer((host, port), handler)
+        self.httpd.daemon_threads = True
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> "FakeConductor":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="fake-conductor", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self._stopping.set()  # releases hanging requests
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def reset(self) -> None:
+        self.faults.clear()
+        with self._stats_lock:
+            self.stats.clear()
+
+    def count(self, key: str) -> None:
+        with self._stats_lock:
+            self.stats[key] += 1
+
+    def new_request_id(self) -> str:
+        return f"req_fake{next(self._request_numbers):06d}{secrets.token_hex(3)}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeConductor
+    protocol_version = "HTTP/1.1"
+    server_version = "FakeConductor/1.0"
+
+    def log_message(self, format, *args):  # quiet: tests and benchmarks read their own output
+        pass
+
+    # --- plumbing -------------------------------------------------------------
+
+    def do_GET(self):
+        self._dispatch("GET")
+
+    def do_POST(self):
+        self._dispatch("POST")
+
+    def do_DELETE(self):
+        self._dispatch("DELETE")
+
+    def _send_json(self, status: int, body, request_id: str | None, extra_headers: dict | None = None) -> None:
+        raw = json.dumps(body).encode()
+        self._send_raw(status, raw, "application/json", request_id, extra_headers)
+
+    def _send_raw(self, status: int, raw: bytes, content_type: str, request_id: str | None,
+                  extra_headers: dict | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(raw)))
+        if request_id:
+            self.send_header("Conductor-Request-Id", request_id)
+        for name, value in (extra_headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def _read_body(self):
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise ApiError("invalid_request", "The request body is not valid JSON.") from None
+
+    def _dispatch(self, method: str) -> None:
+        split = urlsplit(self.path)
+        if split.path.startswith("/_fake/"):
+            self._control(method, split.path)
+            return
+        request_id = self.fake.new_request_id()
+        path = split.path.removeprefix("/v1")
+        raw_path = path
+        path = unquote(path)
+        query = parse_qs(split.query, keep_blank_values=True)
+        end_user_id = self.headers.get("Conductor-End-User-Id")
+        customer_match = re.fullmatch(r"/quickbooks-desktop/customers/([^/]+)", raw_path)
+        customer_id = unquote(customer_match.group(1)) if customer_match else None
+        self.fake.count(f"{method} {re.sub(r'/customers/[^/]+$', '/customers/{id}', path)}")
+        if customer_id:
+            self.fake.count(f"{method} customer {customer_id}")
+
+        fault = self.fake.faults.take(path, end_user_id, customer_id)
+        delay = self.fake.latency + (fault.latency if fault else 0.0)
+        if delay:
+            time.sleep(delay)
+        try:
+            if fault and fault.body:
+                self._body_fault(fault.body, request_id)
+                return
+            if fault and fault.error:
+                extra = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else None
+                raise ApiError(fault.error, headers=extra, id=customer_id or "")
+            status, body = self._route(method, path, raw_path, query, end_user_id)
+            self._send_json(status, body, request_id)
+        except ApiError as exc:
+            body = {"error": {**exc.body, "requestId": request_id}}
+            self._send_json(exc.status, body, request_id, exc.headers)
+
+    def _body_fault(self, kind: str, request_id: str) -> None:
+        if kind == "hang":
+            self.fake._stopping.wait(timeout=600)
+            self.close_connection = True
+        elif kind == "drop":
+            self.close_connection = True
+            self.connection.close()
+        elif kind == "not_json":
+            self._send_raw(200, b"<html><body>Gateway says hello</body></html>", "text/html", request_id)
+        elif kind == "html_error":
+            self._send_raw(503, b"<html><body>503 Service Unavailable</body></html>", "text/html", None)
+        elif kind == "bad_shape":
+            self._send_json(200, {"id": 42, "objectType": "qbd_customer", "name": ["not", "a", "string"]}, request_id)
+
+    def _control(self, method: str, path: str) -> None:
+        try:
+            if path == "/_fake/faults" and method == "POST":
+                fault = self.fake.faults.add(Fault(**(self._read_body() or {})))
+                self._send_json(200, asdict(fault), None)
+            elif path == "/_fake/faults" and method == "DELETE":
+                self.fake.faults.clear()
+                self._send_json(200, {"cleared": True}, None)
+            elif path == "/_fake/faults" and method == "GET":
+                self._send_json(200, self.fake.faults.describe(), None)
+            elif path == "/_fake/stats" and method == "GET":
+                self._send_json(200, dict(self.fake.stats), None)
+            elif path == "/_fake/reset" and method == "POST":
+                self.fake.reset()
+                self._send_json(200, {"reset": True}, None)
+            elif path == "/_fake/latency" and method == "POST":
+                self.fake.latency = float((self._read_body() or {}).get("seconds", 0))
+                self._send_json(200, {"latency": self.fake.latency}, None)
+            else:
+                self._send_json(404, {"detail": "unknown control path"}, None)
+        except (TypeError, ValueError, ApiError) as exc:
+            self._send_json(400, {"detail": str(exc)}, None)
+
+    # --- the API ----------------------------------------------------------------
+
+    def _secret_key(self) -> str:
+        auth = self.headers.get("Authorization", "")
+        key = auth.removeprefix("Bearer ").strip() if auth.startswith("Bearer ") else ""
+        if key not in self.fake.state.secret_keys:
+            shown = f"'{key[:12]}...{key[-4:]}'" if len(key) > 16 else "(none)"
+            raise ApiError("authentication", f"Invalid API key provided: {shown}")
+        return key
+
+    def _company(self, key: str, end_user_id: str | None) -> Company:
+        if not end_user_id:
+            raise ApiError("invalid_request", "Missing required header: Conductor-End-User-Id.")
+        company = self.fake.state.companies.get(end_user_id)
+        if company is None or self.fake.state.owners.get(end_user_id) != key:
+            raise ApiError("resource_missing", f"No end user with id '{end_user_id}'.")
+        if company.state == "offline":
+            raise ApiError("qbd_offline")
+        if company.state == "not_set_up":
+            raise ApiError("not_set_up")
+        return company
+
+    def _route(self, method, path, raw_path, query, end_user_id):
+        key = self._secret_key()
+        state = self.fake.state
+        if path == "/end-users" and method == "GET":
+            with state.lock:
+                data = [c.end_user_json() for eid, c in state.companies.items() if state.owners[eid] == key]
+            return 200, {"objectType": "list", "url": "/v1/end-users", "data": data}
+        if path == "/end-users" and method == "POST":
+            return 200, self._create_end_user(key, self._read_body())
+        match = re.fullmatch(r"/end-users/([^/]+)", path)
+        if match:
+            with state.lock:
+                company = state.companies.get(match.group(1))
+                if company is None or state.owners.get(company.id) != key:
+                    raise ApiError("resource_missing", f"No end user with id '{match.group(1)}'.")
+                if method == "GET":
+                    return 200, company.end_user_json()
+                if method == "DELETE":
+                    del state.companies[company.id]
+                    return 200, {"id": company.id, "objectType": "end_user", "deleted": True}
+        if path == "/auth-sessions" and method == "POST":
+            return 200, self._create_auth_session(key, self._read_body())
+        if path == "/quickbooks-desktop/health-check" and method == "GET":
+            self._company(key, end_user_id)
+            return 200, {"duration": 112, "status": "ok"}
+        if path == "/quickbooks-desktop/customers" and method == "GET":
+            company = self._company(key, end_user_id)
+            return 200, self._list_customers(company, query)
+        match = re.fullmatch(r"/quickbooks-desktop/customers/([^/]+)", raw_path)
+        if match and method == "GET":
+            company = self._company(key, end_user_id)
+            customer_id = unquote(match.group(1))
+            if len(customer_id) > 36:
+                raise ApiError("invalid_request", "id must be at most 36 characters.")
+            for customer in company.customers:
+                if customer["id"] == customer_id:
+                    return 200, customer
+            raise ApiError("not_found", id=customer_id)
+        raise ApiError("resource_missing", f"Unrecognized request URL ({method} /v1{path}).")
+
+    def _create_end_user(self, key: str, body) -> dict:
+        required = ("companyName", "sourceId", "email")
+        if not isinstance(body, dict) or set(body) - set(required) or any(
+            not isinstance(body.get(name), str) or not body.get(name) for name in required
+        ):
+            raise ApiError("invalid_request", "companyName, sourceId and email are required strings.")
+        state = self.fake.state
+        with state.lock:
+            if any(c.source_id == body["sourceId"] and state.owners[c.id] == key for c in state.companies.values()):
+                raise ApiError("invalid_request", f"An end user with sourceId '{body['sourceId']}' already exists.")
+            company = Company(
+                id="end_usr_" + secrets.token_hex(7), company_name=body["companyName"],
+                source_id=body["sourceId"], email=body["email"],
+                created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+                state="not_set_up", last_successful_request_at=None,
+            )
+            state.companies[company.id] = company
+            state.owners[company.id] = key
+        return company.end_user_json()
+
+    def _create_auth_session(self, key: str, body) -> dict:
+        allowed = {"publishableKey", "endUserId", "linkExpiryMins", "redirectUrl"}
+        if not isinstance(body, dict) or set(body) - allowed or "endUserId" not in body:
+            raise ApiError("invalid_request", "publishableKey and endUserId are required.")
+        if body.get("publishableKey") not in self.fake.state.publishable_keys:
+            raise ApiError("authentication", "Invalid publishable key provided.")
+        if body["endUserId"] not in self.fake.state.companies:
+            raise ApiError("resource_missing", f"No end user with id '{body['endUserId']}'.")
+        minutes = body.get("linkExpiryMins", 30)
+        secret = "auth_sess_client_secret_" + secrets.token_hex(8)
+        now = time.time()
+        return {
+            "id": "auth_sess_" + secrets.token_hex(7),
+            "objectType": "auth_session",
+            "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now)),
+            "endUserId": body["endUserId"],
+            "clientSecret": secret,
+            "authFlowUrl": f"https://connect.conductor.is/qbd/{secret}?key={body['publishableKey']}",
+            "expiresAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(now + 60 * float(minutes))),
+            "redirectUrl": body.get("redirectUrl"),
+        }
+
+    def _list_customers(self, company: Company, query: dict) -> dict:
+        unknown = set(query) - LIST_PARAMS
+        if unknown:
+            raise ApiError("invalid_request", f"Unknown query parameter(s): {', '.join(sorted(unknown))}.")
+        one = {name: values[-1] for name, values in query.items()}
+        try:
+            limit = int(one.get("limit", "150"))
+        except ValueError:
+            raise ApiError("invalid_request", "limit must be an integer.") from None
+        if not 1 <= limit <= 150:
+            raise ApiError("invalid_request", "limit must be between 1 and 150.")
+        state = self.fake.state
+        cursor_value = one.get("cursor")
+        if cursor_value:
+            with state.lock:
+                cursor = state.cursors.get(cursor_value)
+                if cursor is None or cursor.expires_at < time.monotonic():
+                    state.cursors.pop(cursor_value, None)
+                    raise ApiError("invalid_request", "The cursor is invalid or has expired.")
+                if not cursor.remaining:
+                    raise ApiError("invalid_request", "The cursor has no more results.")
+                page, cursor.remaining = cursor.remaining[:limit], cursor.remaining[limit:]
+                cursor.expires_at = time.monotonic() + CURSOR_TTL_SECONDS
+                remaining = len(cursor.remaining)
+        else:
+            matches = _filter_customers(company.customers, query, one)
+            page, rest = matches[:limit], matches[limit:]
+            remaining = len(rest)
+            if rest:
+                cursor_value = secrets.token_hex(16)
+                with state.lock:
+                    state.cursors[cursor_value] = _Cursor(rest, time.monotonic() + CURSOR_TTL_SECONDS)
+            else:
+                cursor_value = None
+        if one.get("excludeAlternateShippingAddresses") == "true":
+            page = [{**c, "alternateShippingAddresses": None} for c in page]
+        return {
+            "objectType": "list",
+            "url": "/v1/quickbooks-desktop/customers",
+            "data": page,
+            "nextCursor": cursor_value if remaining else None,
+            "remainingCount": remaining,
+            "hasMore": remaining > 0,
+        }
+
+
+def _decimal(name: str, value: str) -> Decimal:
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        raise ApiError("invalid_request", f"{name} must be a decimal number.") from None
+
+
+def _filter_customers(customers: list[dict], query: dict, one: dict) -> list[dict]:
+    """QuickBooks' customer query semantics, as Conductor documents them."""
+    if "ids" in query or "fullNames" in query:
+        # ids/fullNames override every other filter; one unknown value fails the request.
+        result = []
+        for name, key in (("ids", "id"), ("fullNames", "fullName")):
+            for wanted in query.get(name, []):
+                found = [c for c in customers if (c[key].lower() == wanted.lower() if key == "fullName" else c[key] == wanted)]
+                if not found:
+                    raise ApiError("not_found", id=wanted)
+                result.extend(c for c in found if c not in result)
+        return result
+
+    name_matches = [p for p in ("nameContains", "nameStartsWith", "nameEndsWith") if p in one]
+    if len(name_matches) > 1:
+        raise ApiError("invalid_request", "Only one of nameContains, nameStartsWith and nameEndsWith may be used.")
+    if name_matches and ("nameFrom" in one or "nameTo" in one):
+        raise ApiError("invalid_request", "nameFrom/nameTo cannot be combined with nameContains, nameStartsWith or nameEndsWith.")
+    balance_filters = [p for p in one if p.startswith("totalBalance")]
+    if len(balance_filters) > 1:
+        raise ApiError("invalid_request", "Only one totalBalance filter may be used.")
+    status = one.get("status", "active")
+    if status not in ("active", "inactive", "all"):
+        raise ApiError("invalid_request", "status must be one of active, inactive, all.")
+
+    result = []
+    for c in customers:
+        if status == "active" and not c["isActive"] or status == "inactive" and c["isActive"]:
+            continue
+        name = c["name"].lower()
+        if "nameContains" in one and one["nameContains"].lower() not in name:
+            continue
+        if "nameStartsWith" in one and not name.startswith(one["nameStartsWith"].lower()):
+            continue
+        if "nameEndsWith" in one and not name.endswith(one["nameEndsWith"].lower()):
+            continue
+        full = c["fullName"].lower()
+        if "nameFrom" in one and full < one["nameFrom"].lower():
+            continue
+        if "nameTo" in one and full > one["nameTo"].lower():
+            continue
+        if "classIds" in query and (not c["class"] or c["class"]["id"] not in query["classIds"]):
+            continue
+        if "currencyIds" in query and (not c["currency"] or c["currency"]["id"] not in query["currencyIds"]):
+            continue
+        if "updatedAfter" in one and c["updatedAt"] < one["updatedAfter"]:
+            continue
+        if "updatedBefore" in one and c["updatedAt"] > one["updatedBefore"]:
+            continue
+        if balance_filters:
+            param = balance_filters[0]
+            bound, total = _decimal(param, one[param]), Decimal(c["totalBalance"] or "0")
+            ok = {
+                "totalBalance": total == bound,
+                "totalBalanceGreaterThan": total > bound,
+                "totalBalanceGreaterThanOrEqualTo": total >= bound,
+                "totalBalanceLessThan": total < bound,
+                "totalBalanceLessThanOrEqualTo": total <= bound,
+            }[param]
+            if not ok:
+                continue
+        result.append(c)
+    if "nameFrom" in one or "nameTo" in one:
+        result.sort(key=lambda c: c["fullName"].lower())
+    return result

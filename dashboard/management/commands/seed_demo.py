@@ -1,0 +1,45 @@
+import secrets
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management.base import BaseCommand, CommandError
+
+from dashboard import services
+from dashboard.conductor.errors import ConductorError
+from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+from dashboard.models import ApiKey, EndUser
+
+
+class Command(BaseCommand):
+    help = ("Demo only: an admin and a support login, the fake Conductor's key, its end users "
+            "imported and their connections checked. Needs the fake Conductor running.")
+
+    def handle(self, *args, **options):
+        User = get_user_model()
+        admin_password = secrets.token_urlsafe(9)
+        admin, _ = User.objects.get_or_create(username="admin", defaults={"email": "admin@example.com"})
+        admin.is_staff = admin.is_superuser = True
+        admin.set_password(admin_password)
+        admin.save()
+        support_password = secrets.token_urlsafe(9)
+        support, _ = User.objects.get_or_create(username="support")
+        support.set_password(support_password)
+        support.save()
+        support.groups.add(Group.objects.get(name="Support"))
+
+        api_key = ApiKey.objects.filter(name="demo").first() or ApiKey(name="demo")
+        api_key.set_secret(DEMO_SECRET_KEY)
+        api_key.save()
+        try:
+            result = services.import_end_users(api_key)
+        except ConductorError as exc:
+            raise CommandError(f"Could not reach the fake Conductor: {exc.message}. Is it running?") from None
+        for end_user in EndUser.objects.filter(api_key=api_key):
+            services.check_connection(end_user)
+
+        self.stdout.write(self.style.SUCCESS(
+            f"Demo ready: {result.created} end users created, {result.updated} updated.\n"
+            f"  admin login:   admin / {admin_password}\n"
+            f"  support login: support / {support_password}\n"
+            "  try: /end-users/end_usr_demoBakery01/customers/80000001-1234567890/"
+        ))

@@ -1,0 +1,92 @@
+"""Conductor API keys (encrypted at rest) and the end users (company files) reached with them."""
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+from dashboard import crypto
+from dashboard.records import mask_secret_key
+
+
+class ApiKey(models.Model):
+    """A Conductor secret key. Written once, stored encrypted, shown only masked."""
+
+    name = models.CharField(max_length=100, unique=True)
+    encrypted_secret = models.TextField(editable=False)
+    secret_hint = models.CharField(
+        "secret key", max_length=40, editable=False, help_text="Masked; the key itself is never shown."
+    )
+    last_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_verification_ok = models.BooleanField(null=True, editable=False)
+    last_verification_message = models.CharField(max_length=500, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.secret_hint})"
+
+    def set_secret(self, secret_key: str) -> None:
+        self.encrypted_secret = crypto.encrypt(secret_key)
+        self.secret_hint = mask_secret_key(secret_key)
+
+    def get_secret(self) -> str:
+        """The plaintext key, for the Conductor client only. Raises crypto.UnreadableSecret."""
+        return crypto.decrypt(self.encrypted_secret)
+
+
+class ConnectionStatus(models.TextChoices):
+    NEVER_CHECKED = "never_checked", "Never checked"
+    CONNECTED = "connected", "Connected"
+    SETUP_UNFINISHED = "setup_unfinished", "Setup unfinished"
+    OFFLINE = "offline", "QuickBooks offline"
+    ERROR = "error", "Error"
+
+
+class EndUserQuerySet(models.QuerySet):
+    def active(self):
+        """Companies staff may look up (inactive ones are hidden from the dashboard)."""
+        return self.filter(is_active=True)
+
+
+end_user_id_validator = RegexValidator(
+    r"\Aend_usr_[A-Za-z0-9]{1,64}\Z", "Enter a Conductor end-user id: end_usr_ followed by letters and digits."
+)
+
+
+class EndUser(models.Model):
+    """One QuickBooks Desktop company file connected through Conductor."""
+
+    conductor_id = models.CharField(
+        "Conductor id", max_length=80, unique=True, validators=[end_user_id_validator]
+    )
+    company_name = models.CharField(max_length=255)
+    email = models.CharField(max_length=255, blank=True)
+    source_id = models.CharField(max_length=255, blank=True)
+    api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, related_name="end_users")
+    is_active = models.BooleanField(default=True, help_text="Inactive companies are hidden from staff.")
+
+    connection_status = models.CharField(
+        max_length=20, choices=ConnectionStatus, default=ConnectionStatus.NEVER_CHECKED, editable=False
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=1000, blank=True, editable=False)
+    last_error_request_id = models.CharField(max_length=100, blank=True, editable=False)
+    # What Conductor itself last reported (imported with the end user).
+    conductor_last_successful_request_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = EndUserQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["company_name"]
+        verbose_name = "end user"
+        permissions = [("view_customers", "Can look up QuickBooks customers in the dashboard")]
+
+    def __str__(self) -> str:
+        return f"{self.company_name} ({self.conductor_id})"

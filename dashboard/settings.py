@@ -1,0 +1,163 @@
+"""Every setting of the dashboard, and the only module that reads the environment.
+
+Two ways to run:
+- production (the default): DEBUG off, and it refuses to start without SECRET_KEY
+  and ENCRYPTION_KEYS;
+- demo (DASHBOARD_DEMO=1, what `make demo` and the tests use): zero configuration,
+  with throwaway keys and the fake Conductor on loopback.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEMO = env.bool("DASHBOARD_DEMO", default=False)
+DEBUG = env.bool("DEBUG", default=False)
+
+# Demo-only values: public, throwaway, never valid outside DASHBOARD_DEMO.
+_DEMO_SECRET_KEY = "demo-only-insecure-secret-key-do-not-use-in-production"
+_DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWVuY3J5cHRpb24ta2V5LW5vdC1zZWM="
+
+
+def _required(name: str, demo_default: str) -> str:
+    value = env.str(name, default="")
+    if value:
+        return value
+    if DEMO:
+        return demo_default
+    raise ImproperlyConfigured(
+        f"{name} is not set. Set it in the environment (see .env.example), "
+        "or run the demo with DASHBOARD_DEMO=1."
+    )
+
+
+SECRET_KEY = _required("SECRET_KEY", _DEMO_SECRET_KEY)
+
+# Fernet keys that encrypt Conductor secrets at rest, comma-separated. The first
+# encrypts; all of them decrypt, so a new key can be put in front and the old
+# ones kept until every stored secret has been re-encrypted.
+ENCRYPTION_KEYS = [
+    key.strip()
+    for key in _required("ENCRYPTION_KEYS", _DEMO_ENCRYPTION_KEY).split(",")
+    if key.strip()
+]
+
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS",
+    default=["localhost", "127.0.0.1", "[::1]"] if (DEMO or DEBUG) else [],
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "dashboard",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://dashboard")}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
+
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Conductor. The variable name is the one the official SDKs read.
+CONDUCTOR_BASE_URL = env.str(
+    "CONDUCTOR_BASE_URL",
+    default="http://127.0.0.1:8787/v1" if DEMO else "https://api.conductor.is/v1",
+)
+# A person is waiting on every call: fail fast on connect, and give up reading
+# before gunicorn's worker timeout (gunicorn.conf.py) would kill the request.
+CONDUCTOR_CONNECT_TIMEOUT = env.float("CONDUCTOR_CONNECT_TIMEOUT", default=5.0)
+CONDUCTOR_READ_TIMEOUT = env.float("CONDUCTOR_READ_TIMEOUT", default=30.0)
+CONDUCTOR_POOL_TIMEOUT = env.float("CONDUCTOR_POOL_TIMEOUT", default=5.0)
+CONDUCTOR_MAX_CONNECTIONS = env.int("CONDUCTOR_MAX_CONNECTIONS", default=100)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Request errors are rendered as pages and logged by our own code with
+        # Conductor's request id; Django's own line adds nothing but noise.
+        "django.request": {"level": "ERROR"},
+        # Our client logs each call once, with Conductor's request id; httpx's own
+        # line would repeat it without that.
+        "httpx": {"level": "WARNING"},
+        "httpcore": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from dashboard.views import customers, home
+
+admin.site.site_header = "Customer dashboard admin"
+admin.site.site_title = "Customer dashboard admin"
+admin.site.index_title = "Conductor keys and companies"
+
+urlpatterns = [
+    path("", home.home, name="home"),
+    path("healthz", home.healthz, name="healthz"),
+    path("end-users/<str:end_user_id>/customers/", customers.company, name="company"),
+    path("end-users/<str:end_user_id>/customers/<str:customer_id>/", customers.customer, name="customer"),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,73 @@
+import json
+from pathlib import Path
+
+import pytest
+from django.contrib.auth.models import Group, User
+
+from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+from dashboard.fake_conductor.server import FakeConductor
+from dashboard.models import ApiKey, EndUser
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "conductor"
+EXAMPLE_ID = "80000001-1234567890"
+BAKERY = "end_usr_demoBakery01"
+DENTAL_OFFLINE = "end_usr_demoDental03"
+GARDEN_NOT_SET_UP = "end_usr_demoGarden04"
+
+
+def shared_file(name: str) -> Path:
+    path = SHARED / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests read the Conductor contract from ../shared/conductor/")
+    return path
+
+
+@pytest.fixture
+def example_customer() -> dict:
+    return json.loads(shared_file("customer-example.json").read_text())
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    server = FakeConductor().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fake(fake_server, settings):
+    """The fake Conductor on a free loopback port, with faults and counters reset."""
+    fake_server.reset()
+    settings.CONDUCTOR_BASE_URL = fake_server.url
+    yield fake_server
+    fake_server.reset()
+
+
+@pytest.fixture
+def api_key(db) -> ApiKey:
+    key = ApiKey(name="demo")
+    key.set_secret(DEMO_SECRET_KEY)
+    key.save()
+    return key
+
+
+def make_end_user(api_key: ApiKey, conductor_id: str = BAKERY, name: str = "Fulton Street Bakery Group") -> EndUser:
+    return EndUser.objects.create(conductor_id=conductor_id, company_name=name, api_key=api_key)
+
+
+@pytest.fixture
+def company(api_key) -> EndUser:
+    return make_end_user(api_key)
+
+
+@pytest.fixture
+def support_user(db) -> User:
+    user = User.objects.create_user("sam", password="pw-for-tests-only")
+    user.groups.add(Group.objects.get(name="Support"))
+    return user
+
+
+@pytest.fixture
+def support_client(client, support_user):
+    client.force_login(support_user)
+    return client

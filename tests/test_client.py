@@ -1,0 +1,179 @@
+import logging
+
+import httpx
+import pytest
+
+from dashboard.conductor import client, errors
+
+SECRET = "sk_conductor_test_0123456789abcdefSECRET"
+END_USER = "end_usr_1234567abcdefg"
+CUSTOMER_ID = "80000001-1234567890"
+
+
+@pytest.fixture
+def transport(monkeypatch, settings):
+    """Route the client's requests to a handler the test sets: transport.handler = fn."""
+    settings.CONDUCTOR_BASE_URL = "https://conductor.test/v1"
+
+    class Holder:
+        handler = None
+        requests: list[httpx.Request] = []
+
+    def handle(request):
+        Holder.requests.append(request)
+        return Holder.handler(request)
+
+    http = client.build_http_client(httpx.MockTransport(handle))
+    monkeypatch.setattr(client, "_http", lambda: http)
+    Holder.requests = []
+    return Holder
+
+
+def envelope(status, type_, code, integration_code=None, message="boom", user="Try again."):
+    error = {"message": message, "userFacingMessage": user, "type": type_, "code": code,
+             "httpStatusCode": status, "requestId": "req_abc"}
+    if integration_code:
+        error["integrationCode"] = integration_code
+    return httpx.Response(status, json={"error": error}, headers={"Conductor-Request-Id": "req_abc"})
+
+
+def test_it_sends_the_key_the_end_user_and_an_encoded_id(transport, example_customer):
+    transport.handler = lambda r: httpx.Response(200, json=example_customer, headers={"Conductor-Request-Id": "req_1"})
+    customer = client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+    [request] = transport.requests
+    assert customer.id == CUSTOMER_ID
+    assert request.method == "GET"
+    assert request.url == f"https://conductor.test/v1/quickbooks-desktop/customers/{CUSTOMER_ID}"
+    assert request.headers["Authorization"] == f"Bearer {SECRET}"
+    assert request.headers["Conductor-End-User-Id"] == END_USER
+    assert int(request.headers["Conductor-Timeout-Seconds"]) < 30
+
+
+def test_end_user_calls_send_no_end_user_header(transport):
+    transport.handler = lambda r: httpx.Response(200, json={"objectType": "list", "url": "/v1/end-users", "data": []})
+    assert client.list_end_users(SECRET) == []
+    assert "Conductor-End-User-Id" not in transport.requests[0].headers
+    assert transport.requests[0].url.path == "/v1/end-users"
+
+
+@pytest.mark.parametrize("bad_id", ["../end-users", "80000001-1/../../x", "80000001-1?x=1", "", "x" * 37])
+def test_a_malformed_id_never_reaches_conductor(transport, bad_id):
+    transport.handler = lambda r: pytest.fail("no request may be sent")
+    with pytest.raises(ValueError):
+        client.retrieve_customer(SECRET, END_USER, bad_id)
+    assert transport.requests == []
+
+
+@pytest.mark.parametrize("response,expected", [
+    (envelope(401, "AUTHENTICATION_ERROR", "API_KEY_INVALID"), errors.AuthenticationError),
+    (envelope(403, "PERMISSION_ERROR", "PERMISSION_DENIED"), errors.PermissionDeniedError),
+    (envelope(400, "INVALID_REQUEST_ERROR", "INVALID_REQUEST"), errors.InvalidRequestError),
+    (envelope(404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING"), errors.NotFoundError),
+    (envelope(502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "500"), errors.NotFoundError),
+    (envelope(502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "3175"), errors.IntegrationError),
+    (envelope(502, "INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR", "0x80040420"), errors.IntegrationConnectionError),
+    (envelope(409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP"), errors.ConnectionNotSetUpError),
+    (envelope(504, "INTEGRATION_CONNECTION_ERROR", "QBD_REQUEST_TIMEOUT"), errors.QuickBooksTimeoutError),
+    (envelope(500, "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR"), errors.InternalError),
+    (envelope(418, "SOMETHING_NEW", "NEW"), errors.ConductorAPIError),
+])
+def test_each_error_envelope_maps_to_its_exception(transport, response, expected):
+    transport.handler = lambda r: response
+    with pytest.raises(expected) as raised:
+        client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+    exc = raised.value
+    assert type(exc) is expected
+    assert exc.request_id == "req_abc" and exc.status == response.status_code
+    assert exc.user_facing_message == "Try again." and exc.message == "boom"
+    assert exc.code and exc.type
+
+
+def test_it_keeps_the_integration_code(transport):
+    transport.handler = lambda r: envelope(502, "INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR", "0x80040420")
+    with pytest.raises(errors.IntegrationConnectionError) as raised:
+        client.check_connection(SECRET, END_USER)
+    assert raised.value.integration_code == "0x80040420"
+
+
+@pytest.mark.parametrize("exception,expected", [
+    (httpx.ConnectError("refused"), errors.ConnectError),
+    (httpx.ConnectTimeout("slow connect"), errors.ConnectError),
+    (httpx.ReadTimeout("slow read"), errors.RequestTimeoutError),
+    (httpx.PoolTimeout("pool"), errors.RequestTimeoutError),
+    (httpx.RemoteProtocolError("dropped"), errors.ConnectError),
+    (httpx.ReadError("reset"), errors.ConnectError),
+])
+def test_transport_failures_map_to_their_own_exceptions(transport, exception, expected):
+    def fail(request):
+        raise exception
+    transport.handler = fail
+    with pytest.raises(expected) as raised:
+        client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+@pytest.mark.parametrize("response", [
+    httpx.Response(200, content=b"<html>hello</html>"),
+    httpx.Response(200, content=b"\xff\xfe"),
+    httpx.Response(200, json={"id": 42}),
+    httpx.Response(200, json=[1, 2]),
+    httpx.Response(503, content=b"<html>Service Unavailable</html>"),
+    httpx.Response(500, json={"error": "nope"}),
+])
+def test_malformed_answers_raise_malformed_response(transport, response):
+    transport.handler = lambda r: response
+    with pytest.raises(errors.MalformedResponseError):
+        client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+
+
+def test_an_oversized_answer_is_refused(transport, monkeypatch):
+    monkeypatch.setattr(client, "MAX_RESPONSE_BYTES", 1000)
+    transport.handler = lambda r: httpx.Response(200, content=b"[" + b"1," * 1000 + b"1]")
+    with pytest.raises(errors.MalformedResponseError, match="too large"):
+        client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+
+
+def test_the_secret_never_appears_in_exceptions_or_logs(transport, caplog):
+    caplog.set_level(logging.DEBUG)
+    transport.handler = lambda r: envelope(
+        401, "AUTHENTICATION_ERROR", "API_KEY_INVALID", message=f"Invalid API key provided: '{SECRET}'",
+        user=f"bad key {SECRET}")
+    with pytest.raises(errors.AuthenticationError) as raised:
+        client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+    exc = raised.value
+    everything = " ".join([str(exc), repr(exc), exc.message, exc.user_facing_message or "", caplog.text])
+    assert SECRET not in everything
+    assert "…CRET" in exc.message
+
+
+def test_each_call_is_logged_with_status_duration_and_request_id(transport, caplog, example_customer):
+    caplog.set_level(logging.INFO, logger="dashboard.conductor")
+    transport.handler = lambda r: httpx.Response(200, json=example_customer, headers={"Conductor-Request-Id": "req_xyz"})
+    client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+    [line] = [r.getMessage() for r in caplog.records if r.name == "dashboard.conductor"]
+    assert f"GET /quickbooks-desktop/customers/{CUSTOMER_ID}" in line
+    assert "status=200" in line and "request_id=req_xyz" in line and "duration_ms=" in line
+
+
+def test_timeouts_come_from_settings(settings):
+    settings.CONDUCTOR_CONNECT_TIMEOUT = 1.5
+    settings.CONDUCTOR_READ_TIMEOUT = 12.0
+    settings.CONDUCTOR_POOL_TIMEOUT = 0.5
+    http = client._http()
+    assert (http.timeout.connect, http.timeout.read, http.timeout.pool) == (1.5, 12.0, 0.5)
+    assert client._http() is http  # one shared, pooled client
+
+
+def test_a_real_slow_server_times_out(fake, settings):
+    from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+    from dashboard.fake_conductor.server import Fault
+    settings.CONDUCTOR_READ_TIMEOUT = 0.3
+    fake.faults.add(Fault(customer_id=CUSTOMER_ID, latency=2.0))
+    with pytest.raises(errors.RequestTimeoutError):
+        client.retrieve_customer(DEMO_SECRET_KEY, "end_usr_demoBakery01", CUSTOMER_ID)
+
+
+def test_nothing_listening_is_a_connect_error(settings):
+    settings.CONDUCTOR_BASE_URL = "http://127.0.0.1:9/v1"
+    with pytest.raises(errors.ConnectError):
+        client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
