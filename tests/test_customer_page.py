@@ -1,0 +1,255 @@
+import re
+
+import pytest
+from django.contrib.auth.models import User
+
+from dashboard.fake_conductor.server import Fault
+from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, make_end_user
+
+URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+# --- access -------------------------------------------------------------------
+
+def test_anonymous_users_are_sent_to_sign_in(client, company):
+    response = client.get(URL)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+
+
+def test_signed_in_users_without_the_permission_get_403(client, company, fake):
+    client.force_login(User.objects.create_user("outsider"))
+    response = client.get(URL)
+    assert response.status_code == 403
+    assert "Support group" in text_of(response)
+    assert fake.stats == {}
+
+
+def test_superusers_always_have_access(client, company, fake):
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    assert client.get(URL).status_code == 200
+
+
+def test_home_lists_the_active_companies_with_their_status(support_client, company, api_key):
+    make_end_user(api_key, "end_usr_hidden1", "Hidden Co").__class__.objects.filter(
+        conductor_id="end_usr_hidden1").update(is_active=False)
+    body = text_of(support_client.get("/"))
+    assert "Fulton Street Bakery Group" in body and "Never checked" in body
+    assert "Hidden Co" not in body
+
+
+# --- the customer page ----------------------------------------------------------
+
+def test_it_shows_every_section_of_the_example_customer(support_client, company, fake):
+    response = support_client.get(URL)
+    assert response.status_code == 200
+    body = text_of(response)
+    expected = [
+        # identity and breadcrumb
+        "Website Redesign Project", "ABC Corporation:Website Redesign Project", "Active", "Job · level 1",
+        "Acme Corporation", "Retail Customer", "Consulting",
+        # contact
+        "Dr. John A. Doe", "Purchasing Manager", "+1-555-123-4567", "+1-555-987-6543", "+1-555-555-1212",
+        'href="mailto:customer@example.com"', 'href="mailto:manager@example.com"', "Jane Smith",
+        "Bob Johnson", "Main Phone", "555-123-4567",
+        # additional contacts, addresses
+        "Additional contacts", "Billing address", "Shipping address", "Alternate shipping address",
+        "Default shipping", "540 Market St.", "San Francisco, CA 94110", "Conductor HQ",
+        # balances, terms, tax, card
+        "1,000.00", "5,000.00", "USD", "Net 30", "Jane Doe", "Gold Member Pricing", "Credit Card", "Email",
+        "Non", "State Sales Tax", "US", "123456789", "GB123456789", "1010",
+        "•••• 1234", "12/2024", "John Doe", "1234 Main St, Anytown, USA, 12345",
+        # job
+        "In progress", "Installation", "Jan 15, 2024", "Dec 31, 2024", "Nov 30, 2024",
+        "Kitchen renovation project for residential client.",
+        # notes, custom fields, record
+        "Our favorite customer.", "This is a fun note.", "Jan 1, 2024", "Customer Rating", "Premium",
+        "12345678-abcd-1234-abcd-1234567890ab", "1721172183", 'data-copy="80000001-1234567890"',
+    ]
+    missing = [item for item in expected if item not in body]
+    assert missing == []
+    assert "None" not in re.sub(r"<[^>]+>", " ", body).replace("Preferred delivery", "")
+
+
+def test_the_parent_is_linked_in_the_breadcrumb(support_client, company, fake):
+    body = text_of(support_client.get(URL))
+    parent_id = fake.state.companies[BAKERY].customers[0]["id"]
+    assert f'href="/end-users/{BAKERY}/customers/{parent_id}/">ABC Corporation</a>' in body
+
+
+def test_customer_pages_are_private_and_not_stored(support_client, company, fake):
+    assert support_client.get(URL)["Cache-Control"] == "private, no-store"
+
+
+def test_null_values_are_left_out_cleanly(support_client, company, fake):
+    customer = fake.state.companies[BAKERY].customers[1]
+    sparse = {k: v for k, v in customer.items()}
+    for key in ["class", "companyName", "salutation", "firstName", "middleName", "lastName", "jobTitle",
+                "billingAddress", "shippingAddress", "alternateShippingAddresses", "phone", "alternatePhone",
+                "fax", "email", "ccEmail", "contact", "alternateContact", "customerType", "terms",
+                "salesRepresentative", "balance", "totalBalance", "salesTaxCode", "salesTaxItem",
+                "salesTaxCountry", "resaleNumber", "accountNumber", "creditLimit", "preferredPaymentMethod",
+                "creditCard", "jobStatus", "jobStartDate", "jobProjectedEndDate", "jobEndDate",
+                "jobDescription", "jobType", "note", "preferredDeliveryMethod", "priceLevel", "externalId",
+                "taxRegistrationNumber", "currency"]:
+        sparse[key] = None
+    sparse.update(customContactFields=[], additionalContacts=[], additionalNotes=[], customFields=[])
+    fake.state.companies[BAKERY].customers[1] = sparse
+    try:
+        response = support_client.get(URL)
+    finally:
+        fake.state.companies[BAKERY].customers[1] = customer
+    assert response.status_code == 200
+    visible = re.sub(r"<[^>]+>", " ", response.content.decode())
+    assert "None" not in visible
+    for heading in ["Addresses", "Additional contacts", "Sales tax", "Notes", "Custom fields", "Credit card"]:
+        assert heading not in visible
+    assert "No limit" in visible
+
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def test_markup_in_every_text_field_comes_out_escaped(support_client, company, fake):
+    customer = fake.state.companies[BAKERY].customers[1]
+    hostile = {**customer}
+    for key, value in customer.items():
+        if isinstance(value, str) and key not in ("id", "objectType", "createdAt", "updatedAt", "balance",
+                                                   "totalBalance", "creditLimit", "jobStatus", "jobStartDate",
+                                                   "jobProjectedEndDate", "jobEndDate", "preferredDeliveryMethod"):
+            hostile[key] = HOSTILE
+    hostile["email"] = "javascript:alert(1)//@evil.com"
+    hostile["phone"] = "javascript:alert(2)"
+    hostile["customFields"] = [{"ownerId": "0", "name": HOSTILE, "type": "string_255_type", "value": HOSTILE}]
+    hostile["additionalNotes"] = [{"id": 1, "date": None, "note": HOSTILE}]
+    hostile["billingAddress"] = {**customer["billingAddress"], "line1": HOSTILE, "note": HOSTILE}
+    hostile["creditCard"] = {**customer["creditCard"], "name": HOSTILE, "number": "4111111111119999"}
+    hostile["terms"] = {"id": "1-1", "fullName": HOSTILE}
+    fake.state.companies[BAKERY].customers[1] = hostile
+    try:
+        response = support_client.get(URL)
+    finally:
+        fake.state.companies[BAKERY].customers[1] = customer
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "<script>alert" not in body and "<img src=x" not in body
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
+    assert 'href="javascript:' not in body and 'href="mailto:javascript' not in body and 'href="tel:javascript' not in body
+    assert "4111111111119999" not in body and "•••• 9999" in body
+
+
+def test_a_card_number_sent_in_full_shows_only_its_last_four(support_client, company, fake):
+    customer = fake.state.companies[BAKERY].customers[1]
+    fake.state.companies[BAKERY].customers[1] = {**customer, "creditCard": {**customer["creditCard"], "number": "4111-1111-1111-1111"}}
+    try:
+        body = support_client.get(URL).content.decode()
+    finally:
+        fake.state.companies[BAKERY].customers[1] = customer
+    assert "4111-1111" not in body and "41111111" not in body and "•••• 1111" in body
+
+
+# --- error pages ----------------------------------------------------------------
+
+def test_an_unknown_company_is_404(support_client, company, fake):
+    response = support_client.get(f"/end-users/end_usr_nobody/customers/{EXAMPLE_ID}/")
+    assert response.status_code == 404
+    assert "Company not found" in text_of(response)
+    assert fake.stats == {}
+
+
+@pytest.mark.parametrize("bad_id", ["not-an-id", "80000001-12345678901234567890123", "..", "80000001-１２３",
+                                    "80000001-1%2F..", "<script>"])
+def test_a_malformed_customer_id_is_404_without_any_upstream_call(support_client, company, fake, bad_id):
+    response = support_client.get(f"/end-users/{BAKERY}/customers/{bad_id}/")
+    assert response.status_code == 404
+    assert fake.stats == {}
+
+
+def test_an_unknown_customer_is_404_naming_the_company(support_client, company, fake):
+    response = support_client.get(f"/end-users/{BAKERY}/customers/80000001-99/")
+    assert response.status_code == 404
+    body = text_of(response)
+    assert "Customer not found" in body and "Fulton Street Bakery Group" in body
+    assert "req_fake" in body
+
+
+@pytest.mark.parametrize("fault,status,phrase", [
+    (Fault(error="qbd_offline"), 503, "QuickBooks is unreachable"),
+    (Fault(error="not_set_up"), 503, "QuickBooks setup is not finished"),
+    (Fault(error="qbd_timeout"), 504, "QuickBooks took too long"),
+    (Fault(error="authentication"), 502, "The Conductor API key was refused"),
+    (Fault(error="permission"), 502, "The Conductor API key was refused"),
+    (Fault(error="integration"), 502, "QuickBooks refused the request"),
+    (Fault(error="internal"), 502, "Conductor reported an error"),
+    (Fault(body="not_json"), 502, "Conductor sent an unreadable answer"),
+    (Fault(body="bad_shape"), 502, "Conductor sent an unreadable answer"),
+    (Fault(body="html_error"), 502, "Conductor sent an unreadable answer"),
+    (Fault(body="drop"), 502, "Conductor could not be reached"),
+    (Fault(latency=1.0), 504, "Conductor did not answer in time"),
+])
+def test_each_upstream_failure_has_its_own_page(support_client, company, fake, settings, fault, status, phrase):
+    settings.CONDUCTOR_READ_TIMEOUT = 0.4
+    fault.customer_id = EXAMPLE_ID
+    fake.faults.add(fault)
+    response = support_client.get(URL)
+    assert response.status_code == status
+    body = text_of(response)
+    assert phrase in body and "What to do" in body
+    assert "Traceback" not in body
+    if fault.error:
+        assert "Conductor request id" in body and "req_fake" in body
+
+
+def test_an_offline_company_explains_what_the_quickbooks_user_must_do(support_client, api_key, fake):
+    make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental Partners")
+    body = text_of(support_client.get(f"/end-users/{DENTAL_OFFLINE}/customers/{EXAMPLE_ID}/"))
+    assert "Web Connector" in body and "Please make sure QuickBooks is running." in body
+
+
+def test_setup_unfinished_is_its_own_page(support_client, api_key, fake):
+    make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co.")
+    response = support_client.get(f"/end-users/{GARDEN_NOT_SET_UP}/customers/{EXAMPLE_ID}/")
+    assert response.status_code == 503 and "setup is not finished" in text_of(response)
+
+
+def test_a_refused_key_links_superusers_to_it_in_admin(client, company, fake):
+    fake.faults.add(Fault(error="authentication"))
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    body = text_of(client.get(URL))
+    assert f"/admin/dashboard/apikey/{company.api_key_id}/change/" in body
+
+
+def test_a_refused_key_shows_support_staff_no_admin_link(support_client, company, fake):
+    fake.faults.add(Fault(error="authentication"))
+    body = text_of(support_client.get(URL))
+    assert "/admin/dashboard/apikey/" not in body and "Ask a dashboard admin" in body
+
+
+def test_an_unreadable_stored_key_is_a_clear_502(support_client, company, fake, settings):
+    settings.ENCRYPTION_KEYS = ["Zm9yLXRlc3RzLW9ubHktYW5vdGhlci1rZXktMzJieXQ="]
+    response = support_client.get(URL)
+    assert response.status_code == 502
+    assert "cannot be read" in text_of(response) and fake.stats == {}
+
+
+def test_conductor_unreachable_is_502(support_client, company, settings):
+    settings.CONDUCTOR_BASE_URL = "http://127.0.0.1:9/v1"
+    response = support_client.get(URL)
+    assert response.status_code == 502 and "Conductor could not be reached" in text_of(response)
+
+
+def test_the_company_page_opens_a_customer_by_id(support_client, company):
+    response = support_client.get(f"/end-users/{BAKERY}/customers/", {"id": f" {EXAMPLE_ID} "})
+    assert response.status_code == 302 and response["Location"] == URL
+    response = support_client.get(f"/end-users/{BAKERY}/customers/", {"id": "<nope>"})
+    assert response.status_code == 400 and "not a QuickBooks customer id" in text_of(response)
+    assert "&lt;nope&gt;" in response.content.decode()
+
+
+def test_healthz_needs_nothing(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.content == b"ok"
