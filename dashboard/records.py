@@ -33,9 +33,12 @@ def is_valid_end_user_id(value: str) -> bool:
     return _END_USER_ID.fullmatch(value) is not None
 
 
+_KEY_PREFIXES = ("sk_conductor_", "sk_test_", "sk_live_", "pk_conductor_", "pk_test_", "pk_live_")
+
+
 def mask_secret_key(secret_key: str) -> str:
     """`sk_conductor_…1234`: the key's kind and last four characters, nothing more."""
-    prefix = secret_key[: secret_key.rfind("_") + 1] if secret_key[:3] in ("sk_", "pk_") else ""
+    prefix = next((p for p in _KEY_PREFIXES if secret_key.startswith(p)), "")
     # A short or odd value shows no characters at all: four of eight would be half a key.
     last_four = secret_key[-4:] if len(secret_key) - len(prefix) >= 16 else ""
     return f"{prefix}…{last_four}"

@@ -143,7 +143,7 @@ def test_the_secret_never_appears_in_exceptions_or_logs(transport, caplog):
     exc = raised.value
     everything = " ".join([str(exc), repr(exc), exc.message, exc.user_facing_message or "", caplog.text])
     assert SECRET not in everything
-    assert "…CRET" in exc.message
+    assert "sk_conductor_…CRET" in exc.message
 
 
 def test_each_call_is_logged_with_status_duration_and_request_id(transport, caplog, example_customer):

@@ -1,0 +1,115 @@
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+from dashboard.fake_conductor.server import Fault
+from dashboard.models import ApiKey, ConnectionStatus, EndUser
+from tests.conftest import BAKERY, DENTAL_OFFLINE, GARDEN_NOT_SET_UP, make_end_user
+
+NEW_SECRET = "sk_conductor_admin_test_9f8e7d6c5b4a3210"
+
+
+@pytest.fixture
+def admin_client(client, db):
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
+    return client
+
+
+def test_a_new_key_is_stored_encrypted_and_never_shown_back(admin_client):
+    response = admin_client.post(reverse("admin:dashboard_apikey_add"), {"name": "prod", "secret_key": NEW_SECRET})
+    assert response.status_code == 302
+    key = ApiKey.objects.get(name="prod")
+    assert NEW_SECRET not in key.encrypted_secret and key.get_secret() == NEW_SECRET
+    assert key.secret_hint == "sk_conductor_…3210"
+    for url in (reverse("admin:dashboard_apikey_changelist"), reverse("admin:dashboard_apikey_change", args=[key.pk])):
+        body = admin_client.get(url).content.decode()
+        assert NEW_SECRET not in body and "sk_conductor_…3210" in body
+
+
+def test_a_form_that_fails_validation_does_not_echo_the_key(admin_client):
+    response = admin_client.post(reverse("admin:dashboard_apikey_add"), {"name": "", "secret_key": NEW_SECRET})
+    assert response.status_code == 200
+    assert NEW_SECRET not in response.content.decode()
+
+
+@pytest.mark.parametrize("bad", ["pk_conductor_abcdefghijklmnopqrstuv", "hello", "sk_conductor_ has spaces inside"])
+def test_it_refuses_what_is_not_a_secret_key(admin_client, bad):
+    response = admin_client.post(reverse("admin:dashboard_apikey_add"), {"name": "x", "secret_key": bad})
+    assert response.status_code == 200 and not ApiKey.objects.exists()
+    assert bad not in response.content.decode()
+
+
+def test_leaving_the_secret_blank_keeps_it(admin_client, api_key):
+    admin_client.post(reverse("admin:dashboard_apikey_change", args=[api_key.pk]), {"name": "renamed", "secret_key": ""})
+    api_key.refresh_from_db()
+    assert api_key.name == "renamed" and api_key.get_secret() == DEMO_SECRET_KEY
+
+
+def test_verify_reports_valid_and_invalid_keys(admin_client, api_key, fake):
+    bad = ApiKey(name="bad")
+    bad.set_secret("sk_conductor_not_known_to_conductor_0000")
+    bad.save()
+    response = admin_client.post(reverse("admin:dashboard_apikey_changelist"),
+                                 {"action": "verify_keys", "_selected_action": [api_key.pk, bad.pk]}, follow=True)
+    messages = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("demo: Valid") for m in messages)
+    assert any(m.startswith("bad: Invalid") for m in messages)
+    api_key.refresh_from_db(), bad.refresh_from_db()
+    assert api_key.last_verification_ok is True and bad.last_verification_ok is False
+
+
+def test_import_creates_then_updates_without_duplicates(admin_client, api_key, fake):
+    changelist = reverse("admin:dashboard_apikey_changelist")
+    response = admin_client.post(changelist, {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True)
+    assert "4 end user(s) created, 0 updated" in response.content.decode()
+    EndUser.objects.filter(conductor_id=BAKERY).update(company_name="old name", is_active=False)
+    response = admin_client.post(changelist, {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True)
+    assert "0 end user(s) created, 4 updated" in response.content.decode()
+    bakery = EndUser.objects.get(conductor_id=BAKERY)
+    assert bakery.company_name == "Fulton Street Bakery Group" and bakery.is_active is False
+    assert EndUser.objects.count() == 4
+    assert bakery.conductor_last_successful_request_at is not None
+
+
+def test_import_failure_is_reported_not_raised(admin_client, api_key, fake):
+    fake.faults.add(Fault(path="/end-users", error="internal"))
+    response = admin_client.post(reverse("admin:dashboard_apikey_changelist"),
+                                 {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True)
+    assert response.status_code == 200 and "import failed" in response.content.decode()
+
+
+def test_check_connection_stores_each_outcome(admin_client, api_key, fake):
+    ok = make_end_user(api_key, BAKERY)
+    offline = make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    unfinished = make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise")
+    response = admin_client.post(reverse("admin:dashboard_enduser_changelist"),
+                                 {"action": "check_connections", "_selected_action": [ok.pk, offline.pk, unfinished.pk]},
+                                 follow=True)
+    assert response.status_code == 200
+    for end_user in (ok, offline, unfinished):
+        end_user.refresh_from_db()
+    assert ok.connection_status == ConnectionStatus.CONNECTED and ok.last_success_at
+    assert offline.connection_status == ConnectionStatus.OFFLINE
+    assert "QuickBooks is running" in offline.last_error and offline.last_error_request_id.startswith("req_")
+    assert unfinished.connection_status == ConnectionStatus.SETUP_UNFINISHED
+    assert all(e.last_checked_at for e in (ok, offline, unfinished))
+
+
+def test_each_end_user_row_links_to_its_company_page(admin_client, company):
+    body = admin_client.get(reverse("admin:dashboard_enduser_changelist")).content.decode()
+    assert f'href="/end-users/{BAKERY}/customers/"' in body
+
+
+def test_end_user_ids_are_validated(admin_client, api_key):
+    response = admin_client.post(reverse("admin:dashboard_enduser_add"), {
+        "company_name": "X", "conductor_id": "end_usr_../../x", "api_key": api_key.pk, "is_active": "on",
+    })
+    assert response.status_code == 200 and not EndUser.objects.exists()
+
+
+def test_support_staff_cannot_manage_keys(client, support_user):
+    support_user.is_staff = True
+    support_user.save()
+    client.force_login(support_user)
+    assert client.get(reverse("admin:dashboard_apikey_changelist")).status_code == 403

@@ -1,0 +1,75 @@
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+from dashboard.fake_conductor.server import Fault
+from dashboard.models import ApiKey, EndUser
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run(name, *args, stdin=""):
+    out = io.StringIO()
+    old_stdin = sys.stdin
+    sys.stdin = io.StringIO(stdin)
+    try:
+        call_command(name, *args, stdout=out, stderr=io.StringIO())
+    finally:
+        sys.stdin = old_stdin
+    return out.getvalue()
+
+
+def test_add_api_key_reads_the_secret_from_stdin(db):
+    output = run("add_api_key", "prod", stdin=DEMO_SECRET_KEY + "\n")
+    key = ApiKey.objects.get(name="prod")
+    assert key.get_secret() == DEMO_SECRET_KEY
+    assert "Created" in output and DEMO_SECRET_KEY not in output
+
+
+def test_add_api_key_replaces_an_existing_key(db):
+    run("add_api_key", "prod", stdin=DEMO_SECRET_KEY)
+    output = run("add_api_key", "prod", stdin="sk_conductor_replacement_000000000001")
+    assert "Replaced" in output and ApiKey.objects.count() == 1
+    assert ApiKey.objects.get().get_secret() == "sk_conductor_replacement_000000000001"
+
+
+@pytest.mark.parametrize("stdin,message", [("", "No secret key"), ("pk_conductor_abcdefghijklmnopqrst", "publishable")])
+def test_add_api_key_fails_clearly(db, stdin, message):
+    with pytest.raises(CommandError, match=message):
+        run("add_api_key", "prod", stdin=stdin)
+    assert not ApiKey.objects.exists()
+
+
+def test_add_api_key_takes_no_secret_argument(db):
+    with pytest.raises(CommandError):
+        call_command("add_api_key", "prod", DEMO_SECRET_KEY)
+
+
+def test_import_end_users_reports_counts(api_key, fake):
+    assert "4 created, 0 updated" in run("import_end_users", "demo")
+    assert "0 created, 4 updated" in run("import_end_users", "demo")
+    assert EndUser.objects.count() == 4
+
+
+def test_import_end_users_fails_clearly(api_key, fake):
+    with pytest.raises(CommandError, match="No API key named 'nope'"):
+        run("import_end_users", "nope")
+    fake.faults.add(Fault(path="/end-users", error="authentication"))
+    with pytest.raises(CommandError, match="Import failed"):
+        run("import_end_users", "demo")
+
+
+def test_the_commands_exit_non_zero_from_a_shell(tmp_path):
+    env = {"DASHBOARD_DEMO": "1", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "PATH": "/usr/bin:/bin"}
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    result = subprocess.run([sys.executable, "manage.py", "add_api_key", "prod"], cwd=ROOT, env=env,
+                            input="", capture_output=True, text=True)
+    assert result.returncode != 0 and "No secret key" in result.stderr
+    result = subprocess.run([sys.executable, "manage.py", "import_end_users", "prod"], cwd=ROOT, env=env,
+                            capture_output=True, text=True)
+    assert result.returncode != 0 and "No API key named" in result.stderr

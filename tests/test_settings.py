@@ -1,0 +1,50 @@
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+
+from dashboard import crypto
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def django_check(env):
+    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin", **env})
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ENCRYPTION_KEYS"])
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = {"SECRET_KEY": "x" * 50, "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ALLOWED_HOSTS": "example.com"}
+    del env[missing]
+    result = django_check(env)
+    assert result.returncode != 0 and f"{missing} is not set" in result.stderr
+
+
+def test_the_demo_starts_with_zero_configuration():
+    assert django_check({"DASHBOARD_DEMO": "1"}).returncode == 0
+
+
+def test_production_defaults_are_safe(settings):
+    result = subprocess.run(
+        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; "
+         "from django.conf import settings as s; print(s.DEBUG, s.CONDUCTOR_BASE_URL, s.ALLOWED_HOSTS)"],
+        cwd=ROOT, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "SECRET_KEY": "x" * 50, "ENCRYPTION_KEYS": Fernet.generate_key().decode()})
+    assert result.stdout.split() == ["False", "https://api.conductor.is/v1", "[]"]
+
+
+def test_secrets_round_trip_and_rotate(settings):
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings.ENCRYPTION_KEYS = [old]
+    token = crypto.encrypt("sk_conductor_secret")
+    settings.ENCRYPTION_KEYS = [new, old]
+    assert crypto.decrypt(token) == "sk_conductor_secret"
+    rotated = crypto.reencrypt(token)
+    settings.ENCRYPTION_KEYS = [new]
+    assert crypto.decrypt(rotated) == "sk_conductor_secret"
+    with pytest.raises(crypto.UnreadableSecret) as raised:
+        crypto.decrypt(token)
+    assert "sk_conductor_secret" not in str(raised.value)
