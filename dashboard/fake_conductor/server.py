@@ -229,6 +229,10 @@ class _Handler(BaseHTTPRequestHandler):
     fake: FakeConductor
     protocol_version = "HTTP/1.1"
     server_version = "FakeConductor/1.0"
+    # Headers and body leave in one write, without Nagle's delay: otherwise every
+    # keep-alive answer waits ~40 ms for a delayed ACK and latency figures lie.
+    disable_nagle_algorithm = True
+    wbufsize = 64 * 1024
 
     def log_message(self, format, *args):  # quiet: tests and benchmarks read their own output
         pass
