@@ -37,6 +37,7 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py fake_conductor --port $(FAKE_PORT) & FAKE=$$!; \
 	trap 'kill $$FAKE 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 50); do curl -s -o /dev/null http://127.0.0.1:$(FAKE_PORT)/_fake/stats && break; sleep 0.1; done; \
+	kill -0 $$FAKE 2>/dev/null || { echo "error: the fake Conductor could not start on port $(FAKE_PORT) (in use? set FAKE_PORT=...)" >&2; exit 1; }; \
 	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 $(PY) manage.py seed_demo; \
 	echo "Dashboard at http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"; \
 	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 GUNICORN_BIND=127.0.0.1:$(PORT) \
