@@ -175,23 +175,27 @@ class ContactCard:
 
 
 def contact_cards(customer: Customer) -> list[ContactCard]:
-    return [
-        ContactCard(
-            contact_name(c),
+    cards = []
+    for c in customer.additional_contacts:
+        heading = contact_name(c)
+        full_name = person_name(c.salutation, c.first_name, c.middle_name, c.last_name)
+        cards.append(ContactCard(
+            heading,
             rows(
+                ("Full name", full_name if full_name != heading else None),
                 ("Job title", c.job_title),
                 *[(clean(f.name) or "Custom field", f.value) for f in c.custom_contact_fields],
             ),
             c.id,
-        )
-        for c in customer.additional_contacts
-    ]
+        ))
+    return cards
 
 
 def contact_name(contact: Contact) -> str:
+    """QuickBooks' own name for the contact, else the person's name."""
     return (
-        person_name(contact.salutation, contact.first_name, contact.middle_name, contact.last_name)
-        or clean(contact.name)
+        clean(contact.name)
+        or person_name(contact.salutation, contact.first_name, contact.middle_name, contact.last_name)
         or "Unnamed contact"
     )
 

@@ -253,3 +253,32 @@ def test_the_company_page_opens_a_customer_by_id(support_client, company):
 def test_healthz_needs_nothing(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.content == b"ok"
+
+
+def test_the_secret_key_never_reaches_a_page_or_a_log(support_client, company, monkeypatch, caplog):
+    import logging
+
+    import httpx
+
+    from dashboard.conductor import client
+    from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+
+    caplog.set_level(logging.DEBUG)
+    # An upstream that echoes the key everywhere it can.
+    echo = {"error": {"message": f"bad key {DEMO_SECRET_KEY}", "userFacingMessage": f"key {DEMO_SECRET_KEY}",
+                      "type": "AUTHENTICATION_ERROR", "code": "API_KEY_INVALID", "httpStatusCode": 401,
+                      "requestId": "req_echo"}}
+    http = client.build_http_client(httpx.MockTransport(lambda r: httpx.Response(401, json=echo)))
+    monkeypatch.setattr(client, "_http", lambda: http)
+    response = support_client.get(URL)
+    assert response.status_code == 502
+    assert DEMO_SECRET_KEY not in response.content.decode()
+    assert DEMO_SECRET_KEY not in caplog.text
+
+
+def test_home_shows_why_a_company_is_offline(support_client, company):
+    company.connection_status = "offline"
+    company.last_error = "We could not connect to QuickBooks Desktop."
+    company.save()
+    body = text_of(support_client.get("/"))
+    assert "QuickBooks offline" in body and "We could not connect to QuickBooks Desktop." in body

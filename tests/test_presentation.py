@@ -109,7 +109,13 @@ def test_the_sections_hold_every_field_of_the_example(example_customer):
     assert s["job"][0].value == "In progress"
 
 
-def test_contact_names_fall_back_sensibly(example_customer):
-    example_customer["additionalContacts"][0].update(salutation=None, firstName="", middleName=None, lastName=None)
-    cards = p.contact_cards(parse_customer(example_customer))
-    assert cards[0].name == "Jane Smith"
+def test_a_contact_is_headed_by_its_name_with_the_full_name_beside(example_customer):
+    [card] = p.contact_cards(parse_customer(example_customer))
+    assert card.name == "Jane Smith"
+    assert card.rows[0] == p.Row("Full name", "Dr. John A. Doe")
+
+
+def test_a_contact_without_a_name_falls_back_to_the_persons_name(example_customer):
+    example_customer["additionalContacts"][0].update(name=None, salutation=None, middleName=None)
+    [card] = p.contact_cards(parse_customer(example_customer))
+    assert card.name == "John Doe" and card.rows[0].label == "Job title"
