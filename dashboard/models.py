@@ -2,6 +2,7 @@
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils import timezone
 
 from dashboard import crypto
 from dashboard.records import mask_secret_key
@@ -90,3 +91,34 @@ class EndUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_name} ({self.conductor_id})"
+
+
+class RecentView(models.Model):
+    """A customer page a user opened, for the "recently viewed" list on the home page."""
+
+    KEEP_PER_USER = 20
+
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="recent_views")
+    end_user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.CharField(max_length=36)
+    customer_name = models.CharField(max_length=255)
+    viewed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-viewed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "end_user", "customer_id"], name="recent_view_once_per_customer"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} viewed {self.customer_name}"
+
+    @classmethod
+    def record(cls, user, end_user: EndUser, customer_id: str, customer_name: str) -> None:
+        """Remember the view (most recent first) and forget all but the latest few."""
+        cls.objects.update_or_create(
+            user=user, end_user=end_user, customer_id=customer_id,
+            defaults={"customer_name": customer_name[:255], "viewed_at": timezone.now()},
+        )
+        stale = cls.objects.filter(user=user).values_list("pk", flat=True)[cls.KEEP_PER_USER:]
+        cls.objects.filter(pk__in=list(stale)).delete()

@@ -299,3 +299,36 @@ def customer_sections(customer: Customer) -> dict[str, list[Row]]:
             ("Description", c.job_description),
         ),
     }
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One customer in a results table or a jobs list."""
+
+    id: str
+    name: str
+    full_name: str
+    depth: int  # 0 for a customer, 1+ for jobs: shown as indentation
+    company_name: str | None
+    phone: str | None
+    email: str | None
+    balance: Money | None
+    total_balance: Money | None
+    is_active: bool
+    job_status: str | None
+
+
+def result_row(customer: Customer) -> ResultRow:
+    return ResultRow(
+        id=customer.id,
+        name=customer.name,
+        full_name=customer.full_name,
+        depth=min(max(customer.sublevel, 0), 5),
+        company_name=clean(customer.company_name),
+        phone=clean(customer.phone),
+        email=clean(customer.email),
+        balance=money(customer.balance),
+        total_balance=money(customer.total_balance),
+        is_active=customer.is_active,
+        job_status=job_status_label(customer.job_status),
+    )

@@ -187,6 +187,16 @@ class Customer:
 
 
 @dataclass(frozen=True)
+class CustomerPage:
+    """One answer of the customer list endpoint."""
+
+    customers: tuple[Customer, ...]
+    next_cursor: str | None
+    remaining_count: int | None
+    has_more: bool
+
+
+@dataclass(frozen=True)
 class IntegrationConnection:
     id: str
     integration_slug: str | None
@@ -456,6 +466,18 @@ def parse_customer(data: Any) -> Customer:
             )
             for item in f.objects("customFields")
         ),
+    )
+
+
+def parse_customer_page(data: Any) -> CustomerPage:
+    f = _Fields(data, "list")
+    if not isinstance(f.data.get("data"), list):
+        raise MalformedRecord("list.data is not a list")
+    return CustomerPage(
+        customers=tuple(parse_customer(item.data) for item in f.objects("data")),
+        next_cursor=f.text("nextCursor") or None,
+        remaining_count=f.whole("remainingCount"),
+        has_more=bool(f.flag("hasMore")),
     )
 
 

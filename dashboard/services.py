@@ -26,8 +26,13 @@ def _secret(api_key: ApiKey) -> str:
         raise KeyUnreadable(str(exc)) from None
 
 
+def secret_for(end_user: EndUser) -> str:
+    """The plaintext key that reaches this company; KeyUnreadable if it cannot be decrypted."""
+    return _secret(end_user.api_key)
+
+
 def fetch_customer(end_user: EndUser, customer_id: str) -> records.Customer:
-    return client.retrieve_customer(_secret(end_user.api_key), end_user.conductor_id, customer_id)
+    return client.retrieve_customer(secret_for(end_user), end_user.conductor_id, customer_id)
 
 
 @dataclass(frozen=True)
@@ -93,7 +98,7 @@ def check_connection(end_user: EndUser) -> EndUser:
     now = timezone.now()
     end_user.last_checked_at = now
     try:
-        client.check_connection(_secret(end_user.api_key), end_user.conductor_id)
+        client.check_connection(secret_for(end_user), end_user.conductor_id)
     except errors.ConductorError as exc:
         if isinstance(exc, errors.ConnectionNotSetUpError):
             end_user.connection_status = ConnectionStatus.SETUP_UNFINISHED

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
     path("end-users/<str:end_user_id>/customers/", customers.company, name="company"),
+    path("end-users/<str:end_user_id>/jump/", customers.jump, name="jump"),
     path("end-users/<str:end_user_id>/customers/<str:customer_id>/", customers.customer, name="customer"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

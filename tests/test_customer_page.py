@@ -242,14 +242,6 @@ def test_conductor_unreachable_is_502(support_client, company, settings):
     assert response.status_code == 502 and "Conductor could not be reached" in text_of(response)
 
 
-def test_the_company_page_opens_a_customer_by_id(support_client, company):
-    response = support_client.get(f"/end-users/{BAKERY}/customers/", {"id": f" {EXAMPLE_ID} "})
-    assert response.status_code == 302 and response["Location"] == URL
-    response = support_client.get(f"/end-users/{BAKERY}/customers/", {"id": "<nope>"})
-    assert response.status_code == 400 and "not a QuickBooks customer id" in text_of(response)
-    assert "&lt;nope&gt;" in response.content.decode()
-
-
 def test_healthz_needs_nothing(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.content == b"ok"

@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -100,6 +101,67 @@ def retrieve_customer(secret_key: str, end_user_id: str, customer_id: str) -> re
     return _parse(records.parse_customer, body, request_id)
 
 
+@dataclass(frozen=True)
+class CustomerQuery:
+    """Filters of the customer list endpoint, named as in Conductor's API.
+
+    QuickBooks allows one name filter per query: the three name-match filters exclude
+    each other and nameFrom/nameTo; ids/fullNames override every other filter."""
+
+    status: str | None = None  # active (Conductor's default) | inactive | all
+    name_contains: str | None = None
+    name_starts_with: str | None = None
+    name_ends_with: str | None = None
+    name_from: str | None = None
+    name_to: str | None = None
+    ids: tuple[str, ...] = ()
+    full_names: tuple[str, ...] = ()
+    total_balance_greater_than: str | None = None
+    total_balance_greater_than_or_equal_to: str | None = None
+    exclude_alternate_shipping_addresses: bool = True  # lists never show them
+
+    def params(self) -> list[tuple[str, str]]:
+        pairs = [
+            ("status", self.status),
+            ("nameContains", self.name_contains),
+            ("nameStartsWith", self.name_starts_with),
+            ("nameEndsWith", self.name_ends_with),
+            ("nameFrom", self.name_from),
+            ("nameTo", self.name_to),
+            ("totalBalanceGreaterThan", self.total_balance_greater_than),
+            ("totalBalanceGreaterThanOrEqualTo", self.total_balance_greater_than_or_equal_to),
+        ]
+        params = [(name, value) for name, value in pairs if value is not None]
+        params += [("ids", value) for value in self.ids]  # arrays repeat the key
+        params += [("fullNames", value) for value in self.full_names]
+        if self.exclude_alternate_shipping_addresses:
+            params.append(("excludeAlternateShippingAddresses", "true"))
+        return params
+
+
+def list_customers(
+    secret_key: str,
+    end_user_id: str,
+    query: CustomerQuery,
+    *,
+    limit: int = 150,
+    cursor: str | None = None,
+    timeout: float | None = None,
+) -> records.CustomerPage:
+    """One page of customers. With a cursor, Conductor returns the *next* page of the
+    same query (the SDK re-sends the filters with it, and so do we)."""
+    if not 1 <= limit <= 150:
+        raise ValueError("limit must be between 1 and 150")
+    params = [*query.params(), ("limit", str(limit))]
+    if cursor:
+        params.append(("cursor", cursor))
+    body, request_id = _request(
+        "GET", "quickbooks-desktop/customers", secret_key=secret_key, end_user_id=end_user_id,
+        params=params, timeout=timeout,
+    )
+    return _parse(records.parse_customer_page, body, request_id)
+
+
 def list_end_users(secret_key: str) -> list[records.EndUser]:
     """Every end user the key can see (Conductor does not paginate this list)."""
     body, request_id = _request("GET", "end-users", secret_key=secret_key)
@@ -126,10 +188,10 @@ def _parse(parser, body: Any, request_id: str | None):
         ) from None
 
 
-def _qbd_timeout_header() -> dict[str, str]:
+def _qbd_timeout_header(read_timeout: float) -> dict[str, str]:
     # Ask Conductor to give up on QuickBooks a little before we give up on Conductor,
     # so a slow QuickBooks comes back as Conductor's own explained timeout.
-    seconds = int(settings.CONDUCTOR_READ_TIMEOUT) - 2
+    seconds = int(read_timeout) - 2
     return {"Conductor-Timeout-Seconds": str(seconds)} if seconds >= 1 else {}
 
 
@@ -141,21 +203,30 @@ def _request(
     secret_key: str,
     end_user_id: str | None = None,
     params: list[tuple[str, str]] | None = None,
+    timeout: float | None = None,
 ) -> tuple[Any, str | None]:
-    """Send one request; return (decoded JSON, request id) or raise a ConductorError."""
+    """Send one request; return (decoded JSON, request id) or raise a ConductorError.
+
+    `timeout` shortens the read timeout for this call (a per-company time budget)."""
+    read_timeout = min(timeout, settings.CONDUCTOR_READ_TIMEOUT) if timeout else settings.CONDUCTOR_READ_TIMEOUT
     headers = {"Authorization": f"Bearer {secret_key}"}
     if path.startswith("quickbooks-desktop/"):
         if not end_user_id or not records.is_valid_end_user_id(end_user_id):
             raise ValueError("not a Conductor end-user id")
         headers["Conductor-End-User-Id"] = end_user_id
-        headers.update(_qbd_timeout_header())
+        headers.update(_qbd_timeout_header(read_timeout))
 
     started = time.monotonic()
     status: int | str = "-"
     request_id = None
     try:
         try:
-            with _http().stream(method, path, headers=headers, params=params) as response:
+            http = _http()
+            request_timeout = http.timeout if not timeout else httpx.Timeout(
+                connect=min(settings.CONDUCTOR_CONNECT_TIMEOUT, read_timeout), read=read_timeout,
+                write=read_timeout, pool=min(settings.CONDUCTOR_POOL_TIMEOUT, read_timeout),
+            )
+            with http.stream(method, path, headers=headers, params=params, timeout=request_timeout) as response:
                 status = response.status_code
                 request_id = response.headers.get("Conductor-Request-Id")
                 raw = _read_bounded(response, request_id)

@@ -122,7 +122,7 @@ def error_class_for(
     error_type: str | None, code: str | None, integration_code: str | None, status: int | None
 ) -> type[ConductorAPIError]:
     """The most specific exception class for one error envelope."""
-    if code == "RESOURCE_MISSING" or (error_type == "INVALID_REQUEST_ERROR" and status == 404):
+    if code == "RESOURCE_MISSING" or status == 404:
         return NotFoundError
     if error_type == "INTEGRATION_ERROR" and integration_code in _QUICKBOOKS_NOT_FOUND_CODES:
         return NotFoundError

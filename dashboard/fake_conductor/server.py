@@ -74,7 +74,9 @@ class Fault:
 
     customer_id: str | None = None
     end_user_id: str | None = None
-    path: str | None = None  # a prefix of the path after /v1, e.g. "/quickbooks-desktop/customers"
+    # The path after /v1: exact ("/quickbooks-desktop/customers" is the list, not a
+    # retrieve), or a prefix when it ends with "*" ("/quickbooks-desktop/*").
+    path: str | None = None
     latency: float = 0.0
     error: str | None = None
     body: str | None = None
@@ -89,7 +91,8 @@ class Fault:
 
     def matches(self, path: str, end_user_id: str | None, customer_id: str | None) -> bool:
         return (
-            (self.path is None or path.startswith(self.path))
+            (self.path is None or path == self.path
+             or (self.path.endswith("*") and path.startswith(self.path[:-1])))
             and (self.end_user_id is None or self.end_user_id == end_user_id)
             and (self.customer_id is None or self.customer_id == customer_id)
         )

@@ -1,9 +1,12 @@
+from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
-from dashboard import presentation, records, services
+from dashboard import presentation, records, search, services
 from dashboard.conductor import errors as conductor_errors
-from dashboard.models import EndUser
+from dashboard.forms import CustomerSearchForm, JumpForm
+from dashboard.models import EndUser, RecentView
 from dashboard.views import errors
 from dashboard.views.access import staff_view
 
@@ -14,7 +17,7 @@ def _company_or_none(end_user_id: str) -> EndUser | None:
     return EndUser.objects.active().select_related("api_key").filter(conductor_id=end_user_id).first()
 
 
-def _unknown_company(request, end_user_id: str):
+def _unknown_company(request):
     return errors.not_found(
         request,
         "Company not found",
@@ -22,24 +25,89 @@ def _unknown_company(request, end_user_id: str):
     )
 
 
+def _search_url(end_user: EndUser, **params) -> str:
+    query = QueryDict(mutable=True)
+    query.update({k: v for k, v in params.items() if v not in (None, "")})
+    url = reverse("company", args=[end_user.conductor_id])
+    return f"{url}?{query.urlencode()}" if query else url
+
+
 @staff_view
 def company(request, end_user_id: str):
-    """A company's page: its connection status and a box to open a customer by id."""
+    """A company's customers: search by name, status and balance, paged by name."""
     end_user = _company_or_none(end_user_id)
     if end_user is None:
-        return _unknown_company(request, end_user_id)
-    wanted = request.GET.get("id", "").strip()[:100]
-    if wanted and records.is_valid_customer_id(wanted):
+        return _unknown_company(request)
+    # Links from before the jump box had its own address used ?id=.
+    legacy_id = request.GET.get("id", "").strip()
+    if legacy_id and records.is_valid_customer_id(legacy_id):
+        return redirect("customer", end_user_id=end_user.conductor_id, customer_id=legacy_id)
+
+    form = CustomerSearchForm(request.GET or None)
+    ctx = {"end_user": end_user, "form": form, "page": None}
+    if request.GET and not form.is_valid():
+        return render(request, "dashboard/company.html", ctx, status=400)
+    data = form.cleaned_data if request.GET else {}
+    criteria = search.Criteria(
+        text=data.get("q", ""),
+        match=data.get("match") or "contains",
+        status=data.get("status") or "active",
+        balance=data.get("balance", ""),
+        min_balance=data.get("min_balance"),
+    )
+    try:
+        page = search.search_company(end_user, criteria, after=data.get("after", ""))
+    except conductor_errors.ConductorError as exc:
+        return errors.upstream_error(request, exc, end_user)
+
+    params = {k: data.get(k) for k in ("q", "match", "status", "balance", "min_balance")}
+    ctx.update(
+        page=page,
+        criteria=criteria,
+        rows=[presentation.result_row(c) for c in page.customers],
+        next_url=_search_url(end_user, **params, after=page.next_after) if page.next_after else None,
+        first_url=_search_url(end_user, **params) if page.after else None,
+    )
+    response = render(request, "dashboard/company.html", ctx)
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@staff_view
+def jump(request, end_user_id: str):
+    """Open a customer by QuickBooks id or exact full name."""
+    end_user = _company_or_none(end_user_id)
+    if end_user is None:
+        return _unknown_company(request)
+    form = JumpForm(request.GET)
+    if not form.is_valid():
+        return redirect("company", end_user_id=end_user.conductor_id)
+    wanted = form.cleaned_data["to"]
+    if records.is_valid_customer_id(wanted):
         return redirect("customer", end_user_id=end_user.conductor_id, customer_id=wanted)
-    ctx = {"end_user": end_user, "wanted": wanted, "wanted_invalid": bool(wanted)}
-    return render(request, "dashboard/company.html", ctx, status=400 if wanted else 200)
+    try:
+        found = search.find_by_full_name(end_user, wanted)
+    except conductor_errors.ConductorError as exc:
+        return errors.upstream_error(request, exc, end_user)
+    if found is not None:
+        return redirect("customer", end_user_id=end_user.conductor_id, customer_id=found.id)
+    # Name searches match a customer's own name, the last part of a full name.
+    prefill = wanted.rsplit(":", 1)[-1].strip()[:100]
+    return errors.not_found(
+        request,
+        "No customer by that name",
+        f"{end_user.company_name} has no customer whose id or full name is exactly what you entered.",
+        end_user=end_user,
+        search_form=CustomerSearchForm(initial={"q": prefill, "status": "all"}),
+        wanted=wanted,
+    )
 
 
 @staff_view
 def customer(request, end_user_id: str, customer_id: str):
     end_user = _company_or_none(end_user_id)
     if end_user is None:
-        return _unknown_company(request, end_user_id)
+        return _unknown_company(request)
     if not records.is_valid_customer_id(customer_id):
         # Checked before any call: a malformed id never reaches Conductor.
         return errors.not_found(
@@ -52,11 +120,14 @@ def customer(request, end_user_id: str, customer_id: str):
         found = services.fetch_customer(end_user, customer_id)
     except conductor_errors.ConductorError as exc:
         return errors.upstream_error(request, exc, end_user, customer_id)
+    tree = search.hierarchy(end_user, found)
+    RecentView.record(request.user, end_user, found.id, found.full_name)
 
     ctx = {
         "end_user": end_user,
         "customer": found,
-        "breadcrumb": presentation.breadcrumb(found),
+        "tree": tree,
+        "jobs": [presentation.result_row(c) for c in tree.jobs],
         "sections": presentation.customer_sections(found),
         "balance": presentation.money(found.balance),
         "total_balance": presentation.money(found.total_balance),

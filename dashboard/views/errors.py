@@ -69,6 +69,11 @@ def _problem_for(exc: errors.ConductorError, company: str) -> Problem:
                        "Conductor answered, but not in the form the dashboard expects.",
                        "Try again. If it keeps happening, tell a dashboard admin and quote the "
                        "request id below.")
+    if isinstance(exc, errors.InvalidRequestError):
+        return Problem(400, "Conductor could not run this request",
+                       "Conductor rejected the request as asked (for example a filter QuickBooks "
+                       "does not accept).",
+                       "Change the search and try again. The message below says what was refused.")
     if isinstance(exc, errors.IntegrationError):
         return Problem(502, "QuickBooks refused the request",
                        f"QuickBooks Desktop for {company} could not complete the lookup.",
@@ -101,6 +106,6 @@ def upstream_error(request, exc: errors.ConductorError, end_user, customer_id: s
     return render(request, "errors/upstream.html", ctx, status=problem.status)
 
 
-def not_found(request, title: str, explanation: str, end_user=None):
-    ctx = {"title": title, "explanation": explanation, "end_user": end_user}
+def not_found(request, title: str, explanation: str, end_user=None, **extra):
+    ctx = {"title": title, "explanation": explanation, "end_user": end_user, **extra}
     return render(request, "errors/not_found.html", ctx, status=404)

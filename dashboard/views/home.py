@@ -2,14 +2,28 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from dashboard.models import EndUser
+from dashboard import presentation, search
+from dashboard.forms import GlobalSearchForm
+from dashboard.models import EndUser, RecentView
 from dashboard.views.access import staff_view
 
 
 @staff_view
 def home(request):
-    companies = EndUser.objects.active().select_related("api_key")
-    return render(request, "dashboard/home.html", {"companies": companies})
+    """The companies, the user's recently viewed customers, and search across companies."""
+    companies = list(EndUser.objects.active().select_related("api_key"))
+    form = GlobalSearchForm(request.GET or None)
+    results = None
+    if form.is_valid() and form.cleaned_data["q"]:
+        results = [
+            (result, [presentation.result_row(c) for c in result.customers])
+            for result in search.search_all_companies(companies, form.cleaned_data["q"])
+        ]
+    recent = RecentView.objects.filter(user=request.user, end_user__is_active=True).select_related("end_user")[:10]
+    ctx = {"companies": companies, "form": form, "results": results, "recent": recent}
+    response = render(request, "dashboard/home.html", ctx, status=400 if form.errors else 200)
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @never_cache

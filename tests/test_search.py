@@ -1,0 +1,249 @@
+import re
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+
+from dashboard import search
+from dashboard.fake_conductor.server import Fault
+from dashboard.models import RecentView
+from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, make_end_user
+
+SEARCH = f"/end-users/{BAKERY}/customers/"
+LIST_CALLS = "GET /quickbooks-desktop/customers"
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+def linked_ids(response) -> list[str]:
+    return re.findall(rf'href="/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/"', response.content.decode())
+
+
+def next_link(response) -> str | None:
+    match = re.search(r'href="([^"]+)"[^>]*rel="next"', response.content.decode())
+    return match.group(1).replace("&amp;", "&") if match else None
+
+
+def all_customers(fake, **where):
+    return [c for c in fake.state.companies[BAKERY].customers if all(c[k] == v for k, v in where.items())]
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    monkeypatch.setattr(search, "PAGE_SIZE", 7)
+
+
+# --- searching one company ---------------------------------------------------------
+
+def test_browsing_pages_through_every_active_customer_without_gaps_or_repeats(support_client, company, fake, small_pages):
+    seen, url, pages = [], SEARCH, 0
+    while url:
+        response = support_client.get(url)
+        assert response.status_code == 200
+        seen += linked_ids(response)
+        url = next_link(response)
+        pages += 1
+        assert "cursor" not in (url or "")
+    expected = sorted(all_customers(fake, isActive=True), key=lambda c: c["fullName"].casefold())
+    assert seen == [c["id"] for c in expected]
+    assert pages >= 5
+
+
+def test_a_text_search_pages_through_every_match_in_name_order(support_client, company, fake, small_pages):
+    seen, url = [], SEARCH + "?q=e&status=all"
+    while url:
+        response = support_client.get(url)
+        seen += linked_ids(response)
+        url = next_link(response)
+    expected = sorted((c for c in all_customers(fake) if "e" in c["name"].lower()), key=lambda c: c["fullName"].casefold())
+    assert seen == [c["id"] for c in expected] and len(seen) > 14
+
+
+def test_next_page_links_carry_only_our_position(support_client, company, fake, small_pages):
+    link = next_link(support_client.get(SEARCH + "?q=a&match=contains&status=all&balance=open"))
+    params = parse_qs(urlsplit(link).query)
+    assert set(params) == {"q", "match", "status", "balance", "after"}
+    assert params["balance"] == ["open"]
+
+
+def test_it_says_how_many_remain(support_client, company, fake, small_pages):
+    body = text_of(support_client.get(SEARCH + "?status=all"))
+    total = len(all_customers(fake))
+    assert f"{total - 7} more after this page" in body
+
+
+@pytest.mark.parametrize("params,predicate", [
+    ({"q": "corp", "match": "contains"}, lambda c: "corp" in c["name"].lower() and c["isActive"]),
+    ({"q": "acme", "match": "starts"}, lambda c: c["name"].lower().startswith("acme") and c["isActive"]),
+    ({"q": "project", "match": "ends", "status": "all"}, lambda c: c["name"].lower().endswith("project")),
+    ({"status": "inactive"}, lambda c: not c["isActive"]),
+    ({"status": "all", "balance": "open"}, lambda c: float(c["totalBalance"]) > 0),
+    ({"status": "all", "balance": "min", "min_balance": "1000"}, lambda c: float(c["totalBalance"]) >= 1000),
+])
+def test_each_filter_narrows_the_results(support_client, company, fake, params, predicate):
+    response = support_client.get(SEARCH, params)
+    assert response.status_code == 200
+    expected = {c["id"] for c in all_customers(fake) if predicate(c)}
+    assert expected and set(linked_ids(response)) == expected
+
+
+def test_list_requests_leave_out_alternate_addresses(support_client, company, fake, monkeypatch):
+    sent = []
+    original = search.client.list_customers
+    monkeypatch.setattr(search.client, "list_customers", lambda *a, **k: sent.append(a[2].params()) or original(*a, **k))
+    support_client.get(SEARCH + "?q=a")
+    assert ("excludeAlternateShippingAddresses", "true") in sent[0]
+
+
+def test_no_matches_is_a_clear_empty_page(support_client, company, fake):
+    response = support_client.get(SEARCH + "?q=zzzzzz")
+    assert response.status_code == 200 and "No customers match" in text_of(response)
+
+
+@pytest.mark.parametrize("params", [{"status": "deleted"}, {"match": "regex"}, {"q": "x" * 101},
+                                    {"balance": "min"}, {"balance": "min", "min_balance": "lots"}])
+def test_bad_search_input_is_a_400_with_the_form(support_client, company, fake, params):
+    response = support_client.get(SEARCH, params)
+    assert response.status_code == 400 and 'role="search"' in response.content.decode()
+    assert fake.stats == {}
+
+
+def test_a_filter_conductor_rejects_gets_a_clear_page(support_client, company, fake):
+    fake.faults.add(Fault(path="/quickbooks-desktop/customers", error="invalid_request"))
+    response = support_client.get(SEARCH + "?q=a")
+    assert response.status_code == 400 and "Conductor could not run this request" in text_of(response)
+
+
+def test_an_offline_company_search_gets_the_offline_page(support_client, api_key, fake):
+    make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    response = support_client.get(f"/end-users/{DENTAL_OFFLINE}/customers/")
+    assert response.status_code == 503 and "QuickBooks is unreachable" in text_of(response)
+
+
+def test_hostile_names_in_results_are_escaped(support_client, company, fake):
+    customers = fake.state.companies[BAKERY].customers
+    original = customers[2]
+    customers[2] = {**original, "name": "<script>alert(1)</script>", "fullName": "<script>alert(1)</script>",
+                    "companyName": "<b>x</b>", "email": "<img src=x onerror=alert(2)>", "isActive": True}
+    try:
+        body = support_client.get(SEARCH + "?q=script").content.decode()
+    finally:
+        customers[2] = original
+    assert "<script>alert(1)" not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<img src=x" not in body and "<b>x</b>" not in body
+
+
+# --- the job tree ------------------------------------------------------------------
+
+def deepest(fake):
+    return next(c for c in fake.state.companies[BAKERY].customers if c["sublevel"] == 2)
+
+
+def test_the_breadcrumb_links_every_ancestor_with_one_lookup(support_client, company, fake):
+    job = deepest(fake)
+    top, middle = job["fullName"].split(":")[:2]
+    by_full_name = {c["fullName"]: c["id"] for c in fake.state.companies[BAKERY].customers}
+    fake.reset()
+    body = support_client.get(f"/end-users/{BAKERY}/customers/{job['id']}/").content.decode()
+    assert f'href="/end-users/{BAKERY}/customers/{by_full_name[top]}/">{top}</a>' in body
+    assert f'href="/end-users/{BAKERY}/customers/{by_full_name[top + ":" + middle]}/">{middle}</a>' in body
+    # one retrieve, one list for the jobs, and at most one lookup for the ancestors
+    assert fake.stats[LIST_CALLS] <= 2
+
+
+def test_the_jobs_section_lists_direct_sub_customers(support_client, company, fake):
+    parent = next(c for c in fake.state.companies[BAKERY].customers
+                  if any(d["sublevel"] == 2 and d["fullName"].startswith(c["fullName"] + ":") for d in fake.state.companies[BAKERY].customers)
+                  and c["sublevel"] == 0)
+    response = support_client.get(f"/end-users/{BAKERY}/customers/{parent['id']}/")
+    jobs_html = response.content.decode().split('id="h-jobs"')[1].split("</section>")[0]
+    expected = {c["id"] for c in fake.state.companies[BAKERY].customers
+                if c["sublevel"] == 1 and c["fullName"].startswith(parent["fullName"] + ":")}
+    found = set(re.findall(rf'/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/', jobs_html))
+    assert expected and found == expected
+
+
+def test_a_customer_without_jobs_says_so(support_client, company, fake):
+    body = text_of(support_client.get(f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"))
+    assert "No jobs under this job" in body
+
+
+def test_the_page_survives_a_failing_job_lookup(support_client, company, fake):
+    fake.faults.add(Fault(path="/quickbooks-desktop/customers", error="qbd_timeout"))
+    response = support_client.get(f"/end-users/{BAKERY}/customers/{deepest(fake)['id']}/")
+    assert response.status_code == 200
+    assert "Jobs could not be loaded" in text_of(response)
+
+
+# --- jump ----------------------------------------------------------------------------
+
+def test_jump_by_id(support_client, company, fake):
+    response = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": f"  {EXAMPLE_ID} "})
+    assert response.status_code == 302 and response["Location"] == f"{SEARCH}{EXAMPLE_ID}/"
+    assert fake.stats == {}
+
+
+def test_jump_by_exact_full_name(support_client, company, fake):
+    job = deepest(fake)
+    response = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": job["fullName"].upper()})
+    assert response.status_code == 302 and response["Location"] == f"{SEARCH}{job['id']}/"
+
+
+def test_jump_to_nothing_is_404_with_the_search_prefilled(support_client, company, fake):
+    response = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": "Nobody Inc:<Kitchen>"})
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert 'name="q" value="&lt;Kitchen&gt;"' in body and "No customer by that name" in body
+
+
+def test_every_company_page_has_the_jump_box(support_client, company, fake):
+    for url in (SEARCH, f"{SEARCH}{EXAMPLE_ID}/", f"{SEARCH}80000001-9/"):
+        assert f'action="/end-users/{BAKERY}/jump/"' in support_client.get(url).content.decode()
+
+
+# --- across companies -------------------------------------------------------------
+
+def test_search_across_companies_survives_one_offline_and_one_slow(support_client, api_key, fake, settings):
+    settings.CROSS_COMPANY_SEARCH_BUDGET = 1.0
+    make_end_user(api_key)
+    make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders")
+    fake.faults.add(Fault(end_user_id="end_usr_demoBuilders02", latency=3.0))
+    started = time.monotonic()
+    response = support_client.get("/", {"q": "a"})
+    elapsed = time.monotonic() - started
+    body = text_of(response)
+    assert response.status_code == 200
+    assert "QuickBooks is unreachable" in body and "did not answer in time" in body
+    assert len(re.findall(rf"/end-users/{BAKERY}/customers/[0-9A-F]+-[0-9]+/", body)) > 0
+    assert elapsed < 2.5  # about one budget, not the sum
+
+
+def test_search_across_companies_runs_side_by_side(support_client, api_key, fake, settings):
+    make_end_user(api_key)
+    make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders")
+    fake.faults.add(Fault(path="/quickbooks-desktop/customers", latency=0.5))
+    started = time.monotonic()
+    support_client.get("/", {"q": "a"})
+    assert time.monotonic() - started < 0.9  # two companies at 0.5 s each, concurrently
+
+
+# --- recently viewed ---------------------------------------------------------------
+
+def test_home_lists_my_recently_viewed_customers(support_client, support_user, company, fake):
+    support_client.get(f"{SEARCH}{EXAMPLE_ID}/")
+    body = text_of(support_client.get("/"))
+    assert "Recently viewed" in body and "ABC Corporation:Website Redesign Project" in body
+    assert f'href="{SEARCH}{EXAMPLE_ID}/"' in body
+    other = User.objects.create_superuser("other", "o@example.com", "pw")
+    assert RecentView.objects.filter(user=other).count() == 0
+
+
+def test_recent_views_are_bounded_per_user(support_user, company):
+    for n in range(RecentView.KEEP_PER_USER + 5):
+        RecentView.record(support_user, company, f"80000001-{n}", f"Customer {n}")
+    views = list(RecentView.objects.filter(user=support_user))
+    assert len(views) == RecentView.KEEP_PER_USER and views[0].customer_name == f"Customer {RecentView.KEEP_PER_USER + 4}"
