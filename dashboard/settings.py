@@ -141,6 +141,10 @@ CONDUCTOR_CONNECT_TIMEOUT = env.float("CONDUCTOR_CONNECT_TIMEOUT", default=5.0)
 CONDUCTOR_READ_TIMEOUT = env.float("CONDUCTOR_READ_TIMEOUT", default=30.0)
 CONDUCTOR_POOL_TIMEOUT = env.float("CONDUCTOR_POOL_TIMEOUT", default=5.0)
 CONDUCTOR_MAX_CONNECTIONS = env.int("CONDUCTOR_MAX_CONNECTIONS", default=100)
+# One call, retries included, never takes longer than this: below gunicorn's worker
+# timeout (60 s), so a page always gets to explain itself.
+CONDUCTOR_TOTAL_BUDGET = env.float("CONDUCTOR_TOTAL_BUDGET", default=45.0)
+CONDUCTOR_MAX_RETRIES = env.int("CONDUCTOR_MAX_RETRIES", default=2)
 # Search across companies: how long each company may take before it is reported as
 # too slow (the page waits about this long in all, not once per company).
 CROSS_COMPANY_SEARCH_BUDGET = env.float("CROSS_COMPANY_SEARCH_BUDGET", default=8.0)

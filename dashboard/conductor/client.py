@@ -15,6 +15,7 @@ and the functions holding the key are marked sensitive for Django's error report
 import json
 import logging
 import os
+import random
 import threading
 import time
 from dataclasses import dataclass
@@ -195,7 +196,39 @@ def _qbd_timeout_header(read_timeout: float) -> dict[str, str]:
     return {"Conductor-Timeout-Seconds": str(seconds)} if seconds >= 1 else {}
 
 
-@sensitive_variables("secret_key", "headers")
+# Retry only where another try can help: a connection that failed or was reset, a
+# rate limit, Conductor's own 500/503. Never a QuickBooks connection error (the
+# QuickBooks user must act first) and never a timeout (it would double the wait).
+RETRY_STATUSES = {429, 500, 503}
+MAX_RETRY_AFTER_SECONDS = 60
+
+
+def _sleep(seconds: float) -> None:  # a seam for tests
+    time.sleep(seconds)
+
+
+def _backoff(retry: int) -> float:
+    """The official SDKs' schedule, with jitter so retries from many threads spread out."""
+    return min(0.5 * 2**retry, 8.0) * random.uniform(0.75, 1.0)
+
+
+def _retry_delay(exc: errors.ConductorError, retry_after: str | None, retry: int) -> float | None:
+    """Seconds to wait before trying again, or None when a retry cannot help."""
+    if isinstance(exc, errors.ConnectError):
+        return _backoff(retry)
+    if isinstance(exc, errors.IntegrationConnectionError) or exc.status not in RETRY_STATUSES:
+        return None
+    if retry_after:
+        try:
+            seconds = float(retry_after)
+        except ValueError:
+            seconds = None
+        if seconds is not None and 0 <= seconds <= MAX_RETRY_AFTER_SECONDS:
+            return seconds
+    return _backoff(retry)
+
+
+@sensitive_variables("secret_key")
 def _request(
     method: str,
     path: str,
@@ -203,54 +236,97 @@ def _request(
     secret_key: str,
     end_user_id: str | None = None,
     params: list[tuple[str, str]] | None = None,
+    json_body: dict | None = None,
     timeout: float | None = None,
 ) -> tuple[Any, str | None]:
-    """Send one request; return (decoded JSON, request id) or raise a ConductorError.
+    """Send a request, retrying where that can help, within one time budget.
 
-    `timeout` shortens the read timeout for this call (a per-company time budget)."""
-    read_timeout = min(timeout, settings.CONDUCTOR_READ_TIMEOUT) if timeout else settings.CONDUCTOR_READ_TIMEOUT
+    Returns (decoded JSON, request id) or raises a ConductorError. `timeout` caps the
+    whole call, retries included (a per-company budget); otherwise the cap is
+    settings.CONDUCTOR_TOTAL_BUDGET, kept below gunicorn's worker timeout."""
+    if path.startswith("quickbooks-desktop/") and (
+        not end_user_id or not records.is_valid_end_user_id(end_user_id)
+    ):
+        raise ValueError("not a Conductor end-user id")
+    budget = min(timeout, settings.CONDUCTOR_TOTAL_BUDGET) if timeout else settings.CONDUCTOR_TOTAL_BUDGET
+    deadline = time.monotonic() + budget
+    retry = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            return _attempt(method, path, secret_key, end_user_id, params, json_body, remaining, retry)
+        except _Retryable as failure:
+            delay = _retry_delay(failure.error, failure.retry_after, retry)
+            # POST is retried only when the request never left (a failed connect).
+            safe = method == "GET" or isinstance(failure.error, errors.ConnectError) and failure.never_sent
+            if (
+                delay is None or not safe or retry >= settings.CONDUCTOR_MAX_RETRIES
+                or time.monotonic() + delay + 1.0 > deadline
+            ):
+                raise failure.error from None
+            _sleep(delay)
+            retry += 1
+
+
+class _Retryable(Exception):
+    """Carries a failed attempt's error to the retry loop."""
+
+    def __init__(self, error: errors.ConductorError, retry_after: str | None = None, never_sent: bool = False):
+        self.error = error
+        self.retry_after = retry_after
+        self.never_sent = never_sent
+
+
+@sensitive_variables("secret_key", "headers")
+def _attempt(method, path, secret_key, end_user_id, params, json_body, remaining: float, retry: int):
+    read_timeout = max(0.1, min(remaining, settings.CONDUCTOR_READ_TIMEOUT))
     headers = {"Authorization": f"Bearer {secret_key}"}
     if path.startswith("quickbooks-desktop/"):
-        if not end_user_id or not records.is_valid_end_user_id(end_user_id):
-            raise ValueError("not a Conductor end-user id")
         headers["Conductor-End-User-Id"] = end_user_id
         headers.update(_qbd_timeout_header(read_timeout))
+    request_timeout = httpx.Timeout(
+        connect=min(settings.CONDUCTOR_CONNECT_TIMEOUT, read_timeout), read=read_timeout,
+        write=read_timeout, pool=min(settings.CONDUCTOR_POOL_TIMEOUT, read_timeout),
+    )
 
     started = time.monotonic()
     status: int | str = "-"
     request_id = None
+    retry_after = None
     try:
         try:
-            http = _http()
-            request_timeout = http.timeout if not timeout else httpx.Timeout(
-                connect=min(settings.CONDUCTOR_CONNECT_TIMEOUT, read_timeout), read=read_timeout,
-                write=read_timeout, pool=min(settings.CONDUCTOR_POOL_TIMEOUT, read_timeout),
-            )
-            with http.stream(method, path, headers=headers, params=params, timeout=request_timeout) as response:
+            with _http().stream(method, path, headers=headers, params=params, json=json_body,
+                                timeout=request_timeout) as response:
                 status = response.status_code
                 request_id = response.headers.get("Conductor-Request-Id")
+                retry_after = response.headers.get("Retry-After")
                 raw = _read_bounded(response, request_id)
         except httpx.ConnectTimeout:
             status = "connect-timeout"
-            raise errors.ConnectError("Conductor could not be reached in time.") from None
+            raise _Retryable(errors.ConnectError("Conductor could not be reached in time."),
+                             never_sent=True) from None
         except httpx.TimeoutException:
             status = "timeout"
             raise errors.RequestTimeoutError("Conductor did not answer in time.") from None
         except httpx.HTTPError as exc:
             status = type(exc).__name__
-            raise errors.ConnectError(
-                f"Conductor could not be reached ({type(exc).__name__})."
+            raise _Retryable(
+                errors.ConnectError(f"Conductor could not be reached ({type(exc).__name__})."),
+                never_sent=isinstance(exc, httpx.ConnectError),
             ) from None
     finally:
         elapsed_ms = (time.monotonic() - started) * 1000
         logger.info(
-            "conductor %s /%s status=%s duration_ms=%.0f request_id=%s",
-            method, path, status, elapsed_ms, request_id or "-",
+            "conductor %s /%s status=%s duration_ms=%.0f request_id=%s attempt=%d",
+            method, path, status, elapsed_ms, request_id or "-", retry + 1,
         )
 
-    body = _decode(raw, response.status_code, request_id)
+    try:
+        body = _decode(raw, response.status_code, request_id)
+    except errors.MalformedResponseError as exc:
+        raise _Retryable(exc, retry_after) from None
     if response.status_code >= 400:
-        raise _api_error(body, response.status_code, request_id, secret_key)
+        raise _Retryable(_api_error(body, response.status_code, request_id, secret_key), retry_after)
     return body, request_id
 
 
