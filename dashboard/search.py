@@ -18,12 +18,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.cache import cache
 
 from dashboard import records
 from dashboard.conductor import client, errors
 from dashboard.conductor.client import CustomerQuery
 from dashboard.models import EndUser
-from dashboard.services import KeyUnreadable, secret_for
+from dashboard.freshness import Fetched, cache_key, get_or_fetch
+from dashboard.services import KeyUnreadable, qbd, secret_for
 
 logger = logging.getLogger("dashboard.search")
 
@@ -81,7 +83,8 @@ def _fetch_bounded(secret: str, end_user_id: str, query: CustomerQuery, most: in
     found: list[records.Customer] = []
     cursor = None
     while True:
-        page = client.list_customers(secret, end_user_id, query, limit=150, cursor=cursor, timeout=timeout)
+        page = qbd(end_user_id, client.list_customers, secret, end_user_id, query,
+                   limit=150, cursor=cursor, timeout=timeout)
         found.extend(page.customers)
         if not page.has_more or not page.next_cursor:
             return found, False
@@ -90,8 +93,19 @@ def _fetch_bounded(secret: str, end_user_id: str, query: CustomerQuery, most: in
         cursor = page.next_cursor
 
 
-def search_company(end_user: EndUser, criteria: Criteria, after: str = "") -> SearchPage:
-    secret, end_user_id = secret_for(end_user), end_user.conductor_id
+def search_company(end_user: EndUser, criteria: Criteria, after: str = "", *,
+                   refresh: bool = False) -> Fetched[SearchPage]:
+    """One page of results, from the cache while fresh (the page says how old)."""
+    secret = secret_for(end_user)
+    return get_or_fetch(
+        cache_key("search", end_user.conductor_id, repr((criteria, after))),
+        lambda: _search_company(secret, end_user.conductor_id, criteria, after),
+        ttl=settings.SEARCH_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: str) -> SearchPage:
     position = after.casefold()
     if criteria.text:
         matches, truncated = _fetch_bounded(secret, end_user_id, criteria.query(), MAX_TEXT_MATCHES)
@@ -107,7 +121,7 @@ def search_company(end_user: EndUser, criteria: Criteria, after: str = "") -> Se
 
     query = dataclasses.replace(criteria.query(), name_from=after or FIRST_NAME_FROM)
     # One more than a page: the first row may be the one the position names.
-    page = client.list_customers(secret, end_user_id, query, limit=PAGE_SIZE + 1)
+    page = qbd(end_user_id, client.list_customers, secret, end_user_id, query, limit=PAGE_SIZE + 1)
     rows = sorted(page.customers, key=sort_key)
     following = [c for c in rows if sort_key(c) > position] if after else rows
     shown = following[:PAGE_SIZE]
@@ -154,9 +168,8 @@ def _parent_link(customer: records.Customer) -> dict[str, str]:
 
 def _resolve_full_names(secret: str, end_user_id: str, full_names: list[str]) -> dict[str, str]:
     """full name (casefolded) -> id, for all of them in one fullNames lookup."""
-    page = client.list_customers(
-        secret, end_user_id, CustomerQuery(full_names=tuple(full_names)), limit=min(150, len(full_names))
-    )
+    page = qbd(end_user_id, client.list_customers, secret, end_user_id,
+               CustomerQuery(full_names=tuple(full_names)), limit=min(150, len(full_names)))
     return {c.full_name.casefold(): c.id for c in page.customers}
 
 
@@ -170,12 +183,23 @@ def _direct_jobs(secret: str, end_user_id: str, customer: records.Customer) -> t
     return sorted(jobs, key=sort_key), truncated
 
 
-def hierarchy(end_user: EndUser, customer: records.Customer) -> Hierarchy:
+def hierarchy(end_user: EndUser, customer: records.Customer, *, refresh: bool = False) -> Hierarchy:
     """Ancestors with their ids and the direct jobs, fetched side by side.
 
     A failure here never breaks the customer page: it is reported as a problem and the
-    page shows what it has (the parent's link comes with the customer itself)."""
-    secret, end_user_id = secret_for(end_user), end_user.conductor_id
+    page shows what it has (the parent's link comes with the customer itself). Only a
+    complete tree is cached, for as long as the customer record."""
+    key = cache_key("tree", end_user.conductor_id, customer.id, customer.revision_number)
+    cached = None if refresh else cache.get(key)
+    if cached is not None:
+        return cached
+    tree = _hierarchy(secret_for(end_user), end_user.conductor_id, customer)
+    if tree.problem is None:
+        cache.set(key, tree, timeout=settings.CUSTOMER_CACHE_TTL)
+    return tree
+
+
+def _hierarchy(secret: str, end_user_id: str, customer: records.Customer) -> Hierarchy:
     names = _ancestor_names(customer)
     known = _parent_link(customer)
     unknown = [full for _, full in names if full.casefold() not in known]
@@ -208,9 +232,8 @@ def find_by_full_name(end_user: EndUser, full_name: str) -> records.Customer | N
     Conductor fails the whole request on an unknown full name (it does not return an
     empty list), so that failure means "no such customer" here."""
     try:
-        page = client.list_customers(
-            secret_for(end_user), end_user.conductor_id, CustomerQuery(full_names=(full_name,)), limit=1
-        )
+        page = qbd(end_user.conductor_id, client.list_customers, secret_for(end_user), end_user.conductor_id,
+                   CustomerQuery(full_names=(full_name,)), limit=1)
     except (errors.NotFoundError, errors.InvalidRequestError):
         return None
     wanted = full_name.casefold()
@@ -233,7 +256,8 @@ PER_COMPANY_LIMIT = 10
 
 def _search_one(secret: str, end_user_id: str, text: str, budget: float) -> records.CustomerPage:
     query = CustomerQuery(status="all", name_contains=text)
-    return client.list_customers(secret, end_user_id, query, limit=PER_COMPANY_LIMIT, timeout=budget)
+    return qbd(end_user_id, client.list_customers, secret, end_user_id, query,
+               limit=PER_COMPANY_LIMIT, timeout=budget)
 
 
 def search_all_companies(end_users: list[EndUser], text: str) -> list[CompanyResult]:

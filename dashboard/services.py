@@ -1,17 +1,21 @@
 """Between the views/admin and the Conductor client: decrypt the key, call, store results.
 
 Views and admin never handle a plaintext key or call the client with model objects;
-they come here. (Caching, coalescing and the per-company bulkhead will live here too.)
+they come here. Every QuickBooks call passes the per-company bulkhead (`qbd`), and
+customer records are served through the freshness cache with coalescing.
 """
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from dashboard import records
+from dashboard.bulkhead import company_slot
 from dashboard.conductor import client, errors
 from dashboard.crypto import UnreadableSecret
+from dashboard.freshness import Fetched, cache_key, get_or_fetch
 from dashboard.models import ApiKey, ConnectionStatus, EndUser
 
 
@@ -31,8 +35,21 @@ def secret_for(end_user: EndUser) -> str:
     return _secret(end_user.api_key)
 
 
-def fetch_customer(end_user: EndUser, customer_id: str) -> records.Customer:
-    return client.retrieve_customer(secret_for(end_user), end_user.conductor_id, customer_id)
+def qbd(end_user_id: str, call, *args, **kwargs):
+    """Run one QuickBooks call for a company inside its bulkhead."""
+    with company_slot(end_user_id):
+        return call(*args, **kwargs)
+
+
+def fetch_customer(end_user: EndUser, customer_id: str, *, refresh: bool = False) -> Fetched[records.Customer]:
+    """The customer, from the cache while fresh; simultaneous misses share one call."""
+    secret = secret_for(end_user)
+    return get_or_fetch(
+        cache_key("customer", end_user.conductor_id, customer_id),
+        lambda: qbd(end_user.conductor_id, client.retrieve_customer, secret, end_user.conductor_id, customer_id),
+        ttl=settings.CUSTOMER_CACHE_TTL,
+        refresh=refresh,
+    )
 
 
 @dataclass(frozen=True)
@@ -98,7 +115,7 @@ def check_connection(end_user: EndUser) -> EndUser:
     now = timezone.now()
     end_user.last_checked_at = now
     try:
-        client.check_connection(secret_for(end_user), end_user.conductor_id)
+        qbd(end_user.conductor_id, client.check_connection, secret_for(end_user), end_user.conductor_id)
     except errors.ConductorError as exc:
         if isinstance(exc, errors.ConnectionNotSetUpError):
             end_user.connection_status = ConnectionStatus.SETUP_UNFINISHED

@@ -101,6 +101,16 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://dashboard")}
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # Django's default of 300 entries would evict customers as fast as staff open them.
+    CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10000)
+
+# How long a fetched customer or search page is shown without asking Conductor again
+# (the page says how old it is and offers Refresh), and how long an older copy may
+# still be shown, with a warning, while QuickBooks or Conductor is unreachable.
+CUSTOMER_CACHE_TTL = env.int("CUSTOMER_CACHE_TTL", default=120)
+SEARCH_CACHE_TTL = env.int("SEARCH_CACHE_TTL", default=120)
+STALE_MAX_AGE = env.int("STALE_MAX_AGE", default=24 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -145,6 +155,11 @@ CONDUCTOR_MAX_CONNECTIONS = env.int("CONDUCTOR_MAX_CONNECTIONS", default=100)
 # timeout (60 s), so a page always gets to explain itself.
 CONDUCTOR_TOTAL_BUDGET = env.float("CONDUCTOR_TOTAL_BUDGET", default=45.0)
 CONDUCTOR_MAX_RETRIES = env.int("CONDUCTOR_MAX_RETRIES", default=2)
+# The bulkhead: at most this many calls in flight per company (QuickBooks serves one
+# at a time anyway); a request that cannot get a slot within the wait gets a "busy"
+# page instead of holding a web thread.
+CONDUCTOR_MAX_CALLS_PER_COMPANY = env.int("CONDUCTOR_MAX_CALLS_PER_COMPANY", default=4)
+CONDUCTOR_BULKHEAD_WAIT = env.float("CONDUCTOR_BULKHEAD_WAIT", default=2.0)
 # Search across companies: how long each company may take before it is reported as
 # too slow (the page waits about this long in all, not once per company).
 CROSS_COMPANY_SEARCH_BUDGET = env.float("CROSS_COMPANY_SEARCH_BUDGET", default=8.0)

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 
 from dashboard.fake_conductor.data import DEMO_SECRET_KEY
 from dashboard.fake_conductor.server import FakeConductor
@@ -20,6 +21,14 @@ def shared_file(name: str) -> Path:
     if not path.exists():
         pytest.fail(f"{path} is missing: the tests read the Conductor contract from ../shared/conductor/")
     return path
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with no cached customers, searches or bulkhead slots."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 from django.http import QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 
 from dashboard import presentation, records, search, services
 from dashboard.conductor import errors as conductor_errors
@@ -23,6 +22,18 @@ def _unknown_company(request):
         "Company not found",
         "There is no company with this id in the dashboard, or it has been deactivated.",
     )
+
+
+def _without_refresh(request) -> str:
+    query = request.GET.copy()
+    query.pop("refresh", None)
+    return f"{request.path}?{query.urlencode()}" if query else request.path
+
+
+def refresh_url(request) -> str:
+    query = request.GET.copy()
+    query["refresh"] = "1"
+    return f"{request.path}?{query.urlencode()}"
 
 
 def _search_url(end_user: EndUser, **params) -> str:
@@ -55,14 +66,21 @@ def company(request, end_user_id: str):
         balance=data.get("balance", ""),
         min_balance=data.get("min_balance"),
     )
+    refresh = request.GET.get("refresh") == "1"
     try:
-        page = search.search_company(end_user, criteria, after=data.get("after", ""))
+        fetched = search.search_company(end_user, criteria, after=data.get("after", ""), refresh=refresh)
     except conductor_errors.ConductorError as exc:
         return errors.upstream_error(request, exc, end_user)
+    if refresh and not fetched.stale_because:
+        return redirect(_without_refresh(request))
 
+    page = fetched.value
     params = {k: data.get(k) for k in ("q", "match", "status", "balance", "min_balance")}
     ctx.update(
         page=page,
+        fetched=fetched,
+        refresh_url=refresh_url(request),
+        stale_reason=errors.short_reason(fetched.stale_because) if fetched.stale_because else None,
         criteria=criteria,
         rows=[presentation.result_row(c) for c in page.customers],
         next_url=_search_url(end_user, **params, after=page.next_after) if page.next_after else None,
@@ -116,16 +134,25 @@ def customer(request, end_user_id: str, customer_id: str):
             "QuickBooks customer ids look like 80000001-1234567890 (hex digits, a dash, digits).",
             end_user=end_user,
         )
+    refresh = request.GET.get("refresh") == "1"
     try:
-        found = services.fetch_customer(end_user, customer_id)
+        fetched = services.fetch_customer(end_user, customer_id, refresh=refresh)
+        found = fetched.value
+        tree = search.hierarchy(end_user, found, refresh=refresh)
     except conductor_errors.ConductorError as exc:
         return errors.upstream_error(request, exc, end_user, customer_id)
-    tree = search.hierarchy(end_user, found)
     RecentView.record(request.user, end_user, found.id, found.full_name)
+    if refresh and not fetched.stale_because:
+        # The fresh copy is cached now: send the browser back to the plain address,
+        # so the refresh is not repeated by a reload or kept in a bookmark.
+        return redirect(_without_refresh(request))
 
     ctx = {
         "end_user": end_user,
         "customer": found,
+        "fetched": fetched,
+        "refresh_url": refresh_url(request),
+        "stale_reason": errors.short_reason(fetched.stale_because) if fetched.stale_because else None,
         "tree": tree,
         "jobs": [presentation.result_row(c) for c in tree.jobs],
         "sections": presentation.customer_sections(found),
@@ -142,7 +169,6 @@ def customer(request, end_user_id: str, customer_id: str):
             (f, presentation.custom_field_type_label(f.type))
             for f in found.custom_fields if presentation.clean(f.name) or presentation.clean(f.value)
         ],
-        "fetched_at": timezone.now(),
     }
     response = render(request, "dashboard/customer.html", ctx)
     response["Cache-Control"] = "private, no-store"

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.shortcuts import render
 from django.urls import reverse
 
+from dashboard.bulkhead import CompanyBusy
 from dashboard.conductor import errors
 from dashboard.services import KeyUnreadable
 
@@ -56,6 +57,11 @@ def _problem_for(exc: errors.ConductorError, company: str) -> Problem:
                        "The dashboard cannot decrypt the Conductor API key for this company "
                        "(the encryption key may have changed).",
                        "Ask a dashboard admin to enter the API key again.", show_key_link=True)
+    if isinstance(exc, CompanyBusy):
+        return Problem(503, "Too many lookups for this company right now",
+                       f"Several lookups for {company} are already waiting on QuickBooks, which "
+                       "answers one request at a time.",
+                       "Wait a few seconds and try again.")
     if isinstance(exc, errors.RequestTimeoutError):
         return Problem(504, "Conductor did not answer in time",
                        "The request to Conductor took longer than the dashboard waits.",
@@ -81,6 +87,15 @@ def _problem_for(exc: errors.ConductorError, company: str) -> Problem:
     return Problem(502, "Conductor reported an error",
                    "Conductor could not complete the request.",
                    "Try again in a minute. If it keeps happening, quote the request id below to an admin.")
+
+
+def short_reason(exc: errors.ConductorError) -> str:
+    """Why fresh data could not be had, in one sentence (for the stale-copy banner)."""
+    if isinstance(exc, errors.IntegrationConnectionError):
+        return "QuickBooks is unreachable right now."
+    if isinstance(exc, errors.RequestTimeoutError):
+        return "Conductor did not answer in time."
+    return "Conductor could not be reached."
 
 
 def upstream_error(request, exc: errors.ConductorError, end_user, customer_id: str | None = None):

@@ -1,0 +1,74 @@
+"""Request coalescing: simultaneous requests for the same data share one upstream call.
+
+Within a process, the first caller for a key runs the fetch and the others wait for
+its result (or its exception). Across processes, the leader also takes a lock in the
+cache; a process that finds the lock taken waits for the leader's result to appear in
+the cache instead of calling Conductor itself. With the local-memory cache that second
+step is per process; with Redis it spans every server.
+"""
+
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+
+
+class _Flight:
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+_lock = threading.Lock()
+_flights: dict[str, _Flight] = {}
+
+
+def coalesced(key: str, fetch: Callable[[], Any], *, published: Callable[[float], Any | None],
+              lock_seconds: float) -> Any:
+    """Run `fetch` once for all concurrent callers of `key`.
+
+    `published(since)` returns the result another process stored after `since` (epoch
+    seconds), or None; `fetch` itself must store what it returns, so that other
+    processes can find it."""
+    with _lock:
+        flight = _flights.get(key)
+        leader = flight is None
+        if leader:
+            flight = _flights[key] = _Flight()
+    if not leader:
+        flight.done.wait()
+        if flight.error is not None:
+            raise flight.error
+        return flight.result
+    try:
+        flight.result = _across_processes(key, fetch, published, lock_seconds)
+        return flight.result
+    except BaseException as exc:
+        flight.error = exc
+        raise
+    finally:
+        flight.done.set()
+        with _lock:
+            _flights.pop(key, None)
+
+
+def _across_processes(key, fetch, published, lock_seconds):
+    lock_key = f"lock:{key}"
+    since = time.time()
+    deadline = time.monotonic() + lock_seconds
+    while True:
+        if cache.add(lock_key, 1, timeout=int(lock_seconds) + 1):
+            try:
+                return fetch()
+            finally:
+                cache.delete(lock_key)
+        result = published(since)
+        if result is not None:
+            return result
+        if time.monotonic() >= deadline:
+            return fetch()  # the leader vanished: do not wait for ever
+        time.sleep(random.uniform(0.01, 0.03))
