@@ -63,7 +63,9 @@ def _across_processes(key, fetch, published, lock_seconds):
     while True:
         if cache.add(lock_key, 1, timeout=int(lock_seconds) + 1):
             try:
-                return fetch()
+                # The previous holder may have published just before letting go.
+                result = published(since)
+                return result if result is not None else fetch()
             finally:
                 cache.delete(lock_key)
         result = published(since)

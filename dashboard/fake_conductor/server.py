@@ -194,7 +194,7 @@ class FakeConductor:
         handler = type("Handler", (_Handler,), {"fake": self})
         self.httpd = ThreadingHTTPServer((host, port), handler)
         self.httpd.daemon_threads = True
-        self._stopping = threading.Event()
+        self._release_hangs = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -211,9 +211,14 @@ class FakeConductor:
         self.httpd.serve_forever()
 
     def stop(self) -> None:
-        self._stopping.set()  # releases hanging requests
+        self.stop_hanging()
         self.httpd.shutdown()
         self.httpd.server_close()
+
+    def stop_hanging(self) -> None:
+        """Let every hanging request go (they close without an answer)."""
+        released, self._release_hangs = self._release_hangs, threading.Event()
+        released.set()
 
     def reset(self) -> None:
         self.faults.clear()
@@ -313,7 +318,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _body_fault(self, kind: str, request_id: str) -> None:
         if kind == "hang":
-            self.fake._stopping.wait(timeout=600)
+            self.fake._release_hangs.wait(timeout=600)
             self.close_connection = True
         elif kind == "drop":
             self.close_connection = True

@@ -1,0 +1,240 @@
+"""Caching with visible freshness, stale copies while offline, coalescing and the bulkhead.
+
+Behaviour only: how fast things are is measured in benchmarks/, not here."""
+
+import re
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from dashboard import bulkhead, freshness, services
+from dashboard.conductor import errors
+from dashboard.fake_conductor.server import Fault
+from dashboard.freshness import cache_key
+from tests.conftest import BAKERY, EXAMPLE_ID, make_end_user
+
+URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
+RETRIEVES = f"GET customer {EXAMPLE_ID}"
+
+
+def text_of(response) -> str:
+    return re.sub(r"\s+", " ", response.content.decode())
+
+
+# --- keys ------------------------------------------------------------------------------
+
+def test_cache_keys_are_namespaced_and_safe_for_any_backend():
+    assert cache_key("customer", BAKERY, EXAMPLE_ID) == f"dash:v1:customer:{BAKERY}:{EXAMPLE_ID}"
+    hostile = cache_key("tree", BAKERY, "<script> with spaces:and:colons")
+    assert re.fullmatch(r"dash:v1:tree:end_usr_demoBakery01:[0-9a-f]{32}", hostile)
+    assert cache_key("search", BAKERY, "a") != cache_key("search", BAKERY, "b")
+    assert cache_key("customer", "end_usr_a", EXAMPLE_ID) != cache_key("customer", "end_usr_b", EXAMPLE_ID)
+
+
+def test_search_keys_differ_by_every_criterion(company, fake):
+    from dashboard.search import Criteria, search_company
+    search_company(company, Criteria(text="a"))
+    search_company(company, Criteria(text="a", status="all"))
+    search_company(company, Criteria(text="a"), after="B")
+    assert fake.stats["GET /quickbooks-desktop/customers"] == 3
+    search_company(company, Criteria(text="a", status="all"))
+    assert fake.stats["GET /quickbooks-desktop/customers"] == 3
+
+
+# --- freshness and refresh ---------------------------------------------------------------
+
+def test_a_second_view_comes_from_the_cache_and_says_how_old(support_client, company, fake):
+    support_client.get(URL)
+    response = support_client.get(URL)
+    assert fake.stats[RETRIEVES] == 1
+    body = text_of(response)
+    assert re.search(r"Fetched <time[^>]*>(now|\d+ seconds? ago)</time>", body)
+    assert f'href="{URL}?refresh=1"' in body
+
+
+def test_the_age_is_shown_in_words(support_client, company, fake):
+    support_client.get(URL)
+    key = cache_key("customer", BAKERY, EXAMPLE_ID)
+    value, fetched_at = cache.get(key)
+    cache.set(key, (value, fetched_at - 40), timeout=3600)
+    assert "40 seconds ago" in text_of(support_client.get(URL))
+
+
+def test_an_expired_entry_is_fetched_again(support_client, company, fake, settings):
+    settings.CUSTOMER_CACHE_TTL = 0
+    support_client.get(URL)
+    support_client.get(URL)
+    assert fake.stats[RETRIEVES] == 2
+
+
+def test_refresh_bypasses_the_cache_and_returns_to_the_plain_address(support_client, company, fake):
+    support_client.get(URL)
+    response = support_client.get(URL, {"refresh": "1"})
+    assert response.status_code == 302 and response["Location"] == URL
+    assert fake.stats[RETRIEVES] == 2
+    support_client.get(URL)
+    assert fake.stats[RETRIEVES] == 2  # the refreshed copy is the cached one now
+
+
+def test_search_pages_are_cached_and_refreshable(support_client, company, fake):
+    search = f"/end-users/{BAKERY}/customers/?q=a&status=all"
+    support_client.get(search)
+    body = text_of(support_client.get(search))
+    calls = fake.stats["GET /quickbooks-desktop/customers"]
+    assert "Refresh" in body
+    response = support_client.get(search + "&refresh=1")
+    assert response.status_code == 302 and "refresh" not in response["Location"]
+    assert fake.stats["GET /quickbooks-desktop/customers"] > calls
+
+
+# --- stale while offline --------------------------------------------------------------
+
+@pytest.mark.parametrize("fault,reason", [
+    (Fault(error="qbd_offline"), "QuickBooks is unreachable right now."),
+    (Fault(body="drop"), "Conductor could not be reached."),
+])
+def test_a_recent_copy_is_shown_with_a_banner_when_unreachable(support_client, company, fake, settings, fault, reason):
+    support_client.get(URL)
+    key = cache_key("customer", BAKERY, EXAMPLE_ID)
+    value, fetched_at = cache.get(key)
+    cache.set(key, (value, fetched_at - 600), timeout=3600)  # older than the TTL
+    fake.faults.add(fault)
+    response = support_client.get(URL)
+    assert response.status_code == 200
+    body = text_of(response)
+    assert reason in body and "saved copy fetched" in body and "10 minutes ago" in body
+    assert "Website Redesign Project" in body
+
+
+def test_a_refresh_while_offline_keeps_the_copy_and_says_so(support_client, company, fake):
+    support_client.get(URL)
+    fake.faults.add(Fault(error="qbd_offline"))
+    response = support_client.get(URL, {"refresh": "1"})
+    assert response.status_code == 200 and "QuickBooks is unreachable right now." in text_of(response)
+
+
+def test_a_copy_older_than_the_maximum_is_not_shown(support_client, company, fake, settings):
+    support_client.get(URL)
+    key = cache_key("customer", BAKERY, EXAMPLE_ID)
+    value, fetched_at = cache.get(key)
+    cache.set(key, (value, fetched_at - settings.STALE_MAX_AGE - 1), timeout=3600)
+    fake.faults.add(Fault(error="qbd_offline"))
+    assert support_client.get(URL).status_code == 503
+
+
+def test_other_errors_never_show_a_stale_copy(support_client, company, fake, settings):
+    settings.CUSTOMER_CACHE_TTL = 0
+    support_client.get(URL)
+    fake.faults.add(Fault(customer_id=EXAMPLE_ID, error="not_found"))
+    assert support_client.get(URL).status_code == 404
+
+
+# --- coalescing -------------------------------------------------------------------------
+
+def test_simultaneous_opens_of_one_uncached_customer_make_one_call(company, fake):
+    fake.faults.add(Fault(customer_id=EXAMPLE_ID, latency=0.4))
+    start = threading.Barrier(20)
+
+    def open_customer(_):
+        start.wait()
+        return services.fetch_customer(company, EXAMPLE_ID).value.id
+
+    with ThreadPoolExecutor(20) as pool:
+        ids = list(pool.map(open_customer, range(20)))
+    assert ids == [EXAMPLE_ID] * 20
+    assert fake.stats[RETRIEVES] == 1
+
+
+def test_waiters_share_the_leaders_error(company, fake):
+    fake.faults.add(Fault(customer_id=EXAMPLE_ID, latency=0.3, error="not_found"))
+    start = threading.Barrier(8)
+
+    def open_customer(_):
+        start.wait()
+        try:
+            services.fetch_customer(company, EXAMPLE_ID)
+        except errors.NotFoundError:
+            return "not found"
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(open_customer, range(8))) == ["not found"] * 8
+    assert fake.stats[RETRIEVES] == 1
+
+
+def test_another_process_waits_for_the_leaders_result_in_the_cache(company, fake):
+    """A held lock means another process is fetching: wait for its result, do not call."""
+    key = cache_key("customer", BAKERY, EXAMPLE_ID)
+    cache.add(f"lock:{key}", 1, timeout=30)
+
+    def other_process_finishes():
+        time.sleep(0.3)
+        cache.set(key, ("from the other process", time.time()), timeout=3600)
+        cache.delete(f"lock:{key}")
+
+    threading.Thread(target=other_process_finishes).start()
+    assert services.fetch_customer(company, EXAMPLE_ID).value == "from the other process"
+    assert RETRIEVES not in fake.stats
+
+
+# --- bulkhead ----------------------------------------------------------------------------
+
+def test_the_bulkhead_caps_calls_per_company(settings):
+    settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2
+    settings.CONDUCTOR_BULKHEAD_WAIT = 0.2
+    with bulkhead.company_slot(BAKERY), bulkhead.company_slot(BAKERY):
+        with pytest.raises(bulkhead.CompanyBusy):
+            with bulkhead.company_slot(BAKERY):
+                pass
+        with bulkhead.company_slot("end_usr_other"):  # other companies are not affected
+            pass
+    with bulkhead.company_slot(BAKERY):  # slots come back
+        pass
+
+
+def test_a_burst_on_one_company_never_runs_more_than_the_cap_upstream(company, fake, settings):
+    settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2
+    settings.CONDUCTOR_BULKHEAD_WAIT = 5
+    customers = [c["id"] for c in fake.state.companies[BAKERY].customers[:6]]
+    fake.faults.add(Fault(end_user_id=BAKERY, latency=0.3))
+    started = time.monotonic()
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(lambda cid: services.fetch_customer(company, cid), customers))
+    # six calls, two at a time, 0.3 s each: about three rounds
+    assert time.monotonic() - started >= 0.85
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hanging_company_does_not_slow_other_pages(api_key, fake, support_user, settings):
+    settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2
+    settings.CONDUCTOR_BULKHEAD_WAIT = 0.3
+    make_end_user(api_key)
+    other = make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders")
+    other_customer = fake.state.companies[other.conductor_id].customers[0]["id"]
+    # four different customers, so coalescing does not fold them into one call
+    hanging = [c["id"] for c in fake.state.companies[BAKERY].customers[:4]]
+    fake.faults.add(Fault(end_user_id=BAKERY, body="hang"))
+
+    def client():
+        c = Client()
+        c.force_login(support_user)
+        return c
+
+    with ThreadPoolExecutor(6) as pool:
+        hung = [pool.submit(client().get, f"/end-users/{BAKERY}/customers/{cid}/") for cid in hanging]
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert client().get("/healthz").status_code == 200
+        assert client().get("/").status_code == 200
+        assert client().get(f"/end-users/{other.conductor_id}/customers/{other_customer}/").status_code == 200
+        elapsed = time.monotonic() - started
+        busy = [f.result().status_code for f in hung if f.done()]
+        fake.faults.clear()
+        fake.stop_hanging()
+    assert elapsed < 1.0
+    assert busy.count(503) >= 2  # those that found no slot were told the company is busy
+    connection.close()
