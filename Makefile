@@ -13,7 +13,7 @@ find_python = for c in python3.14 python3.13 python3.12 python3 \
 	  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then command -v "$$c" || echo "$$c"; exit 0; fi; \
 	done; exit 1
 
-.PHONY: demo test install clean
+.PHONY: demo test bench install clean
 
 $(VENV)/.installed: requirements.txt
 	@PYTHON=$$($(find_python)) || { echo "error: Python 3.12 or newer is required (Django 6.1); none found on PATH or in pyenv." >&2; exit 1; }; \
@@ -28,6 +28,10 @@ install: $(VENV)/.installed
 
 test: install
 	$(PY) -m pytest
+
+# Not part of `make test`: about two minutes, wants a quiet machine (see README).
+bench: install
+	$(PY) benchmarks/run.py
 
 demo: install
 	mkdir -p var

@@ -8,7 +8,7 @@ bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')
 # seconds), not on CPU: threads let one worker wait on many calls at once.
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+threads = int(os.environ.get("GUNICORN_THREADS", "64"))
 # Above CONDUCTOR_READ_TIMEOUT (30 s) plus connect time, so a slow QuickBooks gets
 # its own explained 504 page instead of a killed worker.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "60"))

@@ -1,5 +1,6 @@
 """Conductor API keys (encrypted at rest) and the end users (company files) reached with them."""
 
+from django.core.cache import cache
 from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
@@ -113,12 +114,20 @@ class RecentView(models.Model):
     def __str__(self) -> str:
         return f"{self.user} viewed {self.customer_name}"
 
+    # A customer reopened within this many seconds is not written again: a page view
+    # should not cost a database write every time (the list shows minutes, not seconds).
+    RECORD_AGAIN_AFTER = 60
+
     @classmethod
     def record(cls, user, end_user: EndUser, customer_id: str, customer_name: str) -> None:
         """Remember the view (most recent first) and forget all but the latest few."""
-        cls.objects.update_or_create(
+        marker = f"dash:recent:{user.pk}:{end_user.pk}:{customer_id}"
+        if not cache.add(marker, 1, timeout=cls.RECORD_AGAIN_AFTER):
+            return
+        _, created = cls.objects.update_or_create(
             user=user, end_user=end_user, customer_id=customer_id,
             defaults={"customer_name": customer_name[:255], "viewed_at": timezone.now()},
         )
-        stale = cls.objects.filter(user=user).values_list("pk", flat=True)[cls.KEEP_PER_USER:]
-        cls.objects.filter(pk__in=list(stale)).delete()
+        if created:  # only a new row can push the list over its size
+            stale = cls.objects.filter(user=user).values_list("pk", flat=True)[cls.KEEP_PER_USER:]
+            cls.objects.filter(pk__in=list(stale)).delete()

@@ -36,9 +36,10 @@ MAX_JOBS = 300
 # character), so the first page of a browse is ordered by Conductor too.
 FIRST_NAME_FROM = "!"
 
-# Shared by every request of the process; the bound keeps a burst of searches from
-# opening unbounded threads and connections.
-_executor = ThreadPoolExecutor(max_workers=16, thread_name_prefix="conductor")
+# Side-by-side Conductor calls (ancestors beside jobs, companies beside each other),
+# shared by every request of the process. Sized to the web threads, so a full worker
+# never queues here; the bound keeps a burst from opening unbounded threads.
+_executor = ThreadPoolExecutor(max_workers=settings.CONDUCTOR_FANOUT_THREADS, thread_name_prefix="conductor")
 
 
 def sort_key(customer: records.Customer) -> str:
@@ -203,22 +204,22 @@ def _hierarchy(secret: str, end_user_id: str, customer: records.Customer) -> Hie
     names = _ancestor_names(customer)
     known = _parent_link(customer)
     unknown = [full for _, full in names if full.casefold() not in known]
+    # The ancestors' lookup runs beside the jobs' lookup, which runs in this thread.
     ancestors_call = _executor.submit(_resolve_full_names, secret, end_user_id, unknown) if unknown else None
-    jobs_call = _executor.submit(_direct_jobs, secret, end_user_id, customer)
 
     problems = []
+    try:
+        jobs, truncated = _direct_jobs(secret, end_user_id, customer)
+    except errors.ConductorError as exc:
+        logger.warning("jobs of %s not loaded: %s", customer.id, exc)
+        jobs, truncated = [], False
+        problems.append(f"Jobs could not be loaded: {exc.user_facing_message or exc.message}")
     if ancestors_call:
         try:
             known.update(ancestors_call.result())
         except errors.ConductorError as exc:
             logger.warning("ancestors of %s not resolved: %s", customer.id, exc)
-            problems.append("The links of higher-level customers could not be loaded.")
-    try:
-        jobs, truncated = jobs_call.result()
-    except errors.ConductorError as exc:
-        logger.warning("jobs of %s not loaded: %s", customer.id, exc)
-        jobs, truncated = [], False
-        problems.append(f"Jobs could not be loaded: {exc.user_facing_message or exc.message}")
+            problems.insert(0, "The links of higher-level customers could not be loaded.")
     ancestors = [Ancestor(name, full, known.get(full.casefold())) for name, full in names]
     return Hierarchy(ancestors, jobs, truncated, " ".join(problems) or None)
 

@@ -98,6 +98,15 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Many threads write (sessions, recently viewed): WAL lets readers run beside a
+    # writer, IMMEDIATE takes the write lock up front instead of failing on upgrade,
+    # and the timeout queues writers rather than raising "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update({
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    })
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://dashboard")}
@@ -135,6 +144,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# Sessions read from the cache (Redis in production), written through to the database.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -160,6 +171,8 @@ CONDUCTOR_MAX_RETRIES = env.int("CONDUCTOR_MAX_RETRIES", default=2)
 # page instead of holding a web thread.
 CONDUCTOR_MAX_CALLS_PER_COMPANY = env.int("CONDUCTOR_MAX_CALLS_PER_COMPANY", default=4)
 CONDUCTOR_BULKHEAD_WAIT = env.float("CONDUCTOR_BULKHEAD_WAIT", default=2.0)
+# Threads per process for calls made side by side (see dashboard/search.py).
+CONDUCTOR_FANOUT_THREADS = env.int("CONDUCTOR_FANOUT_THREADS", default=64)
 # Search across companies: how long each company may take before it is reported as
 # too slow (the page waits about this long in all, not once per company).
 CROSS_COMPANY_SEARCH_BUDGET = env.float("CROSS_COMPANY_SEARCH_BUDGET", default=8.0)

@@ -1,13 +1,23 @@
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
 from django.http import QueryDict
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from dashboard import presentation, records, search, services
 from dashboard.conductor import errors as conductor_errors
 from dashboard.forms import CustomerSearchForm, JumpForm
+from dashboard.freshness import cache_key
 from dashboard.models import EndUser, RecentView
 from dashboard.views import errors
 from dashboard.views.access import staff_view
+
+logger = logging.getLogger("dashboard.views")
 
 
 def _company_or_none(end_user_id: str) -> EndUser | None:
@@ -121,6 +131,46 @@ def jump(request, end_user_id: str):
     )
 
 
+def _remember_view(user, end_user: EndUser, found: records.Customer) -> None:
+    """Bookkeeping for "recently viewed": never worth failing the page over."""
+    try:
+        RecentView.record(user, end_user, found.id, found.full_name)
+    except DatabaseError:
+        logger.warning("recent view not recorded for user %s", user.pk, exc_info=True)
+
+
+def _customer_body(request, end_user: EndUser, found: records.Customer, fetched, tree) -> str:
+    """The data sections, rendered once per fetched copy and job tree, then cached:
+    a cached page then costs little more than a trivial one. Nothing in it depends on
+    the viewer or the clock (the age line and the breadcrumb stay outside)."""
+    tree_version = repr((tuple(j.id for j in tree.jobs), tree.jobs_truncated, tree.problem))
+    key = cache_key("page", end_user.conductor_id, found.id, repr(fetched.fetched_at), tree_version)
+    html = cache.get(key)
+    if html is None:
+        ctx = {
+            "end_user": end_user,
+            "customer": found,
+            "tree": tree,
+            "jobs": [presentation.result_row(c) for c in tree.jobs],
+            "sections": presentation.customer_sections(found),
+            "balance": presentation.money(found.balance),
+            "total_balance": presentation.money(found.total_balance),
+            "credit_limit": presentation.money(found.credit_limit),
+            "currency": presentation.ref_name(found.currency),
+            "addresses": presentation.address_cards(found),
+            "card": presentation.card_display(found.credit_card),
+            "contacts": presentation.contact_cards(found),
+            "notes": [n for n in found.additional_notes if presentation.clean(n.note)],
+            "custom_fields": [
+                (f, presentation.custom_field_type_label(f.type))
+                for f in found.custom_fields if presentation.clean(f.name) or presentation.clean(f.value)
+            ],
+        }
+        html = render_to_string("dashboard/_customer_body.html", ctx, request)
+        cache.set(key, html, timeout=settings.CUSTOMER_CACHE_TTL)
+    return mark_safe(html)  # our own template's output, escaped when it was rendered
+
+
 @staff_view
 def customer(request, end_user_id: str, customer_id: str):
     end_user = _company_or_none(end_user_id)
@@ -141,7 +191,7 @@ def customer(request, end_user_id: str, customer_id: str):
         tree = search.hierarchy(end_user, found, refresh=refresh)
     except conductor_errors.ConductorError as exc:
         return errors.upstream_error(request, exc, end_user, customer_id)
-    RecentView.record(request.user, end_user, found.id, found.full_name)
+    _remember_view(request.user, end_user, found)
     if refresh and not fetched.stale_because:
         # The fresh copy is cached now: send the browser back to the plain address,
         # so the refresh is not repeated by a reload or kept in a bookmark.
@@ -154,21 +204,8 @@ def customer(request, end_user_id: str, customer_id: str):
         "refresh_url": refresh_url(request),
         "stale_reason": errors.short_reason(fetched.stale_because) if fetched.stale_because else None,
         "tree": tree,
-        "jobs": [presentation.result_row(c) for c in tree.jobs],
-        "sections": presentation.customer_sections(found),
-        "balance": presentation.money(found.balance),
-        "total_balance": presentation.money(found.total_balance),
-        "credit_limit": presentation.money(found.credit_limit),
-        "currency": presentation.ref_name(found.currency),
         "job_status": presentation.job_status_label(found.job_status),
-        "addresses": presentation.address_cards(found),
-        "card": presentation.card_display(found.credit_card),
-        "contacts": presentation.contact_cards(found),
-        "notes": [n for n in found.additional_notes if presentation.clean(n.note)],
-        "custom_fields": [
-            (f, presentation.custom_field_type_label(f.type))
-            for f in found.custom_fields if presentation.clean(f.name) or presentation.clean(f.value)
-        ],
+        "body_html": _customer_body(request, end_user, found, fetched, tree),
     }
     response = render(request, "dashboard/customer.html", ctx)
     response["Cache-Control"] = "private, no-store"
