@@ -10,7 +10,8 @@ from django.utils.decorators import method_decorator
 
 from dashboard import services
 from dashboard.conductor import errors
-from dashboard.models import ApiKey, EndUser
+from dashboard.crypto import UnreadableSecret
+from dashboard.models import ApiKey, AuditEntry, CompanyScope, EndUser
 
 SECRET_KEY_PREFIXES = ("sk_conductor_", "sk_test_", "sk_live_")
 
@@ -67,10 +68,10 @@ def _report_failure(modeladmin, request, subject: str, exc: errors.ConductorErro
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ["name", "secret_hint", "end_user_count", "verification", "last_verified_at"]
+    list_display = ["name", "secret_hint", "readable", "end_user_count", "verification", "last_verified_at"]
     search_fields = ["name"]
     readonly_fields = [
-        "secret_hint", "last_verified_at", "last_verification_ok", "last_verification_message",
+        "secret_hint", "stored_key", "last_verified_at", "last_verification_ok", "last_verification_message",
         "created_at", "updated_at",
     ]
     fields = ["name", "secret_key", *readonly_fields]
@@ -82,6 +83,23 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @method_decorator(sensitive_post_parameters("secret_key"))
     def changeform_view(self, request, *args, **kwargs):
         return super().changeform_view(request, *args, **kwargs)
+
+    @admin.display(description="Readable", boolean=True)
+    def readable(self, obj: ApiKey) -> bool | None:
+        if not obj.encrypted_secret:
+            return None
+        try:
+            obj.get_secret()
+        except UnreadableSecret:
+            return False
+        return True
+
+    @admin.display(description="Stored key")
+    def stored_key(self, obj: ApiKey) -> str:
+        if self.readable(obj) is False:
+            return ("Cannot be decrypted with the configured ENCRYPTION_KEYS (the key it was saved "
+                    "with is missing). Restore that key, or enter the secret key again above.")
+        return "Encrypted; readable with the current ENCRYPTION_KEYS." if obj.pk else "—"
 
     @admin.display(description="End users", ordering="end_user_total")
     def end_user_count(self, obj: ApiKey) -> int:
@@ -155,3 +173,36 @@ class EndUserAdmin(admin.ModelAdmin):
                     f"{end_user.company_name}: {end_user.get_connection_status_display()}: {end_user.last_error}{suffix}",
                     messages.WARNING,
                 )
+
+
+@admin.register(CompanyScope)
+class CompanyScopeAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "company_count"]
+    list_select_related = ["user", "group"]
+    autocomplete_fields = ["user", "group"]
+    filter_horizontal = ["companies"]
+    search_fields = ["user__username", "group__name"]
+
+    @admin.display(description="Companies")
+    def company_count(self, obj: CompanyScope) -> int:
+        return obj.companies.count()
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the trail is written by the dashboard and pruned by a command only."""
+
+    list_display = ["at", "username", "company", "action", "target", "outcome", "conductor_request_id"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter), "user", "end_user"]
+    search_fields = ["username", "company", "target", "conductor_request_id"]
+    date_hierarchy = "at"
+    list_select_related = ["user", "end_user"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

@@ -131,3 +131,75 @@ class RecentView(models.Model):
         if created:  # only a new row can push the list over its size
             stale = cls.objects.filter(user=user).values_list("pk", flat=True)[cls.KEEP_PER_USER:]
             cls.objects.filter(pk__in=list(stale)).delete()
+
+
+class CompanyScope(models.Model):
+    """Limits a user, or every member of a group, to the companies listed.
+
+    Someone with no scope (through themselves or any group) sees every active company;
+    someone with one or more sees only the union of their scopes' companies.
+    Superusers are never limited."""
+
+    user = models.OneToOneField(
+        "auth.User", null=True, blank=True, on_delete=models.CASCADE, related_name="company_scope"
+    )
+    group = models.OneToOneField(
+        "auth.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="company_scope"
+    )
+    companies = models.ManyToManyField(EndUser, blank=True, related_name="scopes")
+
+    class Meta:
+        verbose_name = "company scope"
+        constraints = [
+            models.CheckConstraint(
+                condition=(models.Q(user__isnull=False, group__isnull=True)
+                           | models.Q(user__isnull=True, group__isnull=False)),
+                name="company_scope_for_a_user_or_a_group",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Scope of {self.user or self.group}"
+
+
+def visible_companies(user) -> models.QuerySet:
+    """The active companies this user may look up (a scoped user sees only theirs)."""
+    companies = EndUser.objects.active()
+    if user.is_superuser:
+        return companies
+    scopes = CompanyScope.objects.filter(models.Q(user=user) | models.Q(group__in=user.groups.all()))
+    if not scopes.exists():
+        return companies
+    return companies.filter(scopes__in=scopes).distinct()
+
+
+class AuditAction(models.TextChoices):
+    VIEW = "view", "Customer viewed"
+    REFRESH = "refresh", "Customer refreshed"
+    SEARCH = "search", "Company searched"
+    SEARCH_ALL = "search_all", "All companies searched"
+    JUMP = "jump", "Jump to customer"
+
+
+class AuditEntry(models.Model):
+    """Who looked at what, when, and how it went. Written by the views, never edited."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    user = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    username = models.CharField(max_length=150)  # kept if the user is deleted
+    end_user = models.ForeignKey(EndUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    company = models.CharField(max_length=255, blank=True)
+    action = models.CharField(max_length=20, choices=AuditAction)
+    target = models.CharField("customer id or query", max_length=300, blank=True)
+    outcome = models.CharField(max_length=60)  # ok, stale, or the error's name
+    conductor_request_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-at"]
+        verbose_name = "audit entry"
+        verbose_name_plural = "audit trail"
+        indexes = [models.Index(fields=["user", "at"], name="audit_by_user"),
+                   models.Index(fields=["end_user", "at"], name="audit_by_company")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"

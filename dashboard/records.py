@@ -180,6 +180,7 @@ class Customer:
     tax_registration_number: str | None
     currency: Ref | None
     custom_fields: tuple[CustomField, ...]
+    request_id: str | None = None  # Conductor's id for the call that fetched it
 
     @property
     def is_job(self) -> bool:
@@ -194,6 +195,7 @@ class CustomerPage:
     next_cursor: str | None
     remaining_count: int | None
     has_more: bool
+    request_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -76,11 +76,13 @@ class SearchPage:
     remaining: int | None  # how many follow this page, when known
     total: int | None  # matches in all, when known (text searches)
     truncated: bool  # a text search stopped at MAX_TEXT_MATCHES
+    request_id: str | None = None  # Conductor's id for the (last) call behind it
 
 
 def _fetch_bounded(secret: str, end_user_id: str, query: CustomerQuery, most: int,
-                   timeout: float | None = None) -> tuple[list[records.Customer], bool]:
-    """Every match up to `most`, following the cursor; and whether more were left."""
+                   timeout: float | None = None) -> tuple[list[records.Customer], bool, str | None]:
+    """Every match up to `most`, following the cursor; whether more were left; and the
+    last call's request id."""
     found: list[records.Customer] = []
     cursor = None
     while True:
@@ -88,9 +90,9 @@ def _fetch_bounded(secret: str, end_user_id: str, query: CustomerQuery, most: in
                    limit=150, cursor=cursor, timeout=timeout)
         found.extend(page.customers)
         if not page.has_more or not page.next_cursor:
-            return found, False
+            return found, False, page.request_id
         if len(found) >= most:
-            return found[:most], True
+            return found[:most], True, page.request_id
         cursor = page.next_cursor
 
 
@@ -109,7 +111,7 @@ def search_company(end_user: EndUser, criteria: Criteria, after: str = "", *,
 def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: str) -> SearchPage:
     position = after.casefold()
     if criteria.text:
-        matches, truncated = _fetch_bounded(secret, end_user_id, criteria.query(), MAX_TEXT_MATCHES)
+        matches, truncated, request_id = _fetch_bounded(secret, end_user_id, criteria.query(), MAX_TEXT_MATCHES)
         matches.sort(key=sort_key)
         following = [c for c in matches if sort_key(c) > position] if after else matches
         shown = following[:PAGE_SIZE]
@@ -117,7 +119,7 @@ def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: st
         return SearchPage(
             customers=shown, after=after,
             next_after=shown[-1].full_name if remaining else None,
-            remaining=remaining, total=len(matches), truncated=truncated,
+            remaining=remaining, total=len(matches), truncated=truncated, request_id=request_id,
         )
 
     query = dataclasses.replace(criteria.query(), name_from=after or FIRST_NAME_FROM)
@@ -132,7 +134,7 @@ def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: st
     return SearchPage(
         customers=shown, after=after,
         next_after=shown[-1].full_name if more and shown else None,
-        remaining=remaining, total=None, truncated=False,
+        remaining=remaining, total=None, truncated=False, request_id=page.request_id,
     )
 
 
@@ -178,7 +180,7 @@ def _direct_jobs(secret: str, end_user_id: str, customer: records.Customer) -> t
     # Every descendant's full name starts with "<full name>:"; ";" is the character
     # after ":", so this inclusive range holds exactly the subtree.
     query = CustomerQuery(status="all", name_from=customer.full_name + ":", name_to=customer.full_name + ";")
-    found, truncated = _fetch_bounded(secret, end_user_id, query, MAX_JOBS)
+    found, truncated, _ = _fetch_bounded(secret, end_user_id, query, MAX_JOBS)
     prefix = customer.full_name.casefold() + ":"
     jobs = [c for c in found if c.sublevel == customer.sublevel + 1 and sort_key(c).startswith(prefix)]
     return sorted(jobs, key=sort_key), truncated

@@ -12,6 +12,7 @@ words and the response body (scrubbed of the key), httpx exceptions are not chai
 and the functions holding the key are marked sensitive for Django's error reporter.
 """
 
+import dataclasses
 import json
 import logging
 import os
@@ -182,11 +183,14 @@ def check_connection(secret_key: str, end_user_id: str) -> records.HealthCheck:
 
 def _parse(parser, body: Any, request_id: str | None):
     try:
-        return parser(body)
+        parsed = parser(body)
     except records.MalformedRecord as exc:
         raise errors.MalformedResponseError(
             f"Conductor's answer does not match the contract: {exc}", request_id=request_id
         ) from None
+    if dataclasses.is_dataclass(parsed) and hasattr(parsed, "request_id"):
+        parsed = dataclasses.replace(parsed, request_id=request_id)
+    return parsed
 
 
 def _qbd_timeout_header(read_timeout: float) -> dict[str, str]:

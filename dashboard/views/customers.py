@@ -13,24 +13,29 @@ from dashboard import presentation, records, search, services
 from dashboard.conductor import errors as conductor_errors
 from dashboard.forms import CustomerSearchForm, JumpForm
 from dashboard.freshness import cache_key
-from dashboard.models import EndUser, RecentView
+from dashboard import audit
+from dashboard.models import AuditAction, EndUser, RecentView, visible_companies
 from dashboard.views import errors
 from dashboard.views.access import staff_view
 
 logger = logging.getLogger("dashboard.views")
 
 
-def _company_or_none(end_user_id: str) -> EndUser | None:
+def _company_or_none(request, end_user_id: str) -> EndUser | None:
+    """The company, if it exists, is active and this user may see it.
+
+    A company outside the user's scope is "not found", exactly like one that does not
+    exist, so the answer confirms nothing."""
     if not records.is_valid_end_user_id(end_user_id):
         return None
-    return EndUser.objects.active().select_related("api_key").filter(conductor_id=end_user_id).first()
+    return visible_companies(request.user).select_related("api_key").filter(conductor_id=end_user_id).first()
 
 
 def _unknown_company(request):
     return errors.not_found(
         request,
         "Company not found",
-        "There is no company with this id in the dashboard, or it has been deactivated.",
+        "There is no company with this id in the dashboard, or you do not have access to it.",
     )
 
 
@@ -46,6 +51,19 @@ def refresh_url(request) -> str:
     return f"{request.path}?{query.urlencode()}"
 
 
+def _describe_search(criteria: search.Criteria, after: str) -> str:
+    """The search as one line for the audit trail."""
+    parts = [f"name {criteria.match} {criteria.text!r}"] if criteria.text else []
+    parts.append(f"status {criteria.status}")
+    if criteria.balance == "open":
+        parts.append("open balance")
+    elif criteria.balance == "min":
+        parts.append(f"balance >= {criteria.min_balance}")
+    if after:
+        parts.append(f"after {after!r}")
+    return ", ".join(parts)
+
+
 def _search_url(end_user: EndUser, **params) -> str:
     query = QueryDict(mutable=True)
     query.update({k: v for k, v in params.items() if v not in (None, "")})
@@ -56,7 +74,7 @@ def _search_url(end_user: EndUser, **params) -> str:
 @staff_view
 def company(request, end_user_id: str):
     """A company's customers: search by name, status and balance, paged by name."""
-    end_user = _company_or_none(end_user_id)
+    end_user = _company_or_none(request, end_user_id)
     if end_user is None:
         return _unknown_company(request)
     # Links from before the jump box had its own address used ?id=.
@@ -77,10 +95,17 @@ def company(request, end_user_id: str):
         min_balance=data.get("min_balance"),
     )
     refresh = request.GET.get("refresh") == "1"
+    action = AuditAction.REFRESH if refresh else AuditAction.SEARCH
+    query_text = _describe_search(criteria, data.get("after", ""))
     try:
         fetched = search.search_company(end_user, criteria, after=data.get("after", ""), refresh=refresh)
     except conductor_errors.ConductorError as exc:
+        audit.record(request, action, end_user=end_user, target=query_text,
+                     outcome=audit.outcome_of(exc), request_id=exc.request_id)
         return errors.upstream_error(request, exc, end_user)
+    audit.record(request, action, end_user=end_user, target=query_text,
+                 outcome="stale" if fetched.stale_because else "ok",
+                 request_id=None if fetched.from_cache else fetched.value.request_id)
     if refresh and not fetched.stale_because:
         return redirect(_without_refresh(request))
 
@@ -104,7 +129,7 @@ def company(request, end_user_id: str):
 @staff_view
 def jump(request, end_user_id: str):
     """Open a customer by QuickBooks id or exact full name."""
-    end_user = _company_or_none(end_user_id)
+    end_user = _company_or_none(request, end_user_id)
     if end_user is None:
         return _unknown_company(request)
     form = JumpForm(request.GET)
@@ -112,11 +137,16 @@ def jump(request, end_user_id: str):
         return redirect("company", end_user_id=end_user.conductor_id)
     wanted = form.cleaned_data["to"]
     if records.is_valid_customer_id(wanted):
+        audit.record(request, AuditAction.JUMP, end_user=end_user, target=wanted)
         return redirect("customer", end_user_id=end_user.conductor_id, customer_id=wanted)
     try:
         found = search.find_by_full_name(end_user, wanted)
     except conductor_errors.ConductorError as exc:
+        audit.record(request, AuditAction.JUMP, end_user=end_user, target=wanted,
+                     outcome=audit.outcome_of(exc), request_id=exc.request_id)
         return errors.upstream_error(request, exc, end_user)
+    audit.record(request, AuditAction.JUMP, end_user=end_user, target=wanted,
+                 outcome="ok" if found else "no match", request_id=found.request_id if found else None)
     if found is not None:
         return redirect("customer", end_user_id=end_user.conductor_id, customer_id=found.id)
     # Name searches match a customer's own name, the last part of a full name.
@@ -173,7 +203,7 @@ def _customer_body(request, end_user: EndUser, found: records.Customer, fetched,
 
 @staff_view
 def customer(request, end_user_id: str, customer_id: str):
-    end_user = _company_or_none(end_user_id)
+    end_user = _company_or_none(request, end_user_id)
     if end_user is None:
         return _unknown_company(request)
     if not records.is_valid_customer_id(customer_id):
@@ -185,12 +215,18 @@ def customer(request, end_user_id: str, customer_id: str):
             end_user=end_user,
         )
     refresh = request.GET.get("refresh") == "1"
+    action = AuditAction.REFRESH if refresh else AuditAction.VIEW
     try:
         fetched = services.fetch_customer(end_user, customer_id, refresh=refresh)
         found = fetched.value
         tree = search.hierarchy(end_user, found, refresh=refresh)
     except conductor_errors.ConductorError as exc:
+        audit.record(request, action, end_user=end_user, target=customer_id,
+                     outcome=audit.outcome_of(exc), request_id=exc.request_id)
         return errors.upstream_error(request, exc, end_user, customer_id)
+    audit.record(request, action, end_user=end_user, target=customer_id,
+                 outcome="stale" if fetched.stale_because else "ok",
+                 request_id=None if fetched.from_cache else found.request_id)
     _remember_view(request.user, end_user, found)
     if refresh and not fetched.stale_because:
         # The fresh copy is cached now: send the browser back to the plain address,

@@ -2,24 +2,25 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from dashboard import presentation, search
+from dashboard import audit, presentation, search
 from dashboard.forms import GlobalSearchForm
-from dashboard.models import EndUser, RecentView
+from dashboard.models import AuditAction, RecentView, visible_companies
 from dashboard.views.access import staff_view
 
 
 @staff_view
 def home(request):
     """The companies, the user's recently viewed customers, and search across companies."""
-    companies = list(EndUser.objects.active().select_related("api_key"))
+    companies = list(visible_companies(request.user).select_related("api_key"))
     form = GlobalSearchForm(request.GET or None)
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
-        results = [
-            (result, [presentation.result_row(c) for c in result.customers])
-            for result in search.search_all_companies(companies, form.cleaned_data["q"])
-        ]
-    recent = RecentView.objects.filter(user=request.user, end_user__is_active=True).select_related("end_user")[:10]
+        found = search.search_all_companies(companies, form.cleaned_data["q"])
+        failed = sum(1 for result in found if result.error)
+        audit.record(request, AuditAction.SEARCH_ALL, target=form.cleaned_data["q"],
+                     outcome=f"ok, {failed} of {len(found)} companies failed" if failed else "ok")
+        results = [(result, [presentation.result_row(c) for c in result.customers]) for result in found]
+    recent = RecentView.objects.filter(user=request.user, end_user__in=companies).select_related("end_user")[:10]
     ctx = {"companies": companies, "form": form, "results": results, "recent": recent}
     response = render(request, "dashboard/home.html", ctx, status=400 if form.errors else 200)
     response["Cache-Control"] = "private, no-store"
