@@ -8,7 +8,7 @@ card masking, which sections are empty) is made here.
 import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
+from decimal import Context, Decimal
 
 from dashboard.records import Address, Contact, CreditCard, Customer, Ref
 
@@ -57,9 +57,11 @@ def money(amount: Decimal | None) -> Money | None:
     them. A negative amount is shown as its absolute value flagged as a credit."""
     if amount is None:
         return None
-    magnitude = abs(amount)
+    magnitude = amount.copy_abs()  # exact: abs() would round to the context precision
     if magnitude.as_tuple().exponent > -2:
-        magnitude = magnitude.quantize(Decimal("0.01"))
+        # A context wide enough for any amount: quantize must never round or fail.
+        sign, digits, exponent = magnitude.as_tuple()
+        magnitude = magnitude.quantize(Decimal("0.01"), context=Context(prec=len(digits) + max(exponent, 0) + 3))
     return Money(text=f"{magnitude:,f}", is_credit=amount < 0, is_zero=amount == 0)
 
 

@@ -48,6 +48,7 @@ class MalformedRecord(ValueError):
     """Upstream JSON did not have the shape the contract promises."""
 
 
+MAX_AMOUNT = Decimal("1e15")
 JOB_STATUSES = ("awarded", "closed", "in_progress", "none", "not_awarded", "pending")
 DELIVERY_METHODS = ("email", "mail", "none")
 
@@ -288,7 +289,9 @@ class _Fields:
             amount = Decimal(value.strip())
         except InvalidOperation:
             raise self._wrong(key, "a decimal amount") from None
-        if not amount.is_finite():
+        # QuickBooks amounts have at most 13 integer digits and a few decimals; anything
+        # far outside that is not money we can show exactly.
+        if not amount.is_finite() or abs(amount) >= MAX_AMOUNT or amount.as_tuple().exponent < -8:
             raise self._wrong(key, "a decimal amount")
         return amount
 

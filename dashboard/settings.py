@@ -247,5 +247,6 @@ LOGGING = {
         # line would repeat it without that.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},
     },
 }

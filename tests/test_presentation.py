@@ -14,6 +14,7 @@ from dashboard.records import Address, CreditCard, parse_customer
     ("0.10", "0.10", False),
     ("99999999999999999.99", "99,999,999,999,999,999.99", False),
     ("1E+3", "1,000.00", False),
+    ("-123456789012345678901234567890.12", "123,456,789,012,345,678,901,234,567,890.12", True),
 ])
 def test_it_formats_money_exactly(amount, text, credit):
     m = p.money(Decimal(amount))

@@ -62,7 +62,7 @@ def test_it_rejects_a_missing_required_key(example_customer, key):
 
 @pytest.mark.parametrize("key,value", [
     ("name", 42), ("isActive", "yes"), ("sublevel", "1"), ("sublevel", 1.5), ("balance", 12.5),
-    ("balance", "12,50"), ("balance", "NaN"), ("jobStatus", "exploded"), ("jobStartDate", "15/01/2024"),
+    ("balance", "12,50"), ("balance", "NaN"), ("balance", "1E+30"), ("balance", "0.000000001"), ("jobStatus", "exploded"), ("jobStartDate", "15/01/2024"),
     ("billingAddress", "540 Market St."), ("additionalNotes", {"id": 1}), ("customFields", [None]),
     ("creditCard", {"number": 4111111111111111}), ("createdAt", "yesterday"), ("class", ["x"]),
 ])

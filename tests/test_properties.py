@@ -1,0 +1,94 @@
+"""Property tests: whatever JSON arrives shaped roughly like a customer, parsing and
+presentation either work or raise our one "malformed" error, never anything else."""
+
+import json
+from decimal import Decimal
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from dashboard import presentation
+from dashboard.records import MalformedRecord, parse_customer, parse_customer_page
+
+EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "dashboard" / "fake_conductor"
+                      / "customer-example.json").read_text())
+
+scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) \
+    | st.text(max_size=50) | st.text(alphabet="0123456789-.,xXeE+ ", max_size=30)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
+    max_leaves=20,
+)
+
+
+def mutated(draw_value):
+    """The example customer with some keys removed, nulled or replaced by anything."""
+    return st.builds(
+        lambda changes, removed: {
+            **{k: v for k, v in EXAMPLE.items() if k not in removed},
+            **changes,
+        },
+        st.dictionaries(st.sampled_from(sorted(EXAMPLE)), draw_value, max_size=8),
+        st.sets(st.sampled_from(sorted(EXAMPLE)), max_size=8),
+    )
+
+
+def present_everything(customer) -> None:
+    presentation.customer_sections(customer)
+    presentation.address_cards(customer)
+    presentation.card_display(customer.credit_card)
+    presentation.contact_cards(customer)
+    presentation.breadcrumb(customer)
+    presentation.result_row(customer)
+    for amount in (customer.balance, customer.total_balance, customer.credit_limit):
+        presentation.money(amount)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated(json_values))
+def test_any_customer_shaped_json_parses_or_is_malformed(data):
+    try:
+        customer = parse_customer(data)
+    except MalformedRecord:
+        return
+    present_everything(customer)
+
+
+@settings(max_examples=200, deadline=None)
+@given(json_values)
+def test_any_json_at_all_parses_or_is_malformed(data):
+    for parser in (parse_customer, parse_customer_page):
+        try:
+            parser(data)
+        except MalformedRecord:
+            pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200), st.text(alphabet="0123456789 -x", max_size=40))
+def test_a_card_never_shows_more_than_four_digits(name, number):
+    data = {**EXAMPLE, "creditCard": {**EXAMPLE["creditCard"], "number": number, "name": name}}
+    card = presentation.card_display(parse_customer(data).credit_card)
+    assert sum(ch.isdigit() for ch in card.number) <= 4
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(min_value=0, max_value=2000), st.text(max_size=5000))
+def test_huge_lists_and_strings_are_fine(count, text):
+    data = {**EXAMPLE, "note": text, "customFields": [
+        {"ownerId": "0", "name": text[:10], "type": "string_255_type", "value": text}] * count,
+        "additionalNotes": [{"id": 1, "date": None, "note": text}] * min(count, 200)}
+    customer = parse_customer(data)
+    assert len(customer.custom_fields) == count
+    present_everything(customer)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.decimals(allow_nan=False, allow_infinity=False) | st.sampled_from(["1E+30", "-1E+400", "1e-40", "-123456789012345678901234567890.12"]).map(Decimal))
+def test_money_is_exact(amount):
+    shown = presentation.money(amount)
+
+    assert Decimal(shown.text.replace(",", "")) == amount.copy_abs()
+    assert shown.is_credit == (amount < 0)
