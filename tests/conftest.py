@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
 from dashboard.fake_conductor.data import DEMO_SECRET_KEY
@@ -69,10 +69,18 @@ def company(api_key) -> EndUser:
     return make_end_user(api_key)
 
 
+def support_group() -> Group:
+    """The Support group the data migration creates; made again here because
+    transactional tests flush the database, migrations' data included."""
+    group, _ = Group.objects.get_or_create(name="Support")
+    group.permissions.add(Permission.objects.get(content_type__app_label="dashboard", codename="view_customers"))
+    return group
+
+
 @pytest.fixture
 def support_user(db) -> User:
     user = User.objects.create_user("sam", password="pw-for-tests-only")
-    user.groups.add(Group.objects.get(name="Support"))
+    user.groups.add(support_group())
     return user
 
 

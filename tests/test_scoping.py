@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from dashboard.models import CompanyScope, visible_companies
-from tests.conftest import BAKERY, EXAMPLE_ID, make_end_user
+from tests.conftest import BAKERY, EXAMPLE_ID, make_end_user, support_group
 
 BUILDERS = "end_usr_demoBuilders02"
 
@@ -75,4 +75,4 @@ def test_home_and_search_across_companies_leave_out_other_companies(support_clie
 def test_a_scope_is_for_a_user_or_a_group_not_both(support_user):
     from django.db import IntegrityError
     with pytest.raises(IntegrityError):
-        CompanyScope.objects.create(user=support_user, group=Group.objects.get(name="Support"))
+        CompanyScope.objects.create(user=support_user, group=support_group())

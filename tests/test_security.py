@@ -39,6 +39,8 @@ def test_pages_carry_a_strict_content_security_policy(support_client, company, f
 def test_no_template_has_inline_script_or_style():
     for template in (ROOT / "templates").rglob("*.html"):
         text = template.read_text()
+        # {# #} comments end at the line's end; a multi-line one is printed on the page
+        assert not re.search(r"\{#(?:(?!#\}).)*$", text, re.MULTILINE), template
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), template
         assert not re.search(r"<style", text), template
         assert not re.search(r"\sstyle=", text), template

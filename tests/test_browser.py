@@ -1,0 +1,272 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, against the
+live server and the fake Conductor. Each test leaves a screenshot in var/screenshots/.
+
+In CI (CI=true) a missing browser fails the run; elsewhere these tests are skipped with
+the reason, so `make test` still works on a machine without Chromium.
+"""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.contrib.auth.models import User
+from django.test import Client
+
+from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, make_end_user, support_group
+
+# Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
+# are still plain synchronous code.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"
+PASSWORD = "browser-test-password-1"
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    if not Path(CHROMIUM).exists():
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return {
+        "executable_path": CHROMIUM,
+        # As root in a closed network: no sandbox, no background connections.
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    }
+
+
+@pytest.fixture
+def browser_context_args(browser_context_args, live_server):
+    return {**browser_context_args, "base_url": live_server.url,
+            "permissions": ["clipboard-read", "clipboard-write"]}
+
+
+@pytest.fixture(autouse=True)
+def screenshot_after(request, page):
+    yield
+    if not page.is_closed():
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
+        page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
+
+
+@pytest.fixture
+def companies(api_key, fake):
+    return [make_end_user(api_key),
+            make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC"),
+            make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental Partners"),
+            make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co.")]
+
+
+@pytest.fixture
+def staff(db):
+    user = User.objects.create_user("sam", password=PASSWORD)
+    user.groups.add(support_group())
+    return user
+
+
+@pytest.fixture
+def signed_in(page, staff, live_server):
+    """A browser already signed in as a Support member (through a real session)."""
+    client = Client()
+    client.force_login(staff)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+    return page
+
+
+def no_serious_accessibility_problems(page) -> None:
+    results = Axe().run(page)
+    serious = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert serious == [], results.generate_report()
+
+
+def customer_url(customer_id=EXAMPLE_ID, end_user=BAKERY):
+    return f"/end-users/{end_user}/customers/{customer_id}/"
+
+
+# --- journeys ---------------------------------------------------------------------------
+
+def test_sign_in_and_see_the_companies(page, staff, companies):
+    page.goto("/")
+    assert "/accounts/login/" in page.url
+    page.get_by_label("Username").fill("sam")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("heading", name="Companies").wait_for()
+    assert page.get_by_role("link", name="Fulton Street Bakery Group").is_visible()
+    no_serious_accessibility_problems(page)
+
+
+def test_search_page_and_open_a_customer(signed_in, companies, monkeypatch):
+    from dashboard import search
+    monkeypatch.setattr(search, "PAGE_SIZE", 5)
+    page = signed_in
+    page.goto(f"/end-users/{BAKERY}/customers/")
+    page.get_by_role("searchbox", name="Name").fill("a")
+    page.get_by_label("Status").select_option("all")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("heading", name=re.compile(r"\d+ match")).wait_for()
+    first_page = page.locator("table.results tbody tr").count()
+    page.get_by_role("link", name="Next page »").click()
+    page.wait_for_url(re.compile(r"after="))
+    assert page.locator("table.results tbody tr").count() > 0 and first_page == 5
+    no_serious_accessibility_problems(page)
+    page.locator("table.results tbody a").first.click()
+    page.get_by_role("heading", name="Balances").wait_for()
+
+
+def test_the_customer_page_reads_well_and_copies_its_id(signed_in, companies):
+    page = signed_in
+    page.goto(customer_url())
+    page.get_by_role("heading", level=1, name="Website Redesign Project").wait_for()
+    page.get_by_role("button", name="Copy QuickBooks id").first.click()
+    assert page.evaluate("navigator.clipboard.readText()") == EXAMPLE_ID
+    assert page.get_by_text("•••• 1234").is_visible()
+    no_serious_accessibility_problems(page)
+
+
+def test_refresh_fetches_again_and_returns_to_the_plain_address(signed_in, companies, fake):
+    page = signed_in
+    page.goto(customer_url())
+    page.get_by_role("link", name="Refresh").click()
+    page.wait_for_load_state()
+    assert page.url.endswith(customer_url())
+    assert fake.stats[f"GET customer {EXAMPLE_ID}"] == 2
+
+
+def test_walk_the_breadcrumb_up_and_the_jobs_down(signed_in, companies, fake):
+    page = signed_in
+    job = next(c for c in fake.state.companies[BAKERY].customers if c["sublevel"] == 2)
+    top, middle = job["fullName"].split(":")[:2]
+    page.goto(customer_url(job["id"]))
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=middle).click()
+    page.get_by_role("heading", level=1, name=middle).wait_for()
+    page.locator("section.jobs a", has_text=job["name"]).first.click()
+    page.get_by_role("heading", level=1, name=job["name"]).wait_for()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=top).click()
+    page.get_by_role("heading", level=1, name=top).wait_for()
+
+
+def test_jump_box_by_full_name(signed_in, companies):
+    page = signed_in
+    page.goto(f"/end-users/{BAKERY}/customers/")
+    page.get_by_role("textbox", name=re.compile("Go to customer")).fill("abc corporation:website redesign project")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", level=1, name="Website Redesign Project").wait_for()
+
+
+def test_search_across_companies_with_one_offline(signed_in, companies):
+    page = signed_in
+    page.goto("/")
+    page.keyboard.press("/")  # "/" focuses the search box
+    assert page.evaluate("document.activeElement.id") == "global-q"
+    page.keyboard.type("a")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Results for “a”").wait_for()
+    assert page.get_by_text("QuickBooks is unreachable").first.is_visible()
+    assert page.locator("article.company-results").count() == 4
+    no_serious_accessibility_problems(page)
+
+
+@pytest.mark.parametrize("path,status,heading", [
+    (customer_url("80000001-99"), 404, "Customer not found"),
+    (customer_url("not-an-id"), 404, "Not a QuickBooks customer id"),
+    ("/end-users/end_usr_nobody/customers/", 404, "Company not found"),
+    (customer_url(end_user=DENTAL_OFFLINE), 503, "QuickBooks is unreachable"),
+    (customer_url(end_user=GARDEN_NOT_SET_UP), 503, "QuickBooks setup is not finished"),
+    ("/no/such/page", 404, "Page not found"),
+])
+def test_each_error_page(signed_in, companies, path, status, heading):
+    page = signed_in
+    response = page.goto(path)
+    assert response.status == status
+    assert page.get_by_role("heading", level=1, name=heading).is_visible()
+    assert page.get_by_role("heading", name="What to do").is_visible()
+    no_serious_accessibility_problems(page)
+
+
+def test_the_error_page_for_a_refused_key(signed_in, companies, fake):
+    from dashboard.fake_conductor.server import Fault
+    fake.faults.add(Fault(error="authentication"))
+    response = signed_in.goto(customer_url())
+    assert response.status == 502
+    assert signed_in.get_by_role("heading", level=1, name="The Conductor API key was refused").is_visible()
+
+
+def test_no_access_page(page, live_server, companies):
+    client = Client()
+    client.force_login(User.objects.create_user("outsider", password=PASSWORD))
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
+                               "url": live_server.url}])
+    response = page.goto("/")
+    assert response.status == 403
+    assert page.get_by_role("heading", name="You do not have access to this page").is_visible()
+
+
+# --- keyboard, layout, print, dark mode -------------------------------------------------
+
+def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(signed_in, companies):
+    page = signed_in
+    page.goto(customer_url())
+    seen = set()
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        info = page.evaluate("""() => {
+            const el = document.activeElement;
+            const style = getComputedStyle(el);
+            return {tag: el.tagName, text: (el.textContent || el.value || '').trim().slice(0, 40),
+                    outline: style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0};
+        }""")
+        if info["tag"] == "BODY":
+            break
+        assert info["outline"], f"no visible focus on {info}"
+        seen.add((info["tag"], info["text"]))
+    names = {text for _, text in seen}
+    assert {"Skip to content", "Sign out", "Go", "Copy", "Refresh"} <= names
+
+
+def test_the_skip_link_and_landmarks(signed_in, companies):
+    page = signed_in
+    page.goto(customer_url())
+    assert page.get_by_role("banner").count() == 1 and page.get_by_role("main").count() == 1
+    assert page.get_by_role("heading", level=1).count() == 1
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+
+
+@pytest.mark.parametrize("path", ["/", f"/end-users/{BAKERY}/customers/?status=all", customer_url()])
+def test_readable_on_a_phone_without_sideways_scrolling(signed_in, companies, path):
+    page = signed_in
+    page.set_viewport_size({"width": 375, "height": 800})
+    page.goto(path)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_print_shows_one_customer_without_navigation(signed_in, companies):
+    page = signed_in
+    page.goto(customer_url())
+    page.emulate_media(media="print")
+    assert not page.locator("header.topbar").is_visible()
+    assert not page.locator("form.jump").first.is_visible()
+    assert page.get_by_role("heading", name="Balances").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=SCREENSHOTS / "customer-print.pdf")
+
+
+def test_dark_mode_follows_the_system(signed_in, companies):
+    page = signed_in
+    page.emulate_media(color_scheme="dark")
+    page.goto(customer_url())
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    red, green, blue = (int(n) for n in re.findall(r"\d+", background)[:3])
+    assert red + green + blue < 150
+    no_serious_accessibility_problems(page)
