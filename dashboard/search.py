@@ -11,6 +11,7 @@ page's position is our own: the last full name shown.
   them by full name and positions after the last name shown.
 """
 
+import contextvars
 import dataclasses
 import logging
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -40,6 +41,11 @@ FIRST_NAME_FROM = "!"
 # shared by every request of the process. Sized to the web threads, so a full worker
 # never queues here; the bound keeps a burst from opening unbounded threads.
 _executor = ThreadPoolExecutor(max_workers=settings.CONDUCTOR_FANOUT_THREADS, thread_name_prefix="conductor")
+
+
+def _side_by_side(fn, *args):
+    """Run fn in the pool inside a copy of this request's context (its log notes)."""
+    return _executor.submit(contextvars.copy_context().run, fn, *args)
 
 
 def sort_key(customer: records.Customer) -> str:
@@ -207,7 +213,7 @@ def _hierarchy(secret: str, end_user_id: str, customer: records.Customer) -> Hie
     known = _parent_link(customer)
     unknown = [full for _, full in names if full.casefold() not in known]
     # The ancestors' lookup runs beside the jobs' lookup, which runs in this thread.
-    ancestors_call = _executor.submit(_resolve_full_names, secret, end_user_id, unknown) if unknown else None
+    ancestors_call = _side_by_side(_resolve_full_names, secret, end_user_id, unknown) if unknown else None
 
     problems = []
     try:
@@ -278,7 +284,7 @@ def search_all_companies(end_users: list[EndUser], text: str) -> list[CompanyRes
         except KeyUnreadable:
             results[end_user.pk] = CompanyResult(end_user, [], False, "Its stored API key cannot be read.")
             continue
-        calls[end_user.pk] = _executor.submit(_search_one, secret, end_user.conductor_id, text, budget)
+        calls[end_user.pk] = _side_by_side(_search_one, secret, end_user.conductor_id, text, budget)
     wait(calls.values(), timeout=budget + 0.5)
     for end_user in end_users:
         call = calls.get(end_user.pk)

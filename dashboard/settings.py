@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "dashboard.request_log.RequestLogMiddleware",  # outermost: it times everything
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -120,12 +121,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     })
+elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
+    # /readyz and every page fail fast rather than hang when the database is away.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://dashboard")}
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # Django's default of 300 entries would evict customers as fast as staff open them.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10000)
+elif CACHES["default"]["BACKEND"].endswith("RedisCache"):
+    # A cache that is away must fail fast (pages then fetch from Conductor), not hang.
+    CACHES["default"].setdefault("OPTIONS", {}).update({"socket_connect_timeout": 2, "socket_timeout": 2})
 
 # How long a fetched customer or search page is shown without asking Conductor again
 # (the page says how old it is and offers Refresh), and how long an older copy may
@@ -229,14 +237,16 @@ CONDUCTOR_FANOUT_THREADS = env.int("CONDUCTOR_FANOUT_THREADS", default=64)
 # too slow (the page waits about this long in all, not once per company).
 CROSS_COMPANY_SEARCH_BUDGET = env.float("CROSS_COMPANY_SEARCH_BUDGET", default=8.0)
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # plain | json
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "dashboard.logs.JsonFormatter"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {"class": "logging.StreamHandler", "formatter": "json" if LOG_FORMAT == "json" else "plain"},
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {

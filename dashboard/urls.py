@@ -11,6 +11,7 @@ admin.site.index_title = "Conductor keys and companies"
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
+    path("readyz", home.readyz, name="readyz"),
     path("end-users/<str:end_user_id>/customers/", customers.company, name="company"),
     path("end-users/<str:end_user_id>/jump/", customers.jump, name="jump"),
     path("end-users/<str:end_user_id>/customers/<str:customer_id>/", customers.customer, name="customer"),

@@ -29,6 +29,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from dashboard import records
 from dashboard.conductor import errors
+from dashboard.request_log import note_conductor_request
 
 logger = logging.getLogger("dashboard.conductor")
 
@@ -320,6 +321,7 @@ def _attempt(method, path, secret_key, end_user_id, params, json_body, remaining
             ) from None
     finally:
         elapsed_ms = (time.monotonic() - started) * 1000
+        note_conductor_request(request_id)
         logger.info(
             "conductor %s /%s status=%s duration_ms=%.0f request_id=%s attempt=%d",
             method, path, status, elapsed_ms, request_id or "-", retry + 1,

@@ -1,3 +1,7 @@
+import uuid
+
+from django.core.cache import cache
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -31,3 +35,27 @@ def home(request):
 def healthz(request):
     """Process liveness for load balancers: touches no database and no Conductor."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@never_cache
+def readyz(request):
+    """Readiness: the database and the cache answer (within their short connect and
+    socket timeouts, set in settings). Conductor is not asked: one company's QuickBooks
+    being down must not take the dashboard out of a load balancer."""
+    problems = []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:  # any failure at all means not ready
+        problems.append(f"database: {type(exc).__name__}")
+    try:
+        probe = f"dash:readyz:{uuid.uuid4().hex}"
+        cache.set(probe, "1", timeout=5)
+        if cache.get(probe) != "1":
+            problems.append("cache: value not read back")
+        cache.delete(probe)
+    except Exception as exc:
+        problems.append(f"cache: {type(exc).__name__}")
+    if problems:
+        return HttpResponse("not ready: " + "; ".join(problems), content_type="text/plain", status=503)
+    return HttpResponse("ready", content_type="text/plain")
