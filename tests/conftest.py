@@ -88,3 +88,19 @@ def support_user(db) -> User:
 def support_client(client, support_user):
     client.force_login(support_user)
     return client
+
+
+def cached_raw_values() -> list[bytes]:
+    """Every value in the cache as stored (pickled), whatever the backend: what an
+    attacker who reads the cache would see."""
+    from django.core.cache import caches
+    from django.core.cache.backends.locmem import LocMemCache, _caches
+    from django.core.cache.backends.redis import RedisCache
+
+    backend = caches["default"]
+    if isinstance(backend, LocMemCache):
+        return [value for store in _caches.values() for value in store.values()]
+    if isinstance(backend, RedisCache):
+        client = backend._cache.get_client()
+        return [client.get(key) or b"" for key in client.keys("*")]
+    raise NotImplementedError(type(backend).__name__)

@@ -189,6 +189,7 @@ class FakeConductor:
         self.faults = Faults()
         self.latency = latency
         self.stats: Counter = Counter()
+        self._in_flight: Counter = Counter()
         self._stats_lock = threading.Lock()
         self._request_numbers = itertools.count(1)
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -228,6 +229,21 @@ class FakeConductor:
     def count(self, key: str) -> None:
         with self._stats_lock:
             self.stats[key] += 1
+
+    def enter(self, end_user_id: str | None) -> None:
+        """Track requests in flight per end user, and the most seen at once (the
+        bulkhead's effect, as QuickBooks would feel it)."""
+        if not end_user_id:
+            return
+        with self._stats_lock:
+            self._in_flight[end_user_id] += 1
+            key = f"max_in_flight {end_user_id}"
+            self.stats[key] = max(self.stats[key], self._in_flight[end_user_id])
+
+    def leave(self, end_user_id: str | None) -> None:
+        if end_user_id:
+            with self._stats_lock:
+                self._in_flight[end_user_id] -= 1
 
     def new_request_id(self) -> str:
         return f"req_fake{next(self._request_numbers):06d}{secrets.token_hex(3)}"
@@ -298,7 +314,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.fake.count(f"{method} {re.sub(r'/customers/[^/]+$', '/customers/{id}', path)}")
         if customer_id:
             self.fake.count(f"{method} customer {customer_id}")
+        self.fake.enter(end_user_id)
+        try:
+            self._answer(method, path, raw_path, query, end_user_id, customer_id, request_id)
+        finally:
+            self.fake.leave(end_user_id)
 
+    def _answer(self, method, path, raw_path, query, end_user_id, customer_id, request_id) -> None:
         fault = self.fake.faults.take(path, end_user_id, customer_id)
         delay = self.fake.latency + (fault.latency if fault else 0.0)
         if delay:
