@@ -17,6 +17,12 @@ def test_healthz_touches_nothing(client, db, django_assert_num_queries):
         assert client.get("/healthz").content == b"ok"
 
 
+def test_probes_answer_whatever_host_the_orchestrator_uses(client, db):
+    assert client.get("/healthz", HTTP_HOST="10.0.0.5:8000").status_code == 200
+    assert client.get("/readyz", HTTP_HOST="localhost").status_code == 200
+    assert client.get("/", HTTP_HOST="10.0.0.5:8000").status_code == 400  # everything else checks
+
+
 def test_readyz_says_ready_when_database_and_cache_answer(client, db):
     response = client.get("/readyz")
     assert response.status_code == 200 and response.content == b"ready"
