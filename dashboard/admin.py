@@ -2,6 +2,11 @@
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 from django.db.models import Count
 from django.urls import reverse
 from django.utils.html import format_html
@@ -11,9 +16,10 @@ from django.utils.decorators import method_decorator
 from dashboard import services
 from dashboard.conductor import errors
 from dashboard.crypto import UnreadableSecret
-from dashboard.models import ApiKey, AuditEntry, CompanyScope, EndUser
+from dashboard.models import ApiKey, AuditEntry, CompanyScope, ConnectionCheck, ConnectionStatus, EndUser
 
 SECRET_KEY_PREFIXES = ("sk_conductor_", "sk_test_", "sk_live_")
+PUBLISHABLE_KEY_PREFIXES = ("pk_conductor_", "pk_test_", "pk_live_")
 
 
 def validate_secret_key(value: str) -> str:
@@ -38,9 +44,24 @@ class ApiKeyForm(forms.ModelForm):
         help_text="Stored encrypted and never shown again. On an existing key, leave blank to keep it.",
     )
 
+    publishable_key = forms.CharField(
+        label="Publishable key",
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        required=False,
+        help_text="Optional (pk_conductor_…): needed only to create setup links. Stored encrypted; "
+                  "leave blank to keep the current one.",
+    )
+
     class Meta:
         model = ApiKey
         fields = ["name"]
+
+    def clean_publishable_key(self) -> str:
+        value = self.cleaned_data.get("publishable_key", "").strip()
+        if value and (not value.startswith(PUBLISHABLE_KEY_PREFIXES) or len(value) < 20
+                      or any(c.isspace() for c in value)):
+            raise forms.ValidationError("Enter a Conductor publishable key: it starts with pk_conductor_.")
+        return value
 
     def clean_secret_key(self) -> str:
         value = self.cleaned_data.get("secret_key", "")
@@ -54,6 +75,8 @@ class ApiKeyForm(forms.ModelForm):
         api_key = super().save(commit=False)
         if self.cleaned_data.get("secret_key"):
             api_key.set_secret(self.cleaned_data["secret_key"])
+        if self.cleaned_data.get("publishable_key"):
+            api_key.set_publishable_key(self.cleaned_data["publishable_key"])
         if commit:
             api_key.save()
         return api_key
@@ -71,16 +94,16 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "secret_hint", "readable", "end_user_count", "verification", "last_verified_at"]
     search_fields = ["name"]
     readonly_fields = [
-        "secret_hint", "stored_key", "last_verified_at", "last_verification_ok", "last_verification_message",
-        "created_at", "updated_at",
+        "secret_hint", "stored_key", "publishable_key_hint", "last_verified_at", "last_verification_ok",
+        "last_verification_message", "created_at", "updated_at",
     ]
-    fields = ["name", "secret_key", *readonly_fields]
+    fields = ["name", "secret_key", "publishable_key", *readonly_fields]
     actions = ["verify_keys", "import_end_users"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(end_user_total=Count("end_users"))
 
-    @method_decorator(sensitive_post_parameters("secret_key"))
+    @method_decorator(sensitive_post_parameters("secret_key", "publishable_key"))
     def changeform_view(self, request, *args, **kwargs):
         return super().changeform_view(request, *args, **kwargs)
 
@@ -131,28 +154,104 @@ class ApiKeyAdmin(admin.ModelAdmin):
             )
 
 
+class ConnectionCheckInline(admin.TabularInline):
+    model = ConnectionCheck
+    fields = ["checked_at", "status", "message", "conductor_request_id"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name_plural = "connection history (latest first)"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class CreateCompanyForm(forms.Form):
+    api_key = forms.ModelChoiceField(ApiKey.objects.all(), label="API key")
+    company_name = forms.CharField(max_length=255)
+    source_id = forms.CharField(max_length=255, help_text="Your own id for this company (unique per key).")
+    email = forms.EmailField(help_text="Who at the company sets QuickBooks up.")
+
+
 @admin.register(EndUser)
 class EndUserAdmin(admin.ModelAdmin):
     list_display = [
-        "company_name", "conductor_id", "api_key", "is_active", "connection_status",
-        "last_checked_at", "dashboard_link",
+        "company_name", "conductor_id", "api_key", "is_active", "connection", "last_checked_at", "dashboard_link",
     ]
     list_filter = ["is_active", "connection_status", "api_key"]
     search_fields = ["company_name", "conductor_id", "email", "source_id"]
     list_select_related = ["api_key"]
     readonly_fields = [
-        "connection_status", "last_checked_at", "last_success_at", "last_error",
-        "last_error_request_id", "conductor_last_successful_request_at", "created_at", "updated_at",
-        "dashboard_link",
+        "connection", "last_checked_at", "last_success_at", "last_error", "last_error_request_id",
+        "conductor_last_successful_request_at", "setup_link", "created_at", "updated_at", "dashboard_link",
     ]
     fieldsets = [
         (None, {"fields": ["company_name", "conductor_id", "api_key", "is_active", "email", "source_id",
                            "dashboard_link"]}),
-        ("Connection", {"fields": ["connection_status", "last_checked_at", "last_success_at", "last_error",
-                                   "last_error_request_id", "conductor_last_successful_request_at"]}),
+        ("Connection", {"fields": ["connection", "last_checked_at", "last_success_at", "last_error",
+                                   "last_error_request_id", "conductor_last_successful_request_at", "setup_link"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
-    actions = ["check_connections"]
+    inlines = [ConnectionCheckInline]
+    actions = ["check_connections", "create_setup_links", "delete_in_conductor"]
+    change_list_template = "admin/dashboard/enduser/change_list.html"
+
+    class Media:
+        js = ["js/app.js"]  # copy buttons
+
+    def get_urls(self):
+        return [
+            path("create-in-conductor/", self.admin_site.admin_view(self.create_in_conductor),
+                 name="dashboard_enduser_create_in_conductor"),
+            *super().get_urls(),
+        ]
+
+    def create_in_conductor(self, request):
+        """Add a company: create the end user in Conductor under a chosen key, then here."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        form = CreateCompanyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                end_user = services.create_company(
+                    form.cleaned_data["api_key"], company_name=form.cleaned_data["company_name"],
+                    source_id=form.cleaned_data["source_id"], email=form.cleaned_data["email"],
+                )
+            except services.DuplicateSourceId as exc:
+                form.add_error("source_id", exc.message)
+            except errors.ConductorError as exc:
+                suffix = f" (Conductor request {exc.request_id})" if exc.request_id else ""
+                form.add_error(None, f"Conductor did not create it: {exc.user_facing_message or exc.message}{suffix}")
+            else:
+                self.message_user(request, f"{end_user.company_name} created in Conductor as {end_user.conductor_id}. "
+                                           "Next: create a setup link and send it to the QuickBooks user.",
+                                  messages.SUCCESS)
+                return redirect("admin:dashboard_enduser_change", end_user.pk)
+        ctx = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
+               "title": "Add a company in Conductor"}
+        return TemplateResponse(request, "admin/dashboard/enduser/create_in_conductor.html", ctx)
+
+    @admin.display(description="Connection", ordering="connection_status")
+    def connection(self, obj: EndUser) -> str:
+        label = obj.get_connection_status_display()
+        if obj.connection_status == ConnectionStatus.OFFLINE and obj.offline_since:
+            label = f"QuickBooks offline since {timezone.localtime(obj.offline_since):%Y-%m-%d %H:%M}"
+        return label
+
+    @admin.display(description="Setup link")
+    def setup_link(self, obj: EndUser) -> str:
+        if not obj.setup_link_url:
+            return "None yet (action: Create a setup link)"
+        expired = obj.setup_link_expires_at and obj.setup_link_expires_at <= timezone.now()
+        when = f"{timezone.localtime(obj.setup_link_expires_at):%Y-%m-%d %H:%M}" if obj.setup_link_expires_at else "?"
+        if expired:
+            return format_html("<strong>Expired</strong> at {}. Create a new one.", when)
+        return format_html(
+            '<code>{}</code> <button type="button" class="copy-button" data-copy="{}">Copy</button>'
+            "<br>Expires {}. Send it to the person at the QuickBooks computer.",
+            obj.setup_link_url, obj.setup_link_url, when,
+        )
 
     @admin.display(description="Dashboard")
     def dashboard_link(self, obj: EndUser) -> str:
@@ -164,15 +263,46 @@ class EndUserAdmin(admin.ModelAdmin):
     def check_connections(self, request, queryset):
         for end_user in queryset.select_related("api_key"):
             services.check_connection(end_user)
-            if end_user.connection_status == "connected":
+            if end_user.connection_status == ConnectionStatus.CONNECTED:
                 self.message_user(request, f"{end_user.company_name}: connected.", messages.SUCCESS)
             else:
                 suffix = f" (Conductor request {end_user.last_error_request_id})" if end_user.last_error_request_id else ""
                 self.message_user(
                     request,
-                    f"{end_user.company_name}: {end_user.get_connection_status_display()}: {end_user.last_error}{suffix}",
+                    f"{end_user.company_name}: {self.connection(end_user)}: {end_user.last_error}{suffix}",
                     messages.WARNING,
                 )
+
+    @admin.action(description="Create a setup link")
+    def create_setup_links(self, request, queryset):
+        for end_user in queryset.select_related("api_key"):
+            try:
+                session = services.create_setup_link(end_user)
+            except errors.ConductorError as exc:
+                _report_failure(self, request, f"{end_user.company_name}: no setup link", exc)
+                continue
+            expires = f"{timezone.localtime(session.expires_at):%Y-%m-%d %H:%M}" if session.expires_at else "?"
+            self.message_user(request, format_html(
+                '{}: setup link (expires {}): <code>{}</code> '
+                '<button type="button" class="copy-button" data-copy="{}">Copy</button>',
+                end_user.company_name, expires, session.auth_flow_url, session.auth_flow_url), messages.SUCCESS)
+
+    @admin.action(description="Delete in Conductor (asks first)")
+    def delete_in_conductor(self, request, queryset):
+        """Deleting an end user in Conductor cannot be undone: a confirmation page first."""
+        if request.POST.get("confirmed") != "yes":
+            ctx = {**self.admin_site.each_context(request), "opts": self.model._meta, "companies": queryset,
+                   "action": "delete_in_conductor", "title": "Delete in Conductor?",
+                   "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+            return TemplateResponse(request, "admin/dashboard/enduser/delete_in_conductor.html", ctx)
+        for end_user in queryset.select_related("api_key"):
+            name = end_user.company_name
+            try:
+                services.delete_company_in_conductor(end_user)
+            except errors.ConductorError as exc:
+                _report_failure(self, request, f"{name}: not deleted", exc)
+                continue
+            self.message_user(request, f"{name}: deleted in Conductor and here.", messages.SUCCESS)
 
 
 @admin.register(CompanyScope)

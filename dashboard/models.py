@@ -17,6 +17,11 @@ class ApiKey(models.Model):
     secret_hint = models.CharField(
         "secret key", max_length=40, editable=False, help_text="Masked; the key itself is never shown."
     )
+    # Optional: only needed to create setup links (auth sessions). Stored like the secret.
+    encrypted_publishable_key = models.TextField(blank=True, editable=False)
+    publishable_key_hint = models.CharField(
+        "publishable key", max_length=40, blank=True, editable=False, help_text="Masked."
+    )
     last_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_verification_ok = models.BooleanField(null=True, editable=False)
     last_verification_message = models.CharField(max_length=500, blank=True, editable=False)
@@ -37,6 +42,13 @@ class ApiKey(models.Model):
     def get_secret(self) -> str:
         """The plaintext key, for the Conductor client only. Raises crypto.UnreadableSecret."""
         return crypto.decrypt(self.encrypted_secret)
+
+    def set_publishable_key(self, publishable_key: str) -> None:
+        self.encrypted_publishable_key = crypto.encrypt(publishable_key)
+        self.publishable_key_hint = mask_secret_key(publishable_key)
+
+    def get_publishable_key(self) -> str | None:
+        return crypto.decrypt(self.encrypted_publishable_key) if self.encrypted_publishable_key else None
 
 
 class ConnectionStatus(models.TextChoices):
@@ -77,6 +89,11 @@ class EndUser(models.Model):
     last_success_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_error = models.CharField(max_length=1000, blank=True, editable=False)
     last_error_request_id = models.CharField(max_length=100, blank=True, editable=False)
+    # When the current run of failed checks began (cleared by a successful one).
+    offline_since = models.DateTimeField(null=True, blank=True, editable=False)
+    # The latest setup link created for the person at the QuickBooks computer.
+    setup_link_url = models.URLField(max_length=1000, blank=True, editable=False)
+    setup_link_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     # What Conductor itself last reported (imported with the end user).
     conductor_last_successful_request_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -92,6 +109,25 @@ class EndUser(models.Model):
 
     def __str__(self) -> str:
         return f"{self.company_name} ({self.conductor_id})"
+
+
+class ConnectionCheck(models.Model):
+    """One connection check of a company, kept as a short history."""
+
+    KEEP_PER_COMPANY = 50
+
+    end_user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="checks")
+    checked_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, choices=ConnectionStatus)
+    message = models.CharField(max_length=1000, blank=True)
+    conductor_request_id = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-checked_at"]
+        indexes = [models.Index(fields=["end_user", "checked_at"], name="check_by_company")]
+
+    def __str__(self) -> str:
+        return f"{self.end_user.company_name} {self.get_status_display()} at {self.checked_at:%Y-%m-%d %H:%M}"
 
 
 class RecentView(models.Model):

@@ -219,6 +219,17 @@ class EndUser:
 
 
 @dataclass(frozen=True)
+class AuthSession:
+    """A setup link for the person at the QuickBooks computer."""
+
+    id: str
+    end_user_id: str
+    auth_flow_url: str
+    expires_at: datetime | None
+    created_at: datetime | None
+
+
+@dataclass(frozen=True)
 class HealthCheck:
     duration_ms: float
     status: str
@@ -523,3 +534,22 @@ def parse_health_check(data: Any) -> HealthCheck:
     if status != "ok":
         raise MalformedRecord("healthCheck.status is not ok")
     return HealthCheck(duration_ms=f.number("duration", required=True), status=status)
+
+
+def parse_auth_session(data: Any) -> AuthSession:
+    f = _Fields(data, "authSession")
+    url = f.text("authFlowUrl", required=True)
+    if not url.startswith("https://") and not url.startswith("http://"):
+        raise MalformedRecord("authSession.authFlowUrl is not a web address")
+    return AuthSession(
+        id=f.text("id", required=True),
+        end_user_id=f.text("endUserId", required=True),
+        auth_flow_url=url,
+        expires_at=f.timestamp("expiresAt"),
+        created_at=f.timestamp("createdAt"),
+    )
+
+
+def parse_deleted(data: Any) -> bool:
+    f = _Fields(data, "deleted")
+    return bool(f.flag("deleted", required=True))

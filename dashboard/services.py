@@ -5,7 +5,9 @@ they come here. Every QuickBooks call passes the per-company bulkhead (`qbd`), a
 customer records are served through the freshness cache with coalescing.
 """
 
+import time
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -16,7 +18,7 @@ from dashboard.bulkhead import company_slot
 from dashboard.conductor import client, errors
 from dashboard.crypto import UnreadableSecret
 from dashboard.freshness import Fetched, cache_key, get_or_fetch
-from dashboard.models import ApiKey, ConnectionStatus, EndUser
+from dashboard.models import ApiKey, ConnectionCheck, ConnectionStatus, EndUser
 
 
 class KeyUnreadable(errors.ConductorError):
@@ -110,31 +112,128 @@ def import_end_users(api_key: ApiKey) -> ImportResult:
     return ImportResult(created, updated)
 
 
-def check_connection(end_user: EndUser) -> EndUser:
-    """Run Conductor's health check for the company and store the outcome on it."""
-    now = timezone.now()
-    end_user.last_checked_at = now
+@dataclass(frozen=True)
+class CheckResult:
+    status: str  # a ConnectionStatus value
+    message: str
+    request_id: str
+    last_successful_request_at: datetime | None
+
+
+def probe_connection(secret: str, end_user_id: str, timeout: float | None = None) -> CheckResult:
+    """Ask Conductor how the company's connection is, without touching the database
+    (so many companies can be probed side by side).
+
+    "Connected" means both: Conductor reports a last successful request (a connection
+    record exists as soon as setup starts, so its mere presence means nothing) and a
+    health check passes now."""
+    started = time.monotonic()
     try:
-        qbd(end_user.conductor_id, client.check_connection, secret_for(end_user), end_user.conductor_id)
+        remote = client.retrieve_end_user(secret, end_user_id, timeout=timeout)
+        last_success = max(
+            (c.last_successful_request_at for c in remote.integration_connections
+             if c.last_successful_request_at and c.integration_slug in (None, "quickbooks_desktop")),
+            default=None,
+        )
+        # The health check gets what is left of the company's budget.
+        left = None if timeout is None else max(0.5, timeout - (time.monotonic() - started))
+        qbd(end_user_id, client.check_connection, secret, end_user_id, timeout=left)
     except errors.ConductorError as exc:
         if isinstance(exc, errors.ConnectionNotSetUpError):
-            end_user.connection_status = ConnectionStatus.SETUP_UNFINISHED
+            status = ConnectionStatus.SETUP_UNFINISHED
         elif isinstance(exc, errors.IntegrationConnectionError):
-            end_user.connection_status = ConnectionStatus.OFFLINE
+            status = ConnectionStatus.OFFLINE
         else:
-            end_user.connection_status = ConnectionStatus.ERROR
-        end_user.last_error = _describe(exc)[:1000]
-        end_user.last_error_request_id = (exc.request_id or "")[:100]
-    else:
-        end_user.connection_status = ConnectionStatus.CONNECTED
+            status = ConnectionStatus.ERROR
+        return CheckResult(status, _describe(exc)[:1000], (exc.request_id or "")[:100], None)
+    if last_success is None:
+        return CheckResult(ConnectionStatus.SETUP_UNFINISHED,
+                           "Conductor has no successful QuickBooks request yet: setup is not finished.", "", None)
+    return CheckResult(ConnectionStatus.CONNECTED, "", "", last_success)
+
+
+def store_check(end_user: EndUser, result: CheckResult) -> EndUser:
+    """Record a probe's outcome on the company and in its short history."""
+    now = timezone.now()
+    end_user.last_checked_at = now
+    end_user.connection_status = result.status
+    end_user.last_error = result.message
+    end_user.last_error_request_id = result.request_id
+    if result.status == ConnectionStatus.CONNECTED:
         end_user.last_success_at = now
-        end_user.last_error = ""
-        end_user.last_error_request_id = ""
-    end_user.save(update_fields=[
-        "connection_status", "last_checked_at", "last_success_at", "last_error",
-        "last_error_request_id", "updated_at",
-    ])
+        end_user.offline_since = None
+        end_user.conductor_last_successful_request_at = result.last_successful_request_at
+    elif result.status == ConnectionStatus.OFFLINE:
+        end_user.offline_since = end_user.offline_since or now
+    with transaction.atomic():
+        end_user.save(update_fields=[
+            "connection_status", "last_checked_at", "last_success_at", "last_error", "last_error_request_id",
+            "offline_since", "conductor_last_successful_request_at", "updated_at",
+        ])
+        ConnectionCheck.objects.create(end_user=end_user, checked_at=now, status=result.status,
+                                       message=result.message, conductor_request_id=result.request_id)
+        stale = end_user.checks.values_list("pk", flat=True)[ConnectionCheck.KEEP_PER_COMPANY:]
+        ConnectionCheck.objects.filter(pk__in=list(stale)).delete()
     return end_user
+
+
+def check_connection(end_user: EndUser, timeout: float | None = None) -> EndUser:
+    """Check one company now and store the result."""
+    try:
+        result = probe_connection(secret_for(end_user), end_user.conductor_id, timeout)
+    except KeyUnreadable as exc:
+        result = CheckResult(ConnectionStatus.ERROR, str(exc)[:1000], "", None)
+    return store_check(end_user, result)
+
+
+class DuplicateSourceId(errors.ConductorError):
+    """A company with this source id exists already (here or in Conductor)."""
+
+
+def create_company(api_key: ApiKey, *, company_name: str, source_id: str, email: str) -> EndUser:
+    """Create the end user in Conductor, then here."""
+    if EndUser.objects.filter(api_key=api_key, source_id=source_id).exists():
+        raise DuplicateSourceId(f"A company with source id {source_id!r} already exists for this key.")
+    try:
+        remote = client.create_end_user(_secret(api_key), company_name=company_name, source_id=source_id,
+                                         email=email)
+    except errors.InvalidRequestError as exc:
+        if "sourceid" in (exc.message + (exc.user_facing_message or "")).lower().replace(" ", ""):
+            raise DuplicateSourceId(
+                f"Conductor already has an end user with source id {source_id!r}.", request_id=exc.request_id
+            ) from None
+        raise
+    return EndUser.objects.create(
+        conductor_id=remote.id, company_name=remote.company_name or company_name, email=remote.email,
+        source_id=remote.source_id, api_key=api_key,
+    )
+
+
+class NoPublishableKey(errors.ConductorError):
+    """Setup links need the API key's publishable key, and it has none."""
+
+
+def create_setup_link(end_user: EndUser) -> records.AuthSession:
+    """A setup link for the person at the QuickBooks computer, remembered on the company."""
+    try:
+        publishable = end_user.api_key.get_publishable_key()
+    except UnreadableSecret as exc:
+        raise KeyUnreadable(str(exc)) from None
+    if not publishable:
+        raise NoPublishableKey(
+            f"The API key {end_user.api_key.name!r} has no publishable key; add it (pk_…) in admin first."
+        )
+    session = client.create_auth_session(secret_for(end_user), publishable, end_user.conductor_id)
+    end_user.setup_link_url = session.auth_flow_url[:1000]
+    end_user.setup_link_expires_at = session.expires_at
+    end_user.save(update_fields=["setup_link_url", "setup_link_expires_at", "updated_at"])
+    return session
+
+
+def delete_company_in_conductor(end_user: EndUser) -> None:
+    """Delete the end user in Conductor, then here (its audit entries keep the name)."""
+    client.delete_end_user(secret_for(end_user), end_user.conductor_id)
+    end_user.delete()
 
 
 def _describe(exc: errors.ConductorError) -> str:

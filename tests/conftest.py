@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
 from dashboard.fake_conductor.data import DEMO_SECRET_KEY
-from dashboard.fake_conductor.server import FakeConductor
+from dashboard.fake_conductor.server import FakeConductor, FakeState
 from dashboard.models import ApiKey, EndUser
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "conductor"
@@ -45,8 +45,10 @@ def fake_server():
 
 @pytest.fixture
 def fake(fake_server, settings):
-    """The fake Conductor on a free loopback port, with faults and counters reset."""
+    """The fake Conductor on a free loopback port, with faults, counters and its
+    seeded data fresh for each test."""
     fake_server.reset()
+    fake_server.state = FakeState.seeded()
     settings.CONDUCTOR_BASE_URL = fake_server.url
     yield fake_server
     fake_server.reset()

@@ -165,16 +165,46 @@ def list_customers(
     return _parse(records.parse_customer_page, body, request_id)
 
 
+def retrieve_end_user(secret_key: str, end_user_id: str, timeout: float | None = None) -> records.EndUser:
+    if not records.is_valid_end_user_id(end_user_id):
+        raise ValueError("not a Conductor end-user id")
+    body, request_id = _request("GET", f"end-users/{end_user_id}", secret_key=secret_key, timeout=timeout)
+    return _parse(records.parse_end_user, body, request_id)
+
+
+def create_end_user(secret_key: str, *, company_name: str, source_id: str, email: str) -> records.EndUser:
+    """A new end user (a company to connect); Conductor refuses a duplicate source id."""
+    body, request_id = _request("POST", "end-users", secret_key=secret_key, json_body={
+        "companyName": company_name, "sourceId": source_id, "email": email})
+    return _parse(records.parse_end_user, body, request_id)
+
+
+def delete_end_user(secret_key: str, end_user_id: str) -> bool:
+    if not records.is_valid_end_user_id(end_user_id):
+        raise ValueError("not a Conductor end-user id")
+    body, request_id = _request("DELETE", f"end-users/{end_user_id}", secret_key=secret_key)
+    return _parse(records.parse_deleted, body, request_id)
+
+
+@sensitive_variables("secret_key", "publishable_key")
+def create_auth_session(secret_key: str, publishable_key: str, end_user_id: str,
+                        link_expiry_mins: int = 60 * 24) -> records.AuthSession:
+    """A setup link the QuickBooks user opens to connect their company file."""
+    body, request_id = _request("POST", "auth-sessions", secret_key=secret_key, json_body={
+        "publishableKey": publishable_key, "endUserId": end_user_id, "linkExpiryMins": link_expiry_mins})
+    return _parse(records.parse_auth_session, body, request_id)
+
+
 def list_end_users(secret_key: str) -> list[records.EndUser]:
     """Every end user the key can see (Conductor does not paginate this list)."""
     body, request_id = _request("GET", "end-users", secret_key=secret_key)
     return _parse(records.parse_end_user_list, body, request_id)
 
 
-def check_connection(secret_key: str, end_user_id: str) -> records.HealthCheck:
+def check_connection(secret_key: str, end_user_id: str, timeout: float | None = None) -> records.HealthCheck:
     """Whether the end user's QuickBooks answers now (raises if it does not)."""
     body, request_id = _request(
-        "GET", "quickbooks-desktop/health-check", secret_key=secret_key, end_user_id=end_user_id
+        "GET", "quickbooks-desktop/health-check", secret_key=secret_key, end_user_id=end_user_id, timeout=timeout
     )
     return _parse(records.parse_health_check, body, request_id)
 

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dashboard import services
 from dashboard.conductor.errors import ConductorError
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+from dashboard.fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY
 from dashboard.models import ApiKey, EndUser
 
 
@@ -29,6 +29,7 @@ class Command(BaseCommand):
 
         api_key = ApiKey.objects.filter(name="demo").first() or ApiKey(name="demo")
         api_key.set_secret(DEMO_SECRET_KEY)
+        api_key.set_publishable_key(DEMO_PUBLISHABLE_KEY)  # so the demo can make setup links
         api_key.save()
         try:
             result = services.import_end_users(api_key)
