@@ -102,10 +102,13 @@ def test_each_end_user_row_links_to_its_company_page(admin_client, company):
 
 
 def test_end_user_ids_are_validated(admin_client, api_key):
-    response = admin_client.post(reverse("admin:dashboard_enduser_add"), {
-        "company_name": "X", "conductor_id": "end_usr_../../x", "api_key": api_key.pk, "is_active": "on",
-    })
+    form = {"company_name": "X", "api_key": api_key.pk, "is_active": "on",
+            "checks-TOTAL_FORMS": "0", "checks-INITIAL_FORMS": "0"}
+    response = admin_client.post(reverse("admin:dashboard_enduser_add"), {**form, "conductor_id": "end_usr_../../x"})
     assert response.status_code == 200 and not EndUser.objects.exists()
+    assert "Enter a Conductor end-user id" in response.content.decode()
+    response = admin_client.post(reverse("admin:dashboard_enduser_add"), {**form, "conductor_id": "end_usr_good1"})
+    assert response.status_code == 302 and EndUser.objects.get().conductor_id == "end_usr_good1"
 
 
 def test_support_staff_cannot_manage_keys(client, support_user):

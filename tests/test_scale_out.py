@@ -170,9 +170,12 @@ def test_an_admin_change_on_one_server_is_seen_on_the_other(servers, setup):
     with httpx.Client(base_url=servers[0], cookies=admin) as client:
         form = client.get(change).text
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+        # the connection-history inline's management form goes back as it came
+        management = dict(re.findall(r'name="([\w-]+_FORMS)"[^>]*value="(\d+)"', form))
         response = client.post(change, data={
             "csrfmiddlewaretoken": token, "company_name": bakery.company_name, "conductor_id": BAKERY,
             "api_key": bakery.api_key_id, "email": "", "source_id": "",  # is_active left out: unticked
+            **management,
         }, headers={"Referer": servers[0] + change})
         assert response.status_code == 302, response.text[:1000]
     assert httpx.get(f"{servers[1]}/end-users/{BAKERY}/customers/", cookies=staff).status_code == 404
