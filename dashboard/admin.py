@@ -16,10 +16,9 @@ from django.utils.decorators import method_decorator
 from dashboard import services
 from dashboard.conductor import errors
 from dashboard.crypto import UnreadableSecret
+from dashboard.identifiers import PUBLISHABLE_KEY_PREFIXES, SECRET_KEY_PREFIXES
 from dashboard.models import ApiKey, AuditEntry, CompanyScope, ConnectionCheck, ConnectionStatus, EndUser
 
-SECRET_KEY_PREFIXES = ("sk_conductor_", "sk_test_", "sk_live_")
-PUBLISHABLE_KEY_PREFIXES = ("pk_conductor_", "pk_test_", "pk_live_")
 
 
 def validate_secret_key(value: str) -> str:

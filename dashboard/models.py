@@ -6,7 +6,7 @@ from django.db import models
 from django.utils import timezone
 
 from dashboard import crypto
-from dashboard.records import mask_secret_key
+from dashboard.identifiers import mask_secret_key
 
 
 class ApiKey(models.Model):

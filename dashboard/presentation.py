@@ -153,23 +153,6 @@ def card_display(card: CreditCard | None) -> CardDisplay | None:
 
 
 @dataclass(frozen=True)
-class Crumb:
-    name: str
-    customer_id: str | None  # linked when we know the ancestor's id
-
-
-def breadcrumb(customer: Customer) -> list[Crumb]:
-    """The customer:job path, ancestors first. The parent is linked by its id."""
-    names = customer.full_name.split(":")
-    ancestors = names[:-1]
-    parent_id = customer.parent.id if customer.parent else None
-    crumbs = [Crumb(name, None) for name in ancestors]
-    if crumbs and parent_id:
-        crumbs[-1] = Crumb(crumbs[-1].name, parent_id)
-    return crumbs
-
-
-@dataclass(frozen=True)
 class ContactCard:
     name: str
     rows: list["Row"]

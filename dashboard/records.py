@@ -1,4 +1,4 @@
-"""Conductor JSON in, small frozen records out; and the id checks done before any call.
+"""Conductor JSON in, small frozen records out.
 
 This is the boundary where upstream data stops being a dict of anything. The shapes
 follow the contract in shared/conductor/openapi-subset.json:
@@ -11,44 +11,15 @@ follow the contract in shared/conductor/openapi-subset.json:
   never travels further than this module, whatever Conductor sends.
 """
 
-import math
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
-# A QuickBooks ListID: hex, a dash, digits ("80000001-1234567890"); at most 36
-# characters. ASCII only, so unicode digits and lookalikes never pass.
-_CUSTOMER_ID = re.compile(r"[0-9A-Fa-f]{1,16}-[0-9]{1,19}", re.ASCII)
-CUSTOMER_ID_MAX_LENGTH = 36
-_END_USER_ID = re.compile(r"end_usr_[A-Za-z0-9]{1,64}", re.ASCII)
+from dashboard.identifiers import is_valid_end_user_id
+# MalformedRecord is what every parser here raises; callers import it from this module.
+from dashboard.record_fields import Fields, MalformedRecord
 
-
-def is_valid_customer_id(value: str) -> bool:
-    return len(value) <= CUSTOMER_ID_MAX_LENGTH and _CUSTOMER_ID.fullmatch(value) is not None
-
-
-def is_valid_end_user_id(value: str) -> bool:
-    return _END_USER_ID.fullmatch(value) is not None
-
-
-_KEY_PREFIXES = ("sk_conductor_", "sk_test_", "sk_live_", "pk_conductor_", "pk_test_", "pk_live_")
-
-
-def mask_secret_key(secret_key: str) -> str:
-    """`sk_conductor_…1234`: the key's kind and last four characters, nothing more."""
-    prefix = next((p for p in _KEY_PREFIXES if secret_key.startswith(p)), "")
-    # A short or odd value shows no characters at all: four of eight would be half a key.
-    last_four = secret_key[-4:] if len(secret_key) - len(prefix) >= 16 else ""
-    return f"{prefix}…{last_four}"
-
-
-class MalformedRecord(ValueError):
-    """Upstream JSON did not have the shape the contract promises."""
-
-
-MAX_AMOUNT = Decimal("1e15")
 JOB_STATUSES = ("awarded", "closed", "in_progress", "none", "not_awarded", "pending")
 DELIVERY_METHODS = ("email", "mail", "none")
 
@@ -235,108 +206,6 @@ class HealthCheck:
     status: str
 
 
-# --- reading helpers -------------------------------------------------------
-
-
-class _Fields:
-    """Typed reads from one JSON object; errors name the path, never the value."""
-
-    def __init__(self, data: Any, path: str) -> None:
-        if not isinstance(data, dict):
-            raise MalformedRecord(f"{path} is not an object")
-        self.data = data
-        self.path = path
-
-    def _get(self, key: str, required: bool) -> Any:
-        value = self.data.get(key)
-        if value is None and required:
-            raise MalformedRecord(f"{self.path}.{key} is missing")
-        return value
-
-    def _wrong(self, key: str, expected: str) -> MalformedRecord:
-        return MalformedRecord(f"{self.path}.{key} is not {expected}")
-
-    def text(self, key: str, required: bool = False) -> str | None:
-        value = self._get(key, required)
-        if value is not None and not isinstance(value, str):
-            raise self._wrong(key, "a string")
-        return value
-
-    def flag(self, key: str, required: bool = False) -> bool | None:
-        value = self._get(key, required)
-        if value is not None and not isinstance(value, bool):
-            raise self._wrong(key, "a boolean")
-        return value
-
-    def number(self, key: str, required: bool = False) -> float | None:
-        value = self._get(key, required)
-        if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-        ):
-            raise self._wrong(key, "a number")
-        return value
-
-    def whole(self, key: str, required: bool = False) -> int | None:
-        value = self.number(key, required)
-        if value is None:
-            return None
-        if value != int(value):
-            raise self._wrong(key, "a whole number")
-        return int(value)
-
-    def enum(self, key: str, allowed: tuple[str, ...]) -> str | None:
-        value = self.text(key)
-        if value is not None and value not in allowed:
-            raise self._wrong(key, "one of " + ", ".join(allowed))
-        return value
-
-    def money(self, key: str) -> Decimal | None:
-        value = self.text(key)
-        if value is None:
-            return None
-        try:
-            amount = Decimal(value.strip())
-        except InvalidOperation:
-            raise self._wrong(key, "a decimal amount") from None
-        # QuickBooks amounts have at most 13 integer digits and a few decimals; anything
-        # far outside that is not money we can show exactly.
-        if not amount.is_finite() or abs(amount) >= MAX_AMOUNT or amount.as_tuple().exponent < -8:
-            raise self._wrong(key, "a decimal amount")
-        return amount
-
-    def day(self, key: str) -> date | None:
-        value = self.text(key)
-        if value is None or value == "":
-            return None
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise self._wrong(key, "a YYYY-MM-DD date") from None
-
-    def timestamp(self, key: str, required: bool = False) -> datetime | None:
-        value = self.text(key, required)
-        if value is None or value == "":
-            return None
-        try:
-            return datetime.fromisoformat(value)
-        except ValueError:
-            raise self._wrong(key, "an ISO 8601 timestamp") from None
-
-    def obj(self, key: str) -> "_Fields | None":
-        value = self._get(key, required=False)
-        return None if value is None else _Fields(value, f"{self.path}.{key}")
-
-    def objects(self, key: str) -> list["_Fields"]:
-        value = self._get(key, required=False)
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise self._wrong(key, "a list")
-        return [_Fields(item, f"{self.path}.{key}[{i}]") for i, item in enumerate(value)]
-
-
 def last_four_digits(number: str | None) -> str | None:
     """The last (up to) four digits of whatever arrived as a card number."""
     if not number:
@@ -345,14 +214,14 @@ def last_four_digits(number: str | None) -> str | None:
     return "".join(digits[-4:]) or None
 
 
-def _ref(fields: _Fields, key: str) -> Ref | None:
+def _ref(fields: Fields, key: str) -> Ref | None:
     ref = fields.obj(key)
     if ref is None:
         return None
     return Ref(id=ref.text("id"), full_name=ref.text("fullName"))
 
 
-def _address(fields: _Fields | None) -> Address | None:
+def _address(fields: Fields | None) -> Address | None:
     if fields is None:
         return None
     return Address(
@@ -371,7 +240,7 @@ def _address(fields: _Fields | None) -> Address | None:
     )
 
 
-def _credit_card(fields: _Fields | None) -> CreditCard | None:
+def _credit_card(fields: Fields | None) -> CreditCard | None:
     if fields is None:
         return None
     return CreditCard(
@@ -384,14 +253,14 @@ def _credit_card(fields: _Fields | None) -> CreditCard | None:
     )
 
 
-def _custom_contact_fields(fields: _Fields) -> tuple[CustomContactField, ...]:
+def _custom_contact_fields(fields: Fields) -> tuple[CustomContactField, ...]:
     return tuple(
         CustomContactField(name=item.text("name"), value=item.text("value"))
         for item in fields.objects("customContactFields")
     )
 
 
-def _contact(fields: _Fields) -> Contact:
+def _contact(fields: Fields) -> Contact:
     return Contact(
         id=fields.text("id", required=True),
         created_at=fields.timestamp("createdAt"),
@@ -409,7 +278,7 @@ def _contact(fields: _Fields) -> Contact:
 
 def parse_customer(data: Any) -> Customer:
     """A qbd_customer object as a Customer; MalformedRecord if it is not one."""
-    f = _Fields(data, "customer")
+    f = Fields(data, "customer")
     object_type = f.text("objectType")
     if object_type is not None and object_type != "qbd_customer":
         raise MalformedRecord("customer.objectType is not qbd_customer")
@@ -486,7 +355,7 @@ def parse_customer(data: Any) -> Customer:
 
 
 def parse_customer_page(data: Any) -> CustomerPage:
-    f = _Fields(data, "list")
+    f = Fields(data, "list")
     if not isinstance(f.data.get("data"), list):
         raise MalformedRecord("list.data is not a list")
     return CustomerPage(
@@ -498,7 +367,7 @@ def parse_customer_page(data: Any) -> CustomerPage:
 
 
 def parse_end_user(data: Any) -> EndUser:
-    f = _Fields(data, "endUser")
+    f = Fields(data, "endUser")
     end_user_id = f.text("id", required=True)
     if not is_valid_end_user_id(end_user_id):
         raise MalformedRecord("endUser.id is not an end_usr_ id")
@@ -522,14 +391,14 @@ def parse_end_user(data: Any) -> EndUser:
 
 
 def parse_end_user_list(data: Any) -> list[EndUser]:
-    f = _Fields(data, "list")
+    f = Fields(data, "list")
     if "data" not in f.data:
         raise MalformedRecord("list.data is missing")
     return [parse_end_user(item.data) for item in f.objects("data")]
 
 
 def parse_health_check(data: Any) -> HealthCheck:
-    f = _Fields(data, "healthCheck")
+    f = Fields(data, "healthCheck")
     status = f.text("status", required=True)
     if status != "ok":
         raise MalformedRecord("healthCheck.status is not ok")
@@ -537,7 +406,7 @@ def parse_health_check(data: Any) -> HealthCheck:
 
 
 def parse_auth_session(data: Any) -> AuthSession:
-    f = _Fields(data, "authSession")
+    f = Fields(data, "authSession")
     url = f.text("authFlowUrl", required=True)
     if not url.startswith("https://") and not url.startswith("http://"):
         raise MalformedRecord("authSession.authFlowUrl is not a web address")
@@ -551,5 +420,5 @@ def parse_auth_session(data: Any) -> AuthSession:
 
 
 def parse_deleted(data: Any) -> bool:
-    f = _Fields(data, "deleted")
+    f = Fields(data, "deleted")
     return bool(f.flag("deleted", required=True))

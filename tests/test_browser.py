@@ -167,7 +167,9 @@ def test_jump_box_by_full_name(signed_in, companies):
 def test_search_across_companies_with_one_offline(signed_in, companies):
     page = signed_in
     page.goto("/")
-    page.keyboard.press("/")  # "/" focuses the search box
+    assert page.evaluate("document.activeElement.id") == "global-q"  # the home page opens on it
+    page.keyboard.press("Tab")
+    page.keyboard.press("/")  # and "/" brings focus back to it from anywhere
     assert page.evaluate("document.activeElement.id") == "global-q"
     page.keyboard.type("a")
     page.keyboard.press("Enter")

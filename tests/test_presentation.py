@@ -71,16 +71,6 @@ def test_empty_addresses_are_left_out(example_customer):
     assert p.address_cards(parse_customer(example_customer)) == []
 
 
-def test_the_breadcrumb_links_the_parent(example_customer):
-    crumbs = p.breadcrumb(parse_customer(example_customer))
-    assert crumbs == [p.Crumb("ABC Corporation", "80000001-1234567890")]
-
-
-def test_a_top_level_customer_has_no_ancestors(example_customer):
-    example_customer.update(fullName="ABC Corporation", parent=None, sublevel=0)
-    assert p.breadcrumb(parse_customer(example_customer)) == []
-
-
 def test_rows_leave_out_null_and_blank_values():
     rows = p.rows(("A", None), ("B", ""), ("C", "  "), ("D", "x"), ("E", []))
     assert rows == [p.Row("D", "x")]

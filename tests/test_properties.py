@@ -40,7 +40,6 @@ def present_everything(customer) -> None:
     presentation.address_cards(customer)
     presentation.card_display(customer.credit_card)
     presentation.contact_cards(customer)
-    presentation.breadcrumb(customer)
     presentation.result_row(customer)
     for amount in (customer.balance, customer.total_balance, customer.credit_limit):
         presentation.money(amount)

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from dashboard import records
+from dashboard import identifiers, records
 from dashboard.records import MalformedRecord, parse_customer
 
 NULLABLE = [
@@ -106,7 +106,7 @@ def test_it_keeps_only_the_last_four_digits_of_a_card(example_customer, number, 
     ("8" * 16 + "-" + "1" * 19 + "1", False),
 ])
 def test_it_validates_customer_ids(value, ok):
-    assert records.is_valid_customer_id(value) is ok
+    assert identifiers.is_valid_customer_id(value) is ok
 
 
 @pytest.mark.parametrize("value,ok", [
@@ -114,12 +114,12 @@ def test_it_validates_customer_ids(value, ok):
     ("usr_123", False), ("end_usr_abc\n", False), ("end_usr_" + "a" * 65, False),
 ])
 def test_it_validates_end_user_ids(value, ok):
-    assert records.is_valid_end_user_id(value) is ok
+    assert identifiers.is_valid_end_user_id(value) is ok
 
 
 def test_it_masks_secret_keys():
-    assert records.mask_secret_key("sk_conductor_0123456789abcdef1234") == "sk_conductor_…1234"
-    assert records.mask_secret_key("sk_conductor_short") == "sk_conductor_…"
+    assert identifiers.mask_secret_key("sk_conductor_0123456789abcdef1234") == "sk_conductor_…1234"
+    assert identifiers.mask_secret_key("sk_conductor_short") == "sk_conductor_…"
 
 
 def test_it_parses_end_users_and_health_checks():

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from dashboard import bulkhead, freshness, services
+from dashboard import bulkhead, services
 from dashboard.conductor import errors
 from dashboard.fake_conductor.server import Fault
 from dashboard.freshness import cache_key

@@ -16,7 +16,6 @@ import dataclasses
 import json
 import logging
 import os
-import random
 import threading
 import time
 from dataclasses import dataclass
@@ -27,8 +26,9 @@ import httpx
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
-from dashboard import records
+from dashboard import identifiers, records
 from dashboard.conductor import errors
+from dashboard.conductor import retry as retry_policy
 from dashboard.request_log import note_conductor_request
 
 logger = logging.getLogger("dashboard.conductor")
@@ -93,7 +93,7 @@ def retrieve_customer(secret_key: str, end_user_id: str, customer_id: str) -> re
     """One customer by its QuickBooks ListID.
 
     The id is checked before any call, so a malformed id never reaches Conductor."""
-    if not records.is_valid_customer_id(customer_id):
+    if not identifiers.is_valid_customer_id(customer_id):
         raise ValueError("not a QuickBooks customer id")
     body, request_id = _request(
         "GET",
@@ -166,7 +166,7 @@ def list_customers(
 
 
 def retrieve_end_user(secret_key: str, end_user_id: str, timeout: float | None = None) -> records.EndUser:
-    if not records.is_valid_end_user_id(end_user_id):
+    if not identifiers.is_valid_end_user_id(end_user_id):
         raise ValueError("not a Conductor end-user id")
     body, request_id = _request("GET", f"end-users/{end_user_id}", secret_key=secret_key, timeout=timeout)
     return _parse(records.parse_end_user, body, request_id)
@@ -180,7 +180,7 @@ def create_end_user(secret_key: str, *, company_name: str, source_id: str, email
 
 
 def delete_end_user(secret_key: str, end_user_id: str) -> bool:
-    if not records.is_valid_end_user_id(end_user_id):
+    if not identifiers.is_valid_end_user_id(end_user_id):
         raise ValueError("not a Conductor end-user id")
     body, request_id = _request("DELETE", f"end-users/{end_user_id}", secret_key=secret_key)
     return _parse(records.parse_deleted, body, request_id)
@@ -231,36 +231,8 @@ def _qbd_timeout_header(read_timeout: float) -> dict[str, str]:
     return {"Conductor-Timeout-Seconds": str(seconds)} if seconds >= 1 else {}
 
 
-# Retry only where another try can help: a connection that failed or was reset, a
-# rate limit, Conductor's own 500/503. Never a QuickBooks connection error (the
-# QuickBooks user must act first) and never a timeout (it would double the wait).
-RETRY_STATUSES = {429, 500, 503}
-MAX_RETRY_AFTER_SECONDS = 60
-
-
 def _sleep(seconds: float) -> None:  # a seam for tests
     time.sleep(seconds)
-
-
-def _backoff(retry: int) -> float:
-    """The official SDKs' schedule, with jitter so retries from many threads spread out."""
-    return min(0.5 * 2**retry, 8.0) * random.uniform(0.75, 1.0)
-
-
-def _retry_delay(exc: errors.ConductorError, retry_after: str | None, retry: int) -> float | None:
-    """Seconds to wait before trying again, or None when a retry cannot help."""
-    if isinstance(exc, errors.ConnectError):
-        return _backoff(retry)
-    if isinstance(exc, errors.IntegrationConnectionError) or exc.status not in RETRY_STATUSES:
-        return None
-    if retry_after:
-        try:
-            seconds = float(retry_after)
-        except ValueError:
-            seconds = None
-        if seconds is not None and 0 <= seconds <= MAX_RETRY_AFTER_SECONDS:
-            return seconds
-    return _backoff(retry)
 
 
 @sensitive_variables("secret_key")
@@ -280,7 +252,7 @@ def _request(
     whole call, retries included (a per-company budget); otherwise the cap is
     settings.CONDUCTOR_TOTAL_BUDGET, kept below gunicorn's worker timeout."""
     if path.startswith("quickbooks-desktop/") and (
-        not end_user_id or not records.is_valid_end_user_id(end_user_id)
+        not end_user_id or not identifiers.is_valid_end_user_id(end_user_id)
     ):
         raise ValueError("not a Conductor end-user id")
     budget = min(timeout, settings.CONDUCTOR_TOTAL_BUDGET) if timeout else settings.CONDUCTOR_TOTAL_BUDGET
@@ -291,7 +263,7 @@ def _request(
         try:
             return _attempt(method, path, secret_key, end_user_id, params, json_body, remaining, retry)
         except _Retryable as failure:
-            delay = _retry_delay(failure.error, failure.retry_after, retry)
+            delay = retry_policy.delay_before_retry(failure.error, failure.retry_after, retry)
             # POST is retried only when the request never left (a failed connect).
             safe = method == "GET" or isinstance(failure.error, errors.ConnectError) and failure.never_sent
             if (
@@ -406,7 +378,7 @@ def _api_error(body: Any, status: int, request_id: str | None, secret_key: str) 
         if value is None:
             return None
         # Conductor masks keys in its messages; make sure of it whatever arrives.
-        masked = records.mask_secret_key(secret_key)
+        masked = identifiers.mask_secret_key(secret_key)
         return str(value).replace(secret_key, masked) if secret_key else str(value)
 
     error_type, code, integration_code = text("type"), text("code"), text("integrationCode")

@@ -22,129 +22,12 @@ import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from dashboard.fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, seed_companies
-
-# name -> (http status, type, code, integrationCode, message, userFacingMessage)
-ERRORS = {
-    "authentication": (401, "AUTHENTICATION_ERROR", "API_KEY_INVALID", None,
-                       "Invalid API key provided.", "An internal server error occurred. Please try again."),
-    "permission": (403, "PERMISSION_ERROR", "PERMISSION_DENIED", None,
-                   "This API key is not allowed to access this end user.",
-                   "An internal server error occurred. Please try again."),
-    "not_found": (502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "500",
-                  'QBD Request Error (500): The query request has not been fully completed. There was a '
-                  'required element ("{id}") that could not be found in QuickBooks.',
-                  "The requested record could not be found in QuickBooks Desktop."),
-    "resource_missing": (404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING", None,
-                         "No such resource.", "The requested resource does not exist."),
-    "invalid_request": (400, "INVALID_REQUEST_ERROR", "INVALID_REQUEST", None,
-                        "Invalid request.", "The request was invalid. Please try again."),
-    "qbd_offline": (502, "INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR", "0x80040420",
-                    "QBD Connection Error (0x80040420): The QuickBooks user has denied access.",
-                    "We could not connect to QuickBooks Desktop. Please make sure QuickBooks is running."),
-    "not_set_up": (409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP", None,
-                   "The end user has not completed the QuickBooks Desktop setup.",
-                   "QuickBooks Desktop has not been connected yet. Please complete the setup."),
-    "qbd_timeout": (504, "INTEGRATION_CONNECTION_ERROR", "QBD_REQUEST_TIMEOUT", None,
-                    "QuickBooks Desktop did not respond in time.",
-                    "QuickBooks Desktop is taking too long to respond. Please try again."),
-    "integration": (502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "3175",
-                    "QBD Request Error (3175): There was an error when modifying a Customer list: the record is in use.",
-                    "This record is in use in QuickBooks Desktop. Please close it and try again."),
-    "internal": (500, "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR", None,
-                 "An internal server error occurred.", "An internal server error occurred. Please try again."),
-    "rate_limited": (429, "INVALID_REQUEST_ERROR", "TOO_MANY_REQUESTS", None,
-                     "Too many requests.", "Too many requests. Please try again shortly."),
-}
-
-# Non-envelope faults: what a broken network or proxy does.
-BODY_FAULTS = ("hang", "drop", "not_json", "bad_shape", "html_error")
-
-
-@dataclass
-class Fault:
-    """One rule: requests matching every given field get `error` or `body` after `latency`.
-
-    error: a key of ERRORS; body: one of BODY_FAULTS; times: how many requests it
-    applies to (None = until cleared)."""
-
-    customer_id: str | None = None
-    end_user_id: str | None = None
-    # The path after /v1: exact ("/quickbooks-desktop/customers" is the list, not a
-    # retrieve), or a prefix when it ends with "*" ("/quickbooks-desktop/*").
-    path: str | None = None
-    latency: float = 0.0
-    error: str | None = None
-    body: str | None = None
-    retry_after: int | None = None
-    times: int | None = None
-
-    def __post_init__(self) -> None:
-        if self.error is not None and self.error not in ERRORS:
-            raise ValueError(f"unknown error {self.error!r}; one of {sorted(ERRORS)}")
-        if self.body is not None and self.body not in BODY_FAULTS:
-            raise ValueError(f"unknown body fault {self.body!r}; one of {BODY_FAULTS}")
-
-    def matches(self, path: str, end_user_id: str | None, customer_id: str | None) -> bool:
-        return (
-            (self.path is None or path == self.path
-             or (self.path.endswith("*") and path.startswith(self.path[:-1])))
-            and (self.end_user_id is None or self.end_user_id == end_user_id)
-            and (self.customer_id is None or self.customer_id == customer_id)
-        )
-
-
-class Faults:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._rules: list[Fault] = []
-
-    def add(self, fault: Fault) -> Fault:
-        with self._lock:
-            self._rules.append(fault)
-        return fault
-
-    def clear(self) -> None:
-        with self._lock:
-            self._rules.clear()
-
-    def take(self, path: str, end_user_id: str | None, customer_id: str | None) -> Fault | None:
-        """The first matching rule, counting one use of it."""
-        with self._lock:
-            for rule in self._rules:
-                if rule.matches(path, end_user_id, customer_id):
-                    if rule.times is not None:
-                        rule.times -= 1
-                        if rule.times <= 0:
-                            self._rules.remove(rule)
-                    return rule
-        return None
-
-    def describe(self) -> list[dict]:
-        with self._lock:
-            return [asdict(rule) for rule in self._rules]
-
-
-class ApiError(Exception):
-    def __init__(self, kind: str, message: str | None = None, headers: dict | None = None,
-                 **format_args) -> None:
-        self.headers = headers
-        status, type_, code, integration_code, default_message, user_message = ERRORS[kind]
-        self.status = status
-        self.body = {
-            "message": message or default_message.format(**format_args),
-            "userFacingMessage": user_message,
-            "type": type_,
-            "code": code,
-            "httpStatusCode": status,
-        }
-        if integration_code:
-            self.body["integrationCode"] = integration_code
-
+from dashboard.fake_conductor.faults import ApiError, Fault, Faults
+from dashboard.fake_conductor.listing import CURSOR_TTL_SECONDS, LIST_PARAMS, filter_customers
 
 @dataclass
 class _Cursor:
@@ -169,15 +52,6 @@ class FakeState:
             state.companies[company.id] = company
             state.owners[company.id] = DEMO_SECRET_KEY
         return state
-
-
-LIST_PARAMS = {
-    "limit", "cursor", "status", "nameContains", "nameStartsWith", "nameEndsWith", "nameFrom", "nameTo",
-    "ids", "fullNames", "updatedAfter", "updatedBefore", "classIds", "currencyIds", "totalBalance",
-    "totalBalanceGreaterThan", "totalBalanceGreaterThanOrEqualTo", "totalBalanceLessThan",
-    "totalBalanceLessThanOrEqualTo", "excludeAlternateShippingAddresses",
-}
-CURSOR_TTL_SECONDS = 10.0
 
 
 class FakeConductor:
@@ -504,7 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
                 cursor.expires_at = time.monotonic() + CURSOR_TTL_SECONDS
                 remaining = len(cursor.remaining)
         else:
-            matches = _filter_customers(company.customers, query, one)
+            matches = filter_customers(company.customers, query, one)
             page, rest = matches[:limit], matches[limit:]
             remaining = len(rest)
             if rest:
@@ -523,77 +397,3 @@ class _Handler(BaseHTTPRequestHandler):
             "remainingCount": remaining,
             "hasMore": remaining > 0,
         }
-
-
-def _decimal(name: str, value: str) -> Decimal:
-    try:
-        return Decimal(value)
-    except InvalidOperation:
-        raise ApiError("invalid_request", f"{name} must be a decimal number.") from None
-
-
-def _filter_customers(customers: list[dict], query: dict, one: dict) -> list[dict]:
-    """QuickBooks' customer query semantics, as Conductor documents them."""
-    if "ids" in query or "fullNames" in query:
-        # ids/fullNames override every other filter; one unknown value fails the request.
-        result = []
-        for name, key in (("ids", "id"), ("fullNames", "fullName")):
-            for wanted in query.get(name, []):
-                found = [c for c in customers if (c[key].lower() == wanted.lower() if key == "fullName" else c[key] == wanted)]
-                if not found:
-                    raise ApiError("not_found", id=wanted)
-                result.extend(c for c in found if c not in result)
-        return result
-
-    name_matches = [p for p in ("nameContains", "nameStartsWith", "nameEndsWith") if p in one]
-    if len(name_matches) > 1:
-        raise ApiError("invalid_request", "Only one of nameContains, nameStartsWith and nameEndsWith may be used.")
-    if name_matches and ("nameFrom" in one or "nameTo" in one):
-        raise ApiError("invalid_request", "nameFrom/nameTo cannot be combined with nameContains, nameStartsWith or nameEndsWith.")
-    balance_filters = [p for p in one if p.startswith("totalBalance")]
-    if len(balance_filters) > 1:
-        raise ApiError("invalid_request", "Only one totalBalance filter may be used.")
-    status = one.get("status", "active")
-    if status not in ("active", "inactive", "all"):
-        raise ApiError("invalid_request", "status must be one of active, inactive, all.")
-
-    result = []
-    for c in customers:
-        if status == "active" and not c["isActive"] or status == "inactive" and c["isActive"]:
-            continue
-        name = c["name"].lower()
-        if "nameContains" in one and one["nameContains"].lower() not in name:
-            continue
-        if "nameStartsWith" in one and not name.startswith(one["nameStartsWith"].lower()):
-            continue
-        if "nameEndsWith" in one and not name.endswith(one["nameEndsWith"].lower()):
-            continue
-        full = c["fullName"].lower()
-        if "nameFrom" in one and full < one["nameFrom"].lower():
-            continue
-        if "nameTo" in one and full > one["nameTo"].lower():
-            continue
-        if "classIds" in query and (not c["class"] or c["class"]["id"] not in query["classIds"]):
-            continue
-        if "currencyIds" in query and (not c["currency"] or c["currency"]["id"] not in query["currencyIds"]):
-            continue
-        if "updatedAfter" in one and c["updatedAt"] < one["updatedAfter"]:
-            continue
-        if "updatedBefore" in one and c["updatedAt"] > one["updatedBefore"]:
-            continue
-        if balance_filters:
-            param = balance_filters[0]
-            bound, total = _decimal(param, one[param]), Decimal(c["totalBalance"] or "0")
-            ok = {
-                "totalBalance": total == bound,
-                "totalBalanceGreaterThan": total > bound,
-                "totalBalanceGreaterThanOrEqualTo": total >= bound,
-                "totalBalanceLessThan": total < bound,
-                "totalBalanceLessThanOrEqualTo": total <= bound,
-            }[param]
-            if not ok:
-                continue
-        result.append(c)
-    if "nameFrom" in one or "nameTo" in one:
-        result.sort(key=lambda c: c["fullName"].lower())
-    return result

@@ -9,7 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from dashboard import presentation, records, search, services
+from dashboard import identifiers, presentation, records, search, services
 from dashboard.conductor import errors as conductor_errors
 from dashboard.forms import CustomerSearchForm, JumpForm
 from dashboard.freshness import cache_key
@@ -26,7 +26,7 @@ def _company_or_none(request, end_user_id: str) -> EndUser | None:
 
     A company outside the user's scope is "not found", exactly like one that does not
     exist, so the answer confirms nothing."""
-    if not records.is_valid_end_user_id(end_user_id):
+    if not identifiers.is_valid_end_user_id(end_user_id):
         return None
     return visible_companies(request.user).select_related("api_key").filter(conductor_id=end_user_id).first()
 
@@ -79,7 +79,7 @@ def company(request, end_user_id: str):
         return _unknown_company(request)
     # Links from before the jump box had its own address used ?id=.
     legacy_id = request.GET.get("id", "").strip()
-    if legacy_id and records.is_valid_customer_id(legacy_id):
+    if legacy_id and identifiers.is_valid_customer_id(legacy_id):
         return redirect("customer", end_user_id=end_user.conductor_id, customer_id=legacy_id)
 
     form = CustomerSearchForm(request.GET or None)
@@ -136,7 +136,7 @@ def jump(request, end_user_id: str):
     if not form.is_valid():
         return redirect("company", end_user_id=end_user.conductor_id)
     wanted = form.cleaned_data["to"]
-    if records.is_valid_customer_id(wanted):
+    if identifiers.is_valid_customer_id(wanted):
         audit.record(request, AuditAction.JUMP, end_user=end_user, target=wanted)
         return redirect("customer", end_user_id=end_user.conductor_id, customer_id=wanted)
     try:
@@ -206,7 +206,7 @@ def customer(request, end_user_id: str, customer_id: str):
     end_user = _company_or_none(request, end_user_id)
     if end_user is None:
         return _unknown_company(request)
-    if not records.is_valid_customer_id(customer_id):
+    if not identifiers.is_valid_customer_id(customer_id):
         # Checked before any call: a malformed id never reaches Conductor.
         return errors.not_found(
             request,
