@@ -1,5 +1,5 @@
-"""Finding customers: search within a company, paging by name, the job tree, jump-to,
-and search across companies.
+"""Finding customers: search within a company, paging by name, jump-to, and search
+across companies. (The job tree around one customer is in job_tree.py.)
 
 Conductor's list cursor is single-use, shared by every page of one query and expires
 ten seconds after the last answer, so nothing here hands a cursor to the browser. A
@@ -11,47 +11,29 @@ page's position is our own: the last full name shown.
   them by full name and positions after the last name shown.
 """
 
-import contextvars
 import dataclasses
 import logging
-from concurrent.futures import ThreadPoolExecutor, wait
+from concurrent.futures import wait
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.cache import cache
 
 from dashboard import records
 from dashboard.conductor import client, errors
 from dashboard.conductor.client import CustomerQuery
-from dashboard.models import EndUser
+from dashboard.customer_lists import fetch_bounded, remember_positions, side_by_side, sort_key
 from dashboard.freshness import Fetched, cache_key, get_or_fetch
+from dashboard.models import EndUser
 from dashboard.services import KeyUnreadable, qbd, secret_for
 
 logger = logging.getLogger("dashboard.search")
 
 PAGE_SIZE = 50
 MAX_TEXT_MATCHES = 600  # four calls of 150; past that, ask for a narrower search
-MAX_JOBS = 300
 # Sorts before any QuickBooks name (names never start with a space or control
 # character), so the first page of a browse is ordered by Conductor too.
 FIRST_NAME_FROM = "!"
-
-# Side-by-side Conductor calls (ancestors beside jobs, companies beside each other),
-# shared by every request of the process. Sized to the web threads, so a full worker
-# never queues here; the bound keeps a burst from opening unbounded threads.
-_executor = ThreadPoolExecutor(max_workers=settings.CONDUCTOR_FANOUT_THREADS, thread_name_prefix="conductor")
-
-
-def _side_by_side(fn, *args):
-    """Run fn in the pool inside a copy of this request's context (its log notes)."""
-    return _executor.submit(contextvars.copy_context().run, fn, *args)
-
-
-def sort_key(customer: records.Customer) -> str:
-    # Conductor compares names case-insensitively; so do we, or pages would overlap.
-    return customer.full_name.casefold()
-
 
 @dataclass(frozen=True)
 class Criteria:
@@ -85,23 +67,6 @@ class SearchPage:
     request_id: str | None = None  # Conductor's id for the (last) call behind it
 
 
-def _fetch_bounded(secret: str, end_user_id: str, query: CustomerQuery, most: int,
-                   timeout: float | None = None) -> tuple[list[records.Customer], bool, str | None]:
-    """Every match up to `most`, following the cursor; whether more were left; and the
-    last call's request id."""
-    found: list[records.Customer] = []
-    cursor = None
-    while True:
-        page = qbd(end_user_id, client.list_customers, secret, end_user_id, query,
-                   limit=150, cursor=cursor, timeout=timeout)
-        found.extend(page.customers)
-        if not page.has_more or not page.next_cursor:
-            return found, False, page.request_id
-        if len(found) >= most:
-            return found[:most], True, page.request_id
-        cursor = page.next_cursor
-
-
 def search_company(end_user: EndUser, criteria: Criteria, after: str = "", *,
                    refresh: bool = False) -> Fetched[SearchPage]:
     """One page of results, from the cache while fresh (the page says how old)."""
@@ -117,8 +82,9 @@ def search_company(end_user: EndUser, criteria: Criteria, after: str = "", *,
 def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: str) -> SearchPage:
     position = after.casefold()
     if criteria.text:
-        matches, truncated, request_id = _fetch_bounded(secret, end_user_id, criteria.query(), MAX_TEXT_MATCHES)
+        matches, truncated, request_id = fetch_bounded(secret, end_user_id, criteria.query(), MAX_TEXT_MATCHES)
         matches.sort(key=sort_key)
+        remember_positions(end_user_id, matches)
         following = [c for c in matches if sort_key(c) > position] if after else matches
         shown = following[:PAGE_SIZE]
         remaining = len(following) - len(shown)
@@ -132,6 +98,7 @@ def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: st
     # One more than a page: the first row may be the one the position names.
     page = qbd(end_user_id, client.list_customers, secret, end_user_id, query, limit=PAGE_SIZE + 1)
     rows = sorted(page.customers, key=sort_key)
+    remember_positions(end_user_id, rows)
     following = [c for c in rows if sort_key(c) > position] if after else rows
     shown = following[:PAGE_SIZE]
     leftover = len(following) - len(shown)
@@ -142,94 +109,6 @@ def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: st
         next_after=shown[-1].full_name if more and shown else None,
         remaining=remaining, total=None, truncated=False, request_id=page.request_id,
     )
-
-
-# --- the job tree -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Ancestor:
-    name: str
-    full_name: str
-    customer_id: str | None
-
-
-@dataclass(frozen=True)
-class Hierarchy:
-    ancestors: list[Ancestor]
-    jobs: list[records.Customer]
-    jobs_truncated: bool
-    problem: str | None  # why part of the tree could not be loaded
-
-
-def _ancestor_names(customer: records.Customer) -> list[tuple[str, str]]:
-    parts = customer.full_name.split(":")
-    return [(parts[i], ":".join(parts[: i + 1])) for i in range(len(parts) - 1)]
-
-
-def _parent_link(customer: records.Customer) -> dict[str, str]:
-    """The parent's id comes with the customer itself: no lookup needed for it."""
-    parent = customer.parent
-    if parent and parent.id and parent.full_name:
-        return {parent.full_name.casefold(): parent.id}
-    return {}
-
-
-def _resolve_full_names(secret: str, end_user_id: str, full_names: list[str]) -> dict[str, str]:
-    """full name (casefolded) -> id, for all of them in one fullNames lookup."""
-    page = qbd(end_user_id, client.list_customers, secret, end_user_id,
-               CustomerQuery(full_names=tuple(full_names)), limit=min(150, len(full_names)))
-    return {c.full_name.casefold(): c.id for c in page.customers}
-
-
-def _direct_jobs(secret: str, end_user_id: str, customer: records.Customer) -> tuple[list[records.Customer], bool]:
-    # Every descendant's full name starts with "<full name>:"; ";" is the character
-    # after ":", so this inclusive range holds exactly the subtree.
-    query = CustomerQuery(status="all", name_from=customer.full_name + ":", name_to=customer.full_name + ";")
-    found, truncated, _ = _fetch_bounded(secret, end_user_id, query, MAX_JOBS)
-    prefix = customer.full_name.casefold() + ":"
-    jobs = [c for c in found if c.sublevel == customer.sublevel + 1 and sort_key(c).startswith(prefix)]
-    return sorted(jobs, key=sort_key), truncated
-
-
-def hierarchy(end_user: EndUser, customer: records.Customer, *, refresh: bool = False) -> Hierarchy:
-    """Ancestors with their ids and the direct jobs, fetched side by side.
-
-    A failure here never breaks the customer page: it is reported as a problem and the
-    page shows what it has (the parent's link comes with the customer itself). Only a
-    complete tree is cached, for as long as the customer record."""
-    key = cache_key("tree", end_user.conductor_id, customer.id, customer.revision_number)
-    cached = None if refresh else cache.get(key)
-    if cached is not None:
-        return cached
-    tree = _hierarchy(secret_for(end_user), end_user.conductor_id, customer)
-    if tree.problem is None:
-        cache.set(key, tree, timeout=settings.CUSTOMER_CACHE_TTL)
-    return tree
-
-
-def _hierarchy(secret: str, end_user_id: str, customer: records.Customer) -> Hierarchy:
-    names = _ancestor_names(customer)
-    known = _parent_link(customer)
-    unknown = [full for _, full in names if full.casefold() not in known]
-    # The ancestors' lookup runs beside the jobs' lookup, which runs in this thread.
-    ancestors_call = _side_by_side(_resolve_full_names, secret, end_user_id, unknown) if unknown else None
-
-    problems = []
-    try:
-        jobs, truncated = _direct_jobs(secret, end_user_id, customer)
-    except errors.ConductorError as exc:
-        logger.warning("jobs of %s not loaded: %s", customer.id, exc)
-        jobs, truncated = [], False
-        problems.append(f"Jobs could not be loaded: {exc.user_facing_message or exc.message}")
-    if ancestors_call:
-        try:
-            known.update(ancestors_call.result())
-        except errors.ConductorError as exc:
-            logger.warning("ancestors of %s not resolved: %s", customer.id, exc)
-            problems.insert(0, "The links of higher-level customers could not be loaded.")
-    ancestors = [Ancestor(name, full, known.get(full.casefold())) for name, full in names]
-    return Hierarchy(ancestors, jobs, truncated, " ".join(problems) or None)
 
 
 # --- jump to a customer -----------------------------------------------------------
@@ -284,7 +163,7 @@ def search_all_companies(end_users: list[EndUser], text: str) -> list[CompanyRes
         except KeyUnreadable:
             results[end_user.pk] = CompanyResult(end_user, [], False, "Its stored API key cannot be read.")
             continue
-        calls[end_user.pk] = _side_by_side(_search_one, secret, end_user.conductor_id, text, budget)
+        calls[end_user.pk] = side_by_side(_search_one, secret, end_user.conductor_id, text, budget)
     wait(calls.values(), timeout=budget + 0.5)
     for end_user in end_users:
         call = calls.get(end_user.pk)

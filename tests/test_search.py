@@ -12,6 +12,7 @@ from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, make_end_user
 
 SEARCH = f"/end-users/{BAKERY}/customers/"
 LIST_CALLS = "GET /quickbooks-desktop/customers"
+RETRIEVES_OF_EXAMPLE = f"GET customer {EXAMPLE_ID}"
 
 
 def text_of(response) -> str:
@@ -247,3 +248,58 @@ def test_recent_views_are_bounded_per_user(support_user, company):
         RecentView.record(support_user, company, f"80000001-{n}", f"Customer {n}")
     views = list(RecentView.objects.filter(user=support_user))
     assert len(views) == RecentView.KEEP_PER_USER and views[0].customer_name == f"Customer {RecentView.KEEP_PER_USER + 4}"
+
+
+# --- the job tree, started early --------------------------------------------------
+
+@pytest.mark.django_db(transaction=True)  # the page is opened from another thread
+def test_a_customer_seen_in_a_list_gets_its_tree_while_the_record_is_fetched(support_client, company, fake):
+    parent = next(c for c in fake.state.companies[BAKERY].customers
+                  if c["sublevel"] == 0 and any(d["sublevel"] == 1 and d["fullName"].startswith(c["fullName"] + ":")
+                                                for d in fake.state.companies[BAKERY].customers))
+    support_client.get(SEARCH, {"q": parent["name"], "status": "all"})  # a list shows it: its place is known
+    fake.reset()
+    fake.faults.add(Fault(customer_id=parent["id"], latency=0.6))
+    import threading
+    done = []
+    opener = threading.Thread(target=lambda: done.append(support_client.get(f"{SEARCH}{parent['id']}/")))
+    opener.start()
+    try:
+        time.sleep(0.3)
+        # the record is still on its way, and the jobs' lookup has already been asked
+        assert not done and fake.stats[LIST_CALLS] >= 1
+    finally:
+        opener.join(5)
+    assert done[0].status_code == 200
+    body = done[0].content.decode().split('id="h-jobs"')[1].split("</section>")[0]
+    expected = {c["id"] for c in fake.state.companies[BAKERY].customers
+                if c["sublevel"] == 1 and c["fullName"].startswith(parent["fullName"] + ":")}
+    assert set(re.findall(rf'/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/', body)) == expected
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_never_seen_customer_is_looked_up_in_order(support_client, company, fake):
+    fake.faults.add(Fault(customer_id=EXAMPLE_ID, latency=0.6))
+    import threading
+    done = []
+    opener = threading.Thread(target=lambda: done.append(support_client.get(f"{SEARCH}{EXAMPLE_ID}/")))
+    opener.start()
+    try:
+        time.sleep(0.3)
+        assert fake.stats[RETRIEVES_OF_EXAMPLE] == 1  # the record is being fetched...
+        assert LIST_CALLS not in fake.stats  # ...and, nothing being known yet, the tree waits for it
+    finally:
+        opener.join(5)
+    assert done[0].status_code == 200 and fake.stats[LIST_CALLS] == 1
+
+
+def test_an_early_tree_for_a_renamed_customer_is_not_used(support_client, company, fake):
+    from dashboard.customer_lists import Position, remember_positions
+    customers = fake.state.companies[BAKERY].customers
+    target = next(c for c in customers if c["sublevel"] == 0)
+    # the dashboard remembers it under an old name, with other "jobs"
+    remember_positions(BAKERY, [Position(target["id"], "Old Name", 0, None)])
+    body = support_client.get(f"{SEARCH}{target['id']}/").content.decode()
+    jobs_html = body.split('id="h-jobs"')[1].split("</section>")[0]
+    expected = {c["id"] for c in customers if c["sublevel"] == 1 and c["fullName"].startswith(target["fullName"] + ":")}
+    assert set(re.findall(rf'/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/', jobs_html)) == expected
