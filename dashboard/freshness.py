@@ -58,6 +58,14 @@ def cache_key(*parts: str) -> str:
     return ":".join(["dash", KEY_VERSION, *safe])
 
 
+def peek(key: str, *, ttl: float) -> Fetched | None:
+    """The cached value if it is still fresh, else None; never calls anything."""
+    entry = cache.get(key)
+    if entry is not None and time.time() - entry[1] < ttl:
+        return Fetched(entry[0], entry[1], from_cache=True)
+    return None
+
+
 def get_or_fetch(key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool = False) -> Fetched[T]:
     """The cached value if fresh (and not refreshing); else one coalesced fetch."""
     entry = cache.get(key)

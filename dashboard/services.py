@@ -17,7 +17,7 @@ from dashboard import records
 from dashboard.bulkhead import company_slot
 from dashboard.conductor import client, errors
 from dashboard.crypto import UnreadableSecret
-from dashboard.freshness import Fetched, cache_key, get_or_fetch
+from dashboard.freshness import Fetched, cache_key, get_or_fetch, peek
 from dashboard.models import ApiKey, ConnectionCheck, ConnectionStatus, EndUser
 
 
@@ -41,6 +41,11 @@ def qbd(end_user_id: str, call, *args, **kwargs):
     """Run one QuickBooks call for a company inside its bulkhead."""
     with company_slot(end_user_id):
         return call(*args, **kwargs)
+
+
+def fresh_customer(end_user: EndUser, customer_id: str) -> Fetched[records.Customer] | None:
+    """The customer if a fresh copy is cached; None means fetch_customer would call."""
+    return peek(cache_key("customer", end_user.conductor_id, customer_id), ttl=settings.CUSTOMER_CACHE_TTL)
 
 
 def fetch_customer(end_user: EndUser, customer_id: str, *, refresh: bool = False) -> Fetched[records.Customer]:

@@ -217,10 +217,13 @@ def customer(request, end_user_id: str, customer_id: str):
     refresh = request.GET.get("refresh") == "1"
     action = AuditAction.REFRESH if refresh else AuditAction.VIEW
     try:
-        # When the customer's place in the tree is known, its tree is looked up while
-        # the record is fetched: one QuickBooks round trip for the page, not two.
-        early = job_tree.start_early(end_user, customer_id, refresh=refresh)
-        fetched = services.fetch_customer(end_user, customer_id, refresh=refresh)
+        fetched = None if refresh else services.fresh_customer(end_user, customer_id)
+        early = None
+        if fetched is None:
+            # When the customer's place in the tree is known, its tree is looked up while
+            # the record is fetched: one QuickBooks round trip for the page, not two.
+            early = job_tree.start_early(end_user, customer_id, refresh=refresh)
+            fetched = services.fetch_customer(end_user, customer_id, refresh=refresh)
         found = fetched.value
         tree = job_tree.hierarchy(end_user, found, refresh=refresh, early=early)
     except conductor_errors.ConductorError as exc:
