@@ -68,9 +68,10 @@ def peek(key: str, *, ttl: float) -> Fetched | None:
 
 def get_or_fetch(key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool = False) -> Fetched[T]:
     """The cached value if fresh (and not refreshing); else one coalesced fetch."""
-    entry = cache.get(key)
-    if entry is not None and not refresh and time.time() - entry[1] < ttl:
-        return Fetched(entry[0], entry[1], from_cache=True)
+    if not refresh:
+        fresh = peek(key, ttl=ttl)
+        if fresh is not None:
+            return fresh
 
     def fetch_and_store() -> tuple[Any, float]:
         value = fetch()
@@ -88,7 +89,7 @@ def get_or_fetch(key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool 
             lock_seconds=settings.CONDUCTOR_TOTAL_BUDGET + settings.CONDUCTOR_CONNECT_TIMEOUT,
         )
     except UNREACHABLE as exc:
-        entry = entry or cache.get(key)
+        entry = cache.get(key)
         if entry is not None and time.time() - entry[1] < settings.STALE_MAX_AGE:
             return Fetched(entry[0], entry[1], from_cache=True, stale_because=exc)
         raise

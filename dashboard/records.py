@@ -188,6 +188,15 @@ class EndUser:
     created_at: datetime | None
     integration_connections: tuple[IntegrationConnection, ...]
 
+    @property
+    def last_successful_qbd_request_at(self) -> datetime | None:
+        """When QuickBooks Desktop last answered through Conductor (None: never)."""
+        return max(
+            (c.last_successful_request_at for c in self.integration_connections
+             if c.last_successful_request_at and c.integration_slug in (None, "quickbooks_desktop")),
+            default=None,
+        )
+
 
 @dataclass(frozen=True)
 class AuthSession:

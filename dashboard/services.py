@@ -96,12 +96,6 @@ def import_end_users(api_key: ApiKey) -> ImportResult:
     created = updated = 0
     with transaction.atomic():
         for item in remote:
-            connections = [c for c in item.integration_connections
-                           if c.integration_slug in (None, "quickbooks_desktop")]
-            last_success = max(
-                (c.last_successful_request_at for c in connections if c.last_successful_request_at),
-                default=None,
-            )
             _, was_created = EndUser.objects.update_or_create(
                 conductor_id=item.id,
                 defaults={
@@ -109,7 +103,7 @@ def import_end_users(api_key: ApiKey) -> ImportResult:
                     "email": item.email[:255],
                     "source_id": item.source_id[:255],
                     "api_key": api_key,
-                    "conductor_last_successful_request_at": last_success,
+                    "conductor_last_successful_request_at": item.last_successful_qbd_request_at,
                 },
             )
             created += was_created
@@ -135,11 +129,7 @@ def probe_connection(secret: str, end_user_id: str, timeout: float | None = None
     started = time.monotonic()
     try:
         remote = client.retrieve_end_user(secret, end_user_id, timeout=timeout)
-        last_success = max(
-            (c.last_successful_request_at for c in remote.integration_connections
-             if c.last_successful_request_at and c.integration_slug in (None, "quickbooks_desktop")),
-            default=None,
-        )
+        last_success = remote.last_successful_qbd_request_at
         # The health check gets what is left of the company's budget.
         left = None if timeout is None else max(0.5, timeout - (time.monotonic() - started))
         qbd(end_user_id, client.check_connection, secret, end_user_id, timeout=left)

@@ -166,8 +166,7 @@ def list_customers(
 
 
 def retrieve_end_user(secret_key: str, end_user_id: str, timeout: float | None = None) -> records.EndUser:
-    if not identifiers.is_valid_end_user_id(end_user_id):
-        raise ValueError("not a Conductor end-user id")
+    _require_end_user_id(end_user_id)
     body, request_id = _request("GET", f"end-users/{end_user_id}", secret_key=secret_key, timeout=timeout)
     return _parse(records.parse_end_user, body, request_id)
 
@@ -180,8 +179,7 @@ def create_end_user(secret_key: str, *, company_name: str, source_id: str, email
 
 
 def delete_end_user(secret_key: str, end_user_id: str) -> bool:
-    if not identifiers.is_valid_end_user_id(end_user_id):
-        raise ValueError("not a Conductor end-user id")
+    _require_end_user_id(end_user_id)
     body, request_id = _request("DELETE", f"end-users/{end_user_id}", secret_key=secret_key)
     return _parse(records.parse_deleted, body, request_id)
 
@@ -210,6 +208,12 @@ def check_connection(secret_key: str, end_user_id: str, timeout: float | None = 
 
 
 # --- the mechanics --------------------------------------------------------------
+
+
+def _require_end_user_id(end_user_id: str | None) -> None:
+    """Checked before any call: a malformed end-user id never reaches Conductor."""
+    if not end_user_id or not identifiers.is_valid_end_user_id(end_user_id):
+        raise ValueError("not a Conductor end-user id")
 
 
 def _parse(parser, body: Any, request_id: str | None):
@@ -251,10 +255,8 @@ def _request(
     Returns (decoded JSON, request id) or raises a ConductorError. `timeout` caps the
     whole call, retries included (a per-company budget); otherwise the cap is
     settings.CONDUCTOR_TOTAL_BUDGET, kept below gunicorn's worker timeout."""
-    if path.startswith("quickbooks-desktop/") and (
-        not end_user_id or not identifiers.is_valid_end_user_id(end_user_id)
-    ):
-        raise ValueError("not a Conductor end-user id")
+    if path.startswith("quickbooks-desktop/"):
+        _require_end_user_id(end_user_id)
     budget = min(timeout, settings.CONDUCTOR_TOTAL_BUDGET) if timeout else settings.CONDUCTOR_TOTAL_BUDGET
     deadline = time.monotonic() + budget
     retry = 0

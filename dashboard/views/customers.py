@@ -77,11 +77,6 @@ def company(request, end_user_id: str):
     end_user = _company_or_none(request, end_user_id)
     if end_user is None:
         return _unknown_company(request)
-    # Links from before the jump box had its own address used ?id=.
-    legacy_id = request.GET.get("id", "").strip()
-    if legacy_id and identifiers.is_valid_customer_id(legacy_id):
-        return redirect("customer", end_user_id=end_user.conductor_id, customer_id=legacy_id)
-
     form = CustomerSearchForm(request.GET or None)
     ctx = {"end_user": end_user, "form": form, "page": None}
     if request.GET and not form.is_valid():
