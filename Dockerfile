@@ -5,10 +5,8 @@ FROM python:3.13-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 WORKDIR /app
 COPY requirements.txt .
-# requirements.txt lists the runtime packages above its "# Tests" line; only those ship.
-RUN python -m venv /venv \
-    && awk '/^# Tests/ {exit} {print}' requirements.txt > /tmp/runtime.txt \
-    && /venv/bin/pip install -r /tmp/runtime.txt
+# requirements.txt is the runtime alone; the development tools live in their own file.
+RUN python -m venv /venv && /venv/bin/pip install -r requirements.txt
 COPY . .
 # The demo flag only supplies throwaway keys for this build step; nothing is kept.
 RUN DASHBOARD_DEMO=1 /venv/bin/python manage.py collectstatic --noinput

@@ -1,4 +1,4 @@
-# The two commands of the README: `make demo` and `make test`.
+# The two commands of the README, `make demo` and `make test`, and `make lint` (CI runs it).
 SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -13,9 +13,11 @@ find_python = for c in python3.14 python3.13 python3.12 python3 \
 	  if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then command -v "$$c" || echo "$$c"; exit 0; fi; \
 	done; exit 1
 
-.PHONY: demo test bench install clean
+.PHONY: demo test lint bench install install-dev clean
 
-$(VENV)/.installed: requirements.txt
+# Two stamps: the runtime alone (what `make demo` and the production image need) and the
+# development tools on top of it (tests, lint).
+$(VENV)/.runtime: requirements.txt
 	@PYTHON=$$($(find_python)) || { echo "error: Python 3.12 or newer is required (Django 6.1); none found on PATH or in pyenv." >&2; exit 1; }; \
 	echo "Using $$PYTHON ($$($$PYTHON --version))"; \
 	if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
@@ -24,10 +26,22 @@ $(VENV)/.installed: requirements.txt
 	$(PY) -m pip install --quiet -r requirements.txt
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
 
-test: install
+install: $(VENV)/.runtime
+
+install-dev: $(VENV)/.dev
+
+test: install-dev
 	$(PY) -m pytest
+
+# ruff (lint and format) over the tree, mypy with django-stubs over dashboard/.
+lint: install-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # Not part of `make test`: about two minutes, wants a quiet machine (see README).
 bench: install
@@ -38,7 +52,7 @@ demo: install
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput
 	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput --verbosity 0
 	@set -e; \
-	$(DEMO_ENV) $(PY) manage.py fake_conductor --port $(FAKE_PORT) & FAKE=$$!; \
+	$(PY) -m fake_conductor --port $(FAKE_PORT) & FAKE=$$!; \
 	trap 'kill $$FAKE 2>/dev/null' EXIT INT TERM; \
 	for i in $$(seq 50); do curl -s -o /dev/null http://127.0.0.1:$(FAKE_PORT)/_fake/stats && break; sleep 0.1; done; \
 	kill -0 $$FAKE 2>/dev/null || { echo "error: the fake Conductor could not start on port $(FAKE_PORT) (in use? set FAKE_PORT=...)" >&2; exit 1; }; \
@@ -48,4 +62,4 @@ demo: install
 		$(VENV)/bin/gunicorn -c gunicorn.conf.py
 
 clean:
-	rm -rf $(VENV) staticfiles var .pytest_cache
+	rm -rf $(VENV) staticfiles var .pytest_cache .mypy_cache .ruff_cache

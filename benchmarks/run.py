@@ -149,7 +149,7 @@ class Bench:
         self.manage("collectstatic", "--noinput", "-v0")
         self.start([PYTHON, "manage.py", "fake_conductor", "--port", str(self.fake_port)], self.env, "fake.log")
         wait_for(self.fake_url + "/_fake/stats")
-        from dashboard.fake_conductor.data import DEMO_SECRET_KEY  # noqa: PLC0415 (after sys.path)
+        from fake_conductor.data import DEMO_SECRET_KEY  # noqa: PLC0415 (after sys.path)
         self.secret = DEMO_SECRET_KEY
         self.manage("add_api_key", "bench", stdin=DEMO_SECRET_KEY)
         self.manage("import_end_users", "bench")

@@ -27,6 +27,10 @@ PRODUCTION = not DEMO and not DEBUG
 # Demo-only values: public, throwaway, never valid outside DASHBOARD_DEMO.
 _DEMO_SECRET_KEY = "demo-only-insecure-secret-key-do-not-use-in-production"
 _DEMO_ENCRYPTION_KEY = "ZGVtby1vbmx5LWVuY3J5cHRpb24ta2V5LW5vdC1zZWM="
+# The fake Conductor's public demo keys (it is seeded with the same ones): `seed_demo`
+# stores them so the demo needs no configuration. Empty outside the demo.
+DEMO_CONDUCTOR_SECRET_KEY = "sk_conductor_demo_4f7c2a9e1b3d5f6a8c0e" if DEMO else ""
+DEMO_CONDUCTOR_PUBLISHABLE_KEY = "pk_conductor_demo_9a8b7c6d5e4f3a2b1c0d" if DEMO else ""
 
 
 def _required(name: str, demo_default: str) -> str:

@@ -5,22 +5,22 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY
-from dashboard.fake_conductor.server import FakeConductor, FakeState
+from fake_conductor.data import DEMO_SECRET_KEY
+from fake_conductor.server import FakeConductor, FakeState
 from dashboard.models import ApiKey, EndUser
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "conductor"
+# The contract as the project keeps it (the fake and the tests read this copy), and the
+# shared folder it is copied from, which only a development checkout has beside it.
+CONTRACT = Path(__file__).resolve().parents[1] / "fake_conductor" / "contract"
+SHARED_CONTRACT = Path(__file__).resolve().parents[2] / "shared" / "conductor"
 EXAMPLE_ID = "80000001-1234567890"
 BAKERY = "end_usr_demoBakery01"
 DENTAL_OFFLINE = "end_usr_demoDental03"
 GARDEN_NOT_SET_UP = "end_usr_demoGarden04"
 
 
-def shared_file(name: str) -> Path:
-    path = SHARED / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing: the tests read the Conductor contract from ../shared/conductor/")
-    return path
+def contract_file(name: str) -> Path:
+    return CONTRACT / name
 
 
 @pytest.fixture(autouse=True)
@@ -33,7 +33,7 @@ def empty_cache():
 
 @pytest.fixture
 def example_customer() -> dict:
-    return json.loads(shared_file("customer-example.json").read_text())
+    return json.loads(contract_file("customer-example.json").read_text())
 
 
 @pytest.fixture(scope="session")

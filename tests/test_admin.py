@@ -2,8 +2,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.data import DEMO_SECRET_KEY
+from fake_conductor.server import Fault
 from dashboard.models import ApiKey, ConnectionStatus, EndUser
 from tests.conftest import BAKERY, DENTAL_OFFLINE, GARDEN_NOT_SET_UP, make_end_user
 

@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.server import Fault
 from dashboard.models import AuditEntry
 from tests.conftest import BAKERY, EXAMPLE_ID
 

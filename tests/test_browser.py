@@ -197,7 +197,7 @@ def test_each_error_page(signed_in, companies, path, status, heading):
 
 
 def test_the_error_page_for_a_refused_key(signed_in, companies, fake):
-    from dashboard.fake_conductor.server import Fault
+    from fake_conductor.server import Fault
     fake.faults.add(Fault(error="authentication"))
     response = signed_in.goto(customer_url())
     assert response.status == 502

@@ -165,8 +165,8 @@ def test_timeouts_come_from_settings(settings):
 
 
 def test_a_real_slow_server_times_out(fake, settings):
-    from dashboard.fake_conductor.data import DEMO_SECRET_KEY
-    from dashboard.fake_conductor.server import Fault
+    from fake_conductor.data import DEMO_SECRET_KEY
+    from fake_conductor.server import Fault
     settings.CONDUCTOR_READ_TIMEOUT = 0.3
     fake.faults.add(Fault(customer_id=CUSTOMER_ID, latency=2.0))
     with pytest.raises(errors.RequestTimeoutError):

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.data import DEMO_SECRET_KEY
+from fake_conductor.server import Fault
 from dashboard.models import ApiKey, EndUser
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,7 +3,7 @@ import re
 import pytest
 from django.contrib.auth.models import User
 
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.server import Fault
 from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, make_end_user
 
 URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
@@ -253,7 +253,7 @@ def test_the_secret_key_never_reaches_a_page_or_a_log(support_client, company, m
     import httpx
 
     from dashboard.conductor import client
-    from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+    from fake_conductor.data import DEMO_SECRET_KEY
 
     caplog.set_level(logging.DEBUG)
     # An upstream that echoes the key everywhere it can.

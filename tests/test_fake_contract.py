@@ -8,14 +8,22 @@ import httpx
 import jsonschema
 import pytest
 
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY, EXAMPLE_CUSTOMER_PATH
-from dashboard.fake_conductor.server import Fault
-from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, shared_file
+from fake_conductor.data import DEMO_SECRET_KEY, EXAMPLE_CUSTOMER_PATH
+from fake_conductor.server import Fault
+from tests.conftest import (
+    BAKERY,
+    CONTRACT,
+    DENTAL_OFFLINE,
+    EXAMPLE_ID,
+    GARDEN_NOT_SET_UP,
+    SHARED_CONTRACT,
+    contract_file,
+)
 
 
 @pytest.fixture(scope="module")
 def spec():
-    return json.loads(shared_file("openapi-subset.json").read_text())
+    return json.loads(contract_file("openapi-subset.json").read_text())
 
 
 
@@ -46,8 +54,18 @@ def http(fake):
         yield c
 
 
-def test_the_shipped_example_is_the_contracts_example():
-    assert json.loads(EXAMPLE_CUSTOMER_PATH.read_text()) == json.loads(shared_file("customer-example.json").read_text())
+def test_the_fake_serves_the_contracts_own_example():
+    assert EXAMPLE_CUSTOMER_PATH == contract_file("customer-example.json")
+    assert json.loads(EXAMPLE_CUSTOMER_PATH.read_text())["id"] == EXAMPLE_ID
+
+
+@pytest.mark.skipif(not SHARED_CONTRACT.is_dir(), reason="no ../shared/conductor/ beside this checkout")
+def test_the_projects_copy_of_the_contract_has_not_drifted_from_the_shared_one():
+    ours = {p.name: p.read_bytes() for p in CONTRACT.iterdir() if p.is_file()}
+    theirs = {p.name: p.read_bytes() for p in SHARED_CONTRACT.iterdir() if p.is_file()}
+    assert sorted(ours) == sorted(theirs), "copy the changed files from ../shared/conductor/ into fake_conductor/contract/"
+    changed = [name for name in ours if ours[name] != theirs[name]]
+    assert not changed, f"{changed} differ from ../shared/conductor/: copy them into fake_conductor/contract/"
 
 
 def test_every_seeded_customer_matches_the_schema(spec, fake):

@@ -5,8 +5,8 @@ import time
 import httpx
 import pytest
 
-from dashboard.fake_conductor import server as fake_server_module
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+from fake_conductor import server as fake_server_module
+from fake_conductor.data import DEMO_SECRET_KEY
 from tests.conftest import BAKERY
 
 

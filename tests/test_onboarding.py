@@ -12,8 +12,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dashboard import services
-from dashboard.fake_conductor.data import DEMO_PUBLISHABLE_KEY
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.data import DEMO_PUBLISHABLE_KEY
+from fake_conductor.server import Fault
 from dashboard.models import ConnectionCheck, ConnectionStatus, EndUser
 from tests.conftest import BAKERY, DENTAL_OFFLINE, GARDEN_NOT_SET_UP, make_end_user
 

@@ -3,16 +3,15 @@ presentation either work or raise our one "malformed" error, never anything else
 
 import json
 from decimal import Decimal
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dashboard import presentation
 from dashboard.records import MalformedRecord, parse_customer, parse_customer_page
+from tests.conftest import contract_file
 
-EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "dashboard" / "fake_conductor"
-                      / "customer-example.json").read_text())
+EXAMPLE = json.loads(contract_file("customer-example.json").read_text())
 
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) \
     | st.text(max_size=50) | st.text(alphabet="0123456789-.,xXeE+ ", max_size=30)

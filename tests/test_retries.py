@@ -4,8 +4,8 @@ import httpx
 import pytest
 
 from dashboard.conductor import client, errors
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.data import DEMO_SECRET_KEY
+from fake_conductor.server import Fault
 from tests.conftest import BAKERY, EXAMPLE_ID
 
 

@@ -22,7 +22,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.db import connection
 
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.server import Fault
 from tests.conftest import BAKERY, EXAMPLE_ID, make_end_user, support_group
 
 ROOT = Path(__file__).resolve().parents[1]

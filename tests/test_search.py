@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from dashboard import search
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.server import Fault
 from dashboard.models import RecentView
 from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, make_end_user
 

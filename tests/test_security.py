@@ -12,7 +12,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY
+from fake_conductor.data import DEMO_SECRET_KEY
 from dashboard.models import ApiKey
 from tests.conftest import BAKERY, EXAMPLE_ID, cached_raw_values
 

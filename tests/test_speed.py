@@ -14,7 +14,7 @@ from django.test import Client
 
 from dashboard import bulkhead, services
 from dashboard.conductor import errors
-from dashboard.fake_conductor.server import Fault
+from fake_conductor.server import Fault
 from dashboard.freshness import cache_key
 from tests.conftest import BAKERY, EXAMPLE_ID, make_end_user
 

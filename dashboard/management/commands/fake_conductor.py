@@ -1,7 +1,10 @@
-from django.core.management.base import BaseCommand
+"""Kept so scripts that run `manage.py fake_conductor` keep working; the fake itself is
+the top-level package `fake_conductor` (`python -m fake_conductor`), which the
+production image does not contain."""
 
-from dashboard.fake_conductor.data import DEMO_SECRET_KEY
-from dashboard.fake_conductor.server import FakeConductor
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -14,12 +17,10 @@ class Command(BaseCommand):
                             help="Seconds added to every answer, like a slow QuickBooks.")
 
     def handle(self, *args, host, port, latency, **options):
-        fake = FakeConductor(host=host, port=port, latency=latency)
-        self.stdout.write(f"Fake Conductor at {fake.url} (latency {latency:.3f}s). Ctrl+C stops it.")
-        self.stdout.write(f"Demo secret key: {DEMO_SECRET_KEY[:17]}… (see dashboard/fake_conductor/data.py)")
         try:
-            fake.serve_forever()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            fake.httpd.server_close()
+            from fake_conductor import __main__ as fake_main
+        except ImportError:
+            raise CommandError("The fake Conductor is not part of this installation "
+                               "(it ships with the source tree, not the production image).") from None
+        sys.argv = ["fake_conductor", "--host", host, "--port", str(port), "--latency", str(latency)]
+        fake_main.main()

@@ -1,12 +1,12 @@
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
 from dashboard import services
 from dashboard.conductor.errors import ConductorError
-from dashboard.fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY
 from dashboard.models import ApiKey, EndUser
 
 
@@ -15,6 +15,8 @@ class Command(BaseCommand):
             "imported and their connections checked. Needs the fake Conductor running.")
 
     def handle(self, *args, **options):
+        if not settings.DEMO_CONDUCTOR_SECRET_KEY:
+            raise CommandError("seed_demo is for the demo only: run it with DASHBOARD_DEMO=1.")
         User = get_user_model()
         admin_password = secrets.token_urlsafe(9)
         admin, _ = User.objects.get_or_create(username="admin", defaults={"email": "admin@example.com"})
@@ -28,8 +30,8 @@ class Command(BaseCommand):
         support.groups.add(Group.objects.get(name="Support"))
 
         api_key = ApiKey.objects.filter(name="demo").first() or ApiKey(name="demo")
-        api_key.set_secret(DEMO_SECRET_KEY)
-        api_key.set_publishable_key(DEMO_PUBLISHABLE_KEY)  # so the demo can make setup links
+        api_key.set_secret(settings.DEMO_CONDUCTOR_SECRET_KEY)
+        api_key.set_publishable_key(settings.DEMO_CONDUCTOR_PUBLISHABLE_KEY)  # so the demo can make setup links
         api_key.save()
         try:
             result = services.import_end_users(api_key)

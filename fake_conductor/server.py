@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from dashboard.fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, seed_companies
-from dashboard.fake_conductor.faults import ApiError, Fault, Faults
-from dashboard.fake_conductor.listing import CURSOR_TTL_SECONDS, LIST_PARAMS, filter_customers
+from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, seed_companies
+from fake_conductor.faults import ApiError, Fault, Faults
+from fake_conductor.listing import CURSOR_TTL_SECONDS, LIST_PARAMS, filter_customers
 
 @dataclass
 class _Cursor:

@@ -20,7 +20,7 @@ DEMO_PUBLISHABLE_KEY = "pk_conductor_demo_9a8b7c6d5e4f3a2b1c0d"
 
 # A copy of shared/conductor/customer-example.json, so the fake also runs where
 # shared/ is not (the container image); tests check the copy is still identical.
-EXAMPLE_CUSTOMER_PATH = Path(__file__).resolve().parent / "customer-example.json"
+EXAMPLE_CUSTOMER_PATH = Path(__file__).resolve().parent / "contract" / "customer-example.json"
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 from decimal import Decimal, InvalidOperation
 
-from dashboard.fake_conductor.faults import ApiError
+from fake_conductor.faults import ApiError
 
 LIST_PARAMS = {
     "limit", "cursor", "status", "nameContains", "nameStartsWith", "nameEndsWith", "nameFrom", "nameTo",

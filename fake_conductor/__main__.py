@@ -1,0 +1,28 @@
+"""`python -m fake_conductor --port 8787 [--latency 0.2]`: the stand-in Conductor on loopback."""
+
+import argparse
+
+from fake_conductor.data import DEMO_SECRET_KEY
+from fake_conductor.server import FakeConductor
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="fake_conductor", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8787)
+    parser.add_argument("--latency", type=float, default=0.0,
+                        help="Seconds added to every answer, like a slow QuickBooks.")
+    args = parser.parse_args()
+    fake = FakeConductor(host=args.host, port=args.port, latency=args.latency)
+    print(f"Fake Conductor at {fake.url} (latency {args.latency:.3f}s). Ctrl+C stops it.", flush=True)
+    print(f"Demo secret key: {DEMO_SECRET_KEY[:17]}… (see fake_conductor/data.py)", flush=True)
+    try:
+        fake.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.httpd.server_close()
+
+
+if __name__ == "__main__":
+    main()
