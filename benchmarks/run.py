@@ -86,7 +86,8 @@ class Bench:
         self.web_url = f"http://127.0.0.1:{self.web_port}"
         self.cache_url = "redis://127.0.0.1:6379/15" if redis_answers() else "locmemcache://bench"
         self.env = {
-            **os.environ, **DEMO_KEY_ENV,
+            **os.environ,
+            **DEMO_KEY_ENV,
             "DATABASE_URL": f"sqlite:///{self.tmp / 'bench.sqlite3'}",
             "CACHE_URL": self.cache_url,
             "CONDUCTOR_BASE_URL": self.fake_url + "/v1",
@@ -100,8 +101,15 @@ class Bench:
     # --- processes ------------------------------------------------------------------
 
     def manage(self, *args: str, stdin: str | None = None) -> str:
-        result = subprocess.run([PYTHON, "manage.py", *args], cwd=ROOT, env=self.env, input=stdin,
-                                capture_output=True, text=True, check=True)
+        result = subprocess.run(
+            [PYTHON, "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return result.stdout
 
     def start(self, args: list[str], env: dict, log: str) -> subprocess.Popen:
@@ -118,9 +126,18 @@ class Bench:
         # are not measured: a first request's one-off costs are not a page's cost.
         end_user, customer_id = self.customers[-2]
         with ThreadPoolExecutor(8) as pool:
-            list(pool.map(lambda _: self.sequential_pages(
-                ["/", f"/end-users/{end_user}/customers/?q=zz", f"/end-users/{end_user}/customers/{customer_id}/"]
-            ), range(8)))
+            list(
+                pool.map(
+                    lambda _: self.sequential_pages(
+                        [
+                            "/",
+                            f"/end-users/{end_user}/customers/?q=zz",
+                            f"/end-users/{end_user}/customers/{customer_id}/",
+                        ]
+                    ),
+                    range(8),
+                )
+            )
         return web
 
     def flush_cache(self) -> None:
@@ -150,18 +167,27 @@ class Bench:
         self.start([PYTHON, "manage.py", "fake_conductor", "--port", str(self.fake_port)], self.env, "fake.log")
         wait_for(self.fake_url + "/_fake/stats")
         from fake_conductor.data import DEMO_SECRET_KEY  # noqa: PLC0415 (after sys.path)
+
         self.secret = DEMO_SECRET_KEY
         self.manage("add_api_key", "bench", stdin=DEMO_SECRET_KEY)
         self.manage("import_end_users", "bench")
-        self.session = self.manage("shell", "-c", (
-            "from django.contrib.auth.models import User;"
-            "from django.contrib.sessions.backends.db import SessionStore;"
-            "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
-            "u=User.objects.create_superuser('bench','b@example.com','bench-only-password');"
-            "s=SessionStore();s[SESSION_KEY]=str(u.pk);"
-            "s[BACKEND_SESSION_KEY]='django.contrib.auth.backends.ModelBackend';"
-            "s[HASH_SESSION_KEY]=u.get_session_auth_hash();s.create();print(s.session_key)"
-        )).strip().splitlines()[-1]
+        self.session = (
+            self.manage(
+                "shell",
+                "-c",
+                (
+                    "from django.contrib.auth.models import User;"
+                    "from django.contrib.sessions.backends.db import SessionStore;"
+                    "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
+                    "u=User.objects.create_superuser('bench','b@example.com','bench-only-password');"
+                    "s=SessionStore();s[SESSION_KEY]=str(u.pk);"
+                    "s[BACKEND_SESSION_KEY]='django.contrib.auth.backends.ModelBackend';"
+                    "s[HASH_SESSION_KEY]=u.get_session_auth_hash();s.create();print(s.session_key)"
+                ),
+            )
+            .strip()
+            .splitlines()[-1]
+        )
         if self.cache_url.startswith("redis"):
             subprocess.run(["redis-cli", "-n", "15", "FLUSHDB"], capture_output=True)
         customers = httpx.get(self.fake_url + "/_fake/stats").json()  # warms the fake
@@ -171,9 +197,11 @@ class Bench:
     def _customer_ids(self) -> list[tuple[str, str]]:
         ids, self.top_level = [], []
         for end_user in (BAKERY, BUILDERS):
-            response = httpx.get(f"{self.fake_url}/v1/quickbooks-desktop/customers",
-                                 params={"status": "all", "limit": 150},
-                                 headers={"Authorization": f"Bearer {self.secret}", "Conductor-End-User-Id": end_user})
+            response = httpx.get(
+                f"{self.fake_url}/v1/quickbooks-desktop/customers",
+                params={"status": "all", "limit": 150},
+                headers={"Authorization": f"Bearer {self.secret}", "Conductor-End-User-Id": end_user},
+            )
             ids += [(end_user, c["id"]) for c in response.json()["data"]]
             # Never listed as anyone's job: opened first, their place in the tree is unknown.
             self.top_level += [(end_user, c["id"]) for c in response.json()["data"] if c["sublevel"] == 0]
@@ -206,8 +234,11 @@ class Bench:
                 c.get(f"quickbooks-desktop/customers/{customer_id}", headers=headers)
                 retrieves.append(time.perf_counter() - started)
                 started = time.perf_counter()
-                c.get("quickbooks-desktop/customers", headers=headers, params={
-                    "status": "all", "nameFrom": "!", "limit": 51, "excludeAlternateShippingAddresses": "true"})
+                c.get(
+                    "quickbooks-desktop/customers",
+                    headers=headers,
+                    params={"status": "all", "nameFrom": "!", "limit": 51, "excludeAlternateShippingAddresses": "true"},
+                )
                 lists.append(time.perf_counter() - started)
         return retrieves, lists
 
@@ -363,31 +394,56 @@ class Bench:
 def table(results: dict) -> str:
     r1, r3 = results["1_uncached_concurrency_1"], results["3_cached_page_throughput"]
     rows = [
-        ("fake Conductor direct: retrieve p50 / p99; list p50",
-         f"{r1['fake_direct_p50_ms']} ms / {r1['fake_direct_p99_ms']} ms; {r1['fake_direct_list_p50_ms']} ms", ""),
-        ("1. one-call page (uncached list) / direct list call, p50 / p99",
-         f"{r1['one_call_page_p50_ratio']} / {r1['one_call_page_p99_ratio']}", "≤ 1.10"),
-        ("1. customer page, first open (2 round trips) / direct retrieve, p50 / p99",
-         f"{r1['customer_page_cold_p50_ratio']} / {r1['customer_page_cold_p99_ratio']}", "≤ 1.10"),
-        ("1. customer page, after a list / direct retrieve, p50 / p99",
-         f"{r1['customer_page_from_list_p50_ratio']} / {r1['customer_page_from_list_p99_ratio']}", "≤ 1.10"),
+        (
+            "fake Conductor direct: retrieve p50 / p99; list p50",
+            f"{r1['fake_direct_p50_ms']} ms / {r1['fake_direct_p99_ms']} ms; {r1['fake_direct_list_p50_ms']} ms",
+            "",
+        ),
+        (
+            "1. one-call page (uncached list) / direct list call, p50 / p99",
+            f"{r1['one_call_page_p50_ratio']} / {r1['one_call_page_p99_ratio']}",
+            "≤ 1.10",
+        ),
+        (
+            "1. customer page, first open (2 round trips) / direct retrieve, p50 / p99",
+            f"{r1['customer_page_cold_p50_ratio']} / {r1['customer_page_cold_p99_ratio']}",
+            "≤ 1.10",
+        ),
+        (
+            "1. customer page, after a list / direct retrieve, p50 / p99",
+            f"{r1['customer_page_from_list_p50_ratio']} / {r1['customer_page_from_list_p99_ratio']}",
+            "≤ 1.10",
+        ),
     ]
     for label in ("cold", "from_list"):
         r2 = results[f"2_64_users_1s_upstream_{label}"]
         rows += [
-            (f"2. 64 users, 1 s upstream, {label.replace('_', ' ')}: p50 / p99", f"{r2['p50_s']} s / {r2['p99_s']} s",
-             "p50 ≤ 1.2 s"),
-            (f"2. 64 users, {label.replace('_', ' ')}: throughput",
-             f"{r2['throughput_per_s']}/s ({r2['throughput_vs_64_per_s']} × 64/s)", "≥ 0.8 × 64/s"),
+            (
+                f"2. 64 users, 1 s upstream, {label.replace('_', ' ')}: p50 / p99",
+                f"{r2['p50_s']} s / {r2['p99_s']} s",
+                "p50 ≤ 1.2 s",
+            ),
+            (
+                f"2. 64 users, {label.replace('_', ' ')}: throughput",
+                f"{r2['throughput_per_s']}/s ({r2['throughput_vs_64_per_s']} × 64/s)",
+                "≥ 0.8 × 64/s",
+            ),
         ]
     rows += [
-        ("3. cached page / trivial view", f"{r3['cached_customer_page_per_s']}/s / {r3['trivial_view_per_s']}/s = {r3['ratio']}", "≥ 0.5"),
+        (
+            "3. cached page / trivial view",
+            f"{r3['cached_customer_page_per_s']}/s / {r3['trivial_view_per_s']}/s = {r3['ratio']}",
+            "≥ 0.5",
+        ),
         ("4. 50 simultaneous opens: upstream calls", str(results["4_50_simultaneous_opens_upstream_calls"]), "1"),
         ("5. peak memory per worker", ", ".join(f"{m} MB" for m in results["5_peak_memory_per_worker_mb"]), ""),
     ]
     width = max(len(r[0]) for r in rows)
     lines = [f"cache backend: {results['cache']}" + (" (quick run)" if results["quick"] else "")]
-    lines += [f"{name.ljust(width)}  {value}  {('target ' + target) if target else ''}".rstrip() for name, value, target in rows]
+    lines += [
+        f"{name.ljust(width)}  {value}  {('target ' + target) if target else ''}".rstrip()
+        for name, value, target in rows
+    ]
     return "\n".join(lines)
 
 

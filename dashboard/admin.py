@@ -20,7 +20,6 @@ from dashboard.identifiers import PUBLISHABLE_KEY_PREFIXES, SECRET_KEY_PREFIXES
 from dashboard.models import ApiKey, AuditEntry, CompanyScope, ConnectionCheck, ConnectionStatus, EndUser
 
 
-
 def validate_secret_key(value: str) -> str:
     """A Conductor secret key, or a ValidationError that does not echo it."""
     value = value.strip()
@@ -48,7 +47,7 @@ class ApiKeyForm(forms.ModelForm):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         required=False,
         help_text="Optional (pk_conductor_…): needed only to create setup links. Stored encrypted; "
-                  "leave blank to keep the current one.",
+        "leave blank to keep the current one.",
     )
 
     class Meta:
@@ -57,8 +56,9 @@ class ApiKeyForm(forms.ModelForm):
 
     def clean_publishable_key(self) -> str:
         value = self.cleaned_data.get("publishable_key", "").strip()
-        if value and (not value.startswith(PUBLISHABLE_KEY_PREFIXES) or len(value) < 20
-                      or any(c.isspace() for c in value)):
+        if value and (
+            not value.startswith(PUBLISHABLE_KEY_PREFIXES) or len(value) < 20 or any(c.isspace() for c in value)
+        ):
             raise forms.ValidationError("Enter a Conductor publishable key: it starts with pk_conductor_.")
         return value
 
@@ -93,8 +93,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
     list_display = ["name", "secret_hint", "readable", "end_user_count", "verification", "last_verified_at"]
     search_fields = ["name"]
     readonly_fields = [
-        "secret_hint", "stored_key", "publishable_key_hint", "last_verified_at", "last_verification_ok",
-        "last_verification_message", "created_at", "updated_at",
+        "secret_hint",
+        "stored_key",
+        "publishable_key_hint",
+        "last_verified_at",
+        "last_verification_ok",
+        "last_verification_message",
+        "created_at",
+        "updated_at",
     ]
     fields = ["name", "secret_key", "publishable_key", *readonly_fields]
     actions = ["verify_keys", "import_end_users"]
@@ -119,8 +125,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.display(description="Stored key")
     def stored_key(self, obj: ApiKey) -> str:
         if self.readable(obj) is False:
-            return ("Cannot be decrypted with the configured ENCRYPTION_KEYS (the key it was saved "
-                    "with is missing). Restore that key, or enter the secret key again above.")
+            return (
+                "Cannot be decrypted with the configured ENCRYPTION_KEYS (the key it was saved "
+                "with is missing). Restore that key, or enter the secret key again above."
+            )
         return "Encrypted; readable with the current ENCRYPTION_KEYS." if obj.pk else "—"
 
     @admin.display(description="End users", ordering="end_user_total")
@@ -176,20 +184,58 @@ class CreateCompanyForm(forms.Form):
 @admin.register(EndUser)
 class EndUserAdmin(admin.ModelAdmin):
     list_display = [
-        "company_name", "conductor_id", "api_key", "is_active", "connection", "last_checked_at", "dashboard_link",
+        "company_name",
+        "conductor_id",
+        "api_key",
+        "is_active",
+        "connection",
+        "last_checked_at",
+        "dashboard_link",
     ]
     list_filter = ["is_active", "connection_status", "api_key"]
     search_fields = ["company_name", "conductor_id", "email", "source_id"]
     list_select_related = ["api_key"]
     readonly_fields = [
-        "connection", "last_checked_at", "last_success_at", "last_error", "last_error_request_id",
-        "conductor_last_successful_request_at", "setup_link", "created_at", "updated_at", "dashboard_link",
+        "connection",
+        "last_checked_at",
+        "last_success_at",
+        "last_error",
+        "last_error_request_id",
+        "conductor_last_successful_request_at",
+        "setup_link",
+        "created_at",
+        "updated_at",
+        "dashboard_link",
     ]
     fieldsets = [
-        (None, {"fields": ["company_name", "conductor_id", "api_key", "is_active", "email", "source_id",
-                           "dashboard_link"]}),
-        ("Connection", {"fields": ["connection", "last_checked_at", "last_success_at", "last_error",
-                                   "last_error_request_id", "conductor_last_successful_request_at", "setup_link"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "company_name",
+                    "conductor_id",
+                    "api_key",
+                    "is_active",
+                    "email",
+                    "source_id",
+                    "dashboard_link",
+                ]
+            },
+        ),
+        (
+            "Connection",
+            {
+                "fields": [
+                    "connection",
+                    "last_checked_at",
+                    "last_success_at",
+                    "last_error",
+                    "last_error_request_id",
+                    "conductor_last_successful_request_at",
+                    "setup_link",
+                ]
+            },
+        ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [ConnectionCheckInline]
@@ -201,8 +247,11 @@ class EndUserAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         return [
-            path("create-in-conductor/", self.admin_site.admin_view(self.create_in_conductor),
-                 name="dashboard_enduser_create_in_conductor"),
+            path(
+                "create-in-conductor/",
+                self.admin_site.admin_view(self.create_in_conductor),
+                name="dashboard_enduser_create_in_conductor",
+            ),
             *super().get_urls(),
         ]
 
@@ -214,8 +263,10 @@ class EndUserAdmin(admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 end_user = services.create_company(
-                    form.cleaned_data["api_key"], company_name=form.cleaned_data["company_name"],
-                    source_id=form.cleaned_data["source_id"], email=form.cleaned_data["email"],
+                    form.cleaned_data["api_key"],
+                    company_name=form.cleaned_data["company_name"],
+                    source_id=form.cleaned_data["source_id"],
+                    email=form.cleaned_data["email"],
                 )
             except services.DuplicateSourceId as exc:
                 form.add_error("source_id", exc.message)
@@ -223,12 +274,19 @@ class EndUserAdmin(admin.ModelAdmin):
                 suffix = f" (Conductor request {exc.request_id})" if exc.request_id else ""
                 form.add_error(None, f"Conductor did not create it: {exc.user_facing_message or exc.message}{suffix}")
             else:
-                self.message_user(request, f"{end_user.company_name} created in Conductor as {end_user.conductor_id}. "
-                                           "Next: create a setup link and send it to the QuickBooks user.",
-                                  messages.SUCCESS)
+                self.message_user(
+                    request,
+                    f"{end_user.company_name} created in Conductor as {end_user.conductor_id}. "
+                    "Next: create a setup link and send it to the QuickBooks user.",
+                    messages.SUCCESS,
+                )
                 return redirect("admin:dashboard_enduser_change", end_user.pk)
-        ctx = {**self.admin_site.each_context(request), "form": form, "opts": self.model._meta,
-               "title": "Add a company in Conductor"}
+        ctx = {
+            **self.admin_site.each_context(request),
+            "form": form,
+            "opts": self.model._meta,
+            "title": "Add a company in Conductor",
+        }
         return TemplateResponse(request, "admin/dashboard/enduser/create_in_conductor.html", ctx)
 
     @admin.display(description="Connection", ordering="connection_status")
@@ -249,7 +307,9 @@ class EndUserAdmin(admin.ModelAdmin):
         return format_html(
             '<code>{}</code> <button type="button" class="copy-button" data-copy="{}">Copy</button>'
             "<br>Expires {}. Send it to the person at the QuickBooks computer.",
-            obj.setup_link_url, obj.setup_link_url, when,
+            obj.setup_link_url,
+            obj.setup_link_url,
+            when,
         )
 
     @admin.display(description="Dashboard")
@@ -265,7 +325,9 @@ class EndUserAdmin(admin.ModelAdmin):
             if end_user.connection_status == ConnectionStatus.CONNECTED:
                 self.message_user(request, f"{end_user.company_name}: connected.", messages.SUCCESS)
             else:
-                suffix = f" (Conductor request {end_user.last_error_request_id})" if end_user.last_error_request_id else ""
+                suffix = (
+                    f" (Conductor request {end_user.last_error_request_id})" if end_user.last_error_request_id else ""
+                )
                 self.message_user(
                     request,
                     f"{end_user.company_name}: {self.connection(end_user)}: {end_user.last_error}{suffix}",
@@ -281,18 +343,31 @@ class EndUserAdmin(admin.ModelAdmin):
                 _report_failure(self, request, f"{end_user.company_name}: no setup link", exc)
                 continue
             expires = f"{timezone.localtime(session.expires_at):%Y-%m-%d %H:%M}" if session.expires_at else "?"
-            self.message_user(request, format_html(
-                '{}: setup link (expires {}): <code>{}</code> '
-                '<button type="button" class="copy-button" data-copy="{}">Copy</button>',
-                end_user.company_name, expires, session.auth_flow_url, session.auth_flow_url), messages.SUCCESS)
+            self.message_user(
+                request,
+                format_html(
+                    "{}: setup link (expires {}): <code>{}</code> "
+                    '<button type="button" class="copy-button" data-copy="{}">Copy</button>',
+                    end_user.company_name,
+                    expires,
+                    session.auth_flow_url,
+                    session.auth_flow_url,
+                ),
+                messages.SUCCESS,
+            )
 
     @admin.action(description="Delete in Conductor (asks first)")
     def delete_in_conductor(self, request, queryset):
         """Deleting an end user in Conductor cannot be undone: a confirmation page first."""
         if request.POST.get("confirmed") != "yes":
-            ctx = {**self.admin_site.each_context(request), "opts": self.model._meta, "companies": queryset,
-                   "action": "delete_in_conductor", "title": "Delete in Conductor?",
-                   "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME}
+            ctx = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "companies": queryset,
+                "action": "delete_in_conductor",
+                "title": "Delete in Conductor?",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            }
             return TemplateResponse(request, "admin/dashboard/enduser/delete_in_conductor.html", ctx)
         for end_user in queryset.select_related("api_key"):
             name = end_user.company_name

@@ -7,8 +7,15 @@ that cannot be recorded is not shown either: the write is not allowed to fail qu
 from dashboard.models import AuditAction, AuditEntry, EndUser
 
 
-def record(request, action: AuditAction, *, end_user: EndUser | None = None, target: str = "",
-           outcome: str = "ok", request_id: str | None = None) -> None:
+def record(
+    request,
+    action: AuditAction,
+    *,
+    end_user: EndUser | None = None,
+    target: str = "",
+    outcome: str = "ok",
+    request_id: str | None = None,
+) -> None:
     AuditEntry.objects.create(
         user=request.user,
         username=request.user.get_username()[:150],

@@ -27,8 +27,9 @@ _lock = threading.Lock()
 _flights: dict[str, _Flight] = {}
 
 
-def coalesced(key: str, fetch: Callable[[], Any], *, published: Callable[[float], Any | None],
-              lock_seconds: float) -> Any:
+def coalesced(
+    key: str, fetch: Callable[[], Any], *, published: Callable[[float], Any | None], lock_seconds: float
+) -> Any:
     """Run `fetch` once for all concurrent callers of `key`.
 
     `published(since)` returns the result another process stored after `since` (epoch

@@ -36,15 +36,17 @@ def sort_key(customer) -> str:
     return customer.full_name.casefold()
 
 
-def fetch_bounded(secret: str, end_user_id: str, query: CustomerQuery, most: int,
-                   timeout: float | None = None) -> tuple[list[records.Customer], bool, str | None]:
+def fetch_bounded(
+    secret: str, end_user_id: str, query: CustomerQuery, most: int, timeout: float | None = None
+) -> tuple[list[records.Customer], bool, str | None]:
     """Every match up to `most`, following the cursor; whether more were left; and the
     last call's request id."""
     found: list[records.Customer] = []
     cursor = None
     while True:
-        page = qbd(end_user_id, client.list_customers, secret, end_user_id, query,
-                   limit=150, cursor=cursor, timeout=timeout)
+        page = qbd(
+            end_user_id, client.list_customers, secret, end_user_id, query, limit=150, cursor=cursor, timeout=timeout
+        )
         found.extend(page.customers)
         if not page.has_more or not page.next_cursor:
             return found, False, page.request_id
@@ -69,10 +71,13 @@ POSITION_TTL = 7 * 24 * 3600
 
 
 def remember_positions(end_user_id: str, customers) -> None:
-    cache.set_many({
-        cache_key("position", end_user_id, c.id): Position(c.id, c.full_name, c.sublevel, c.parent)
-        for c in customers
-    }, timeout=POSITION_TTL)
+    cache.set_many(
+        {
+            cache_key("position", end_user_id, c.id): Position(c.id, c.full_name, c.sublevel, c.parent)
+            for c in customers
+        },
+        timeout=POSITION_TTL,
+    )
 
 
 def known_position(end_user_id: str, customer_id: str) -> Position | None:

@@ -17,8 +17,12 @@ class CustomerSearchForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
     balance = forms.ChoiceField(choices=BALANCE_CHOICES, required=False)
     min_balance = forms.DecimalField(
-        label="Minimum total balance", required=False, max_digits=15, decimal_places=2,
-        min_value=Decimal("-9999999999999"), max_value=Decimal("9999999999999"),
+        label="Minimum total balance",
+        required=False,
+        max_digits=15,
+        decimal_places=2,
+        min_value=Decimal("-9999999999999"),
+        max_value=Decimal("9999999999999"),
     )
     # Our own paging position: the last full name shown. Never Conductor's cursor,
     # which is single-use and expires within seconds.

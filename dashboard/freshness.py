@@ -85,7 +85,9 @@ def get_or_fetch(key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool 
 
     try:
         value, fetched_at = coalesced(
-            key, fetch_and_store, published=published,
+            key,
+            fetch_and_store,
+            published=published,
             lock_seconds=settings.CONDUCTOR_TOTAL_BUDGET + settings.CONDUCTOR_CONNECT_TIMEOUT,
         )
     except UNREACHABLE as exc:

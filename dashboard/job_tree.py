@@ -55,8 +55,14 @@ def _parent_link(customer) -> dict[str, str]:
 
 def _resolve_full_names(secret: str, end_user_id: str, full_names: list[str]) -> dict[str, str]:
     """full name (casefolded) -> id, for all of them in one fullNames lookup."""
-    page = qbd(end_user_id, client.list_customers, secret, end_user_id,
-               CustomerQuery(full_names=tuple(full_names)), limit=min(150, len(full_names)))
+    page = qbd(
+        end_user_id,
+        client.list_customers,
+        secret,
+        end_user_id,
+        CustomerQuery(full_names=tuple(full_names)),
+        limit=min(150, len(full_names)),
+    )
     return {c.full_name.casefold(): c.id for c in page.customers}
 
 
@@ -84,8 +90,9 @@ def _tree_key(end_user_id: str, position) -> str:
     return cache_key("tree", end_user_id, position.id, position.full_name)
 
 
-def hierarchy(end_user: EndUser, customer: records.Customer, *, refresh: bool = False,
-              early: Future | None = None) -> Hierarchy:
+def hierarchy(
+    end_user: EndUser, customer: records.Customer, *, refresh: bool = False, early: Future | None = None
+) -> Hierarchy:
     """Ancestors with their ids and the direct jobs, fetched side by side.
 
     `early` is the lookup start_early began for this customer; it is used when the

@@ -73,9 +73,7 @@ end_user_id_validator = RegexValidator(
 class EndUser(models.Model):
     """One QuickBooks Desktop company file connected through Conductor."""
 
-    conductor_id = models.CharField(
-        "Conductor id", max_length=80, unique=True, validators=[end_user_id_validator]
-    )
+    conductor_id = models.CharField("Conductor id", max_length=80, unique=True, validators=[end_user_id_validator])
     company_name = models.CharField(max_length=255)
     email = models.CharField(max_length=255, blank=True)
     source_id = models.CharField(max_length=255, blank=True)
@@ -161,11 +159,13 @@ class RecentView(models.Model):
         if not cache.add(marker, 1, timeout=cls.RECORD_AGAIN_AFTER):
             return
         _, created = cls.objects.update_or_create(
-            user=user, end_user=end_user, customer_id=customer_id,
+            user=user,
+            end_user=end_user,
+            customer_id=customer_id,
             defaults={"customer_name": customer_name[:255], "viewed_at": timezone.now()},
         )
         if created:  # only a new row can push the list over its size
-            stale = cls.objects.filter(user=user).values_list("pk", flat=True)[cls.KEEP_PER_USER:]
+            stale = cls.objects.filter(user=user).values_list("pk", flat=True)[cls.KEEP_PER_USER :]
             cls.objects.filter(pk__in=list(stale)).delete()
 
 
@@ -188,8 +188,9 @@ class CompanyScope(models.Model):
         verbose_name = "company scope"
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(user__isnull=False, group__isnull=True)
-                           | models.Q(user__isnull=True, group__isnull=False)),
+                condition=(
+                    models.Q(user__isnull=False, group__isnull=True) | models.Q(user__isnull=True, group__isnull=False)
+                ),
                 name="company_scope_for_a_user_or_a_group",
             ),
         ]
@@ -234,8 +235,10 @@ class AuditEntry(models.Model):
         ordering = ["-at"]
         verbose_name = "audit entry"
         verbose_name_plural = "audit trail"
-        indexes = [models.Index(fields=["user", "at"], name="audit_by_user"),
-                   models.Index(fields=["end_user", "at"], name="audit_by_company")]
+        indexes = [
+            models.Index(fields=["user", "at"], name="audit_by_user"),
+            models.Index(fields=["end_user", "at"], name="audit_by_company"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"

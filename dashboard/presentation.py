@@ -164,15 +164,17 @@ def contact_cards(customer: Customer) -> list[ContactCard]:
     for c in customer.additional_contacts:
         heading = contact_name(c)
         full_name = person_name(c.salutation, c.first_name, c.middle_name, c.last_name)
-        cards.append(ContactCard(
-            heading,
-            rows(
-                ("Full name", full_name if full_name != heading else None),
-                ("Job title", c.job_title),
-                *[(clean(f.name) or "Custom field", f.value) for f in c.custom_contact_fields],
-            ),
-            c.id,
-        ))
+        cards.append(
+            ContactCard(
+                heading,
+                rows(
+                    ("Full name", full_name if full_name != heading else None),
+                    ("Job title", c.job_title),
+                    *[(clean(f.name) or "Custom field", f.value) for f in c.custom_contact_fields],
+                ),
+                c.id,
+            )
+        )
     return cards
 
 

@@ -51,9 +51,7 @@ class Fields:
     def number(self, key: str, required: bool = False) -> float | None:
         value = self._get(key, required)
         if value is not None and (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
+            isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value)
         ):
             raise self._wrong(key, "a number")
         return value

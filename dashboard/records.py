@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from dashboard.identifiers import is_valid_end_user_id
+
 # MalformedRecord is what every parser here raises; callers import it from this module.
 from dashboard.record_fields import Fields, MalformedRecord
 
@@ -192,8 +193,11 @@ class EndUser:
     def last_successful_qbd_request_at(self) -> datetime | None:
         """When QuickBooks Desktop last answered through Conductor (None: never)."""
         return max(
-            (c.last_successful_request_at for c in self.integration_connections
-             if c.last_successful_request_at and c.integration_slug in (None, "quickbooks_desktop")),
+            (
+                c.last_successful_request_at
+                for c in self.integration_connections
+                if c.last_successful_request_at and c.integration_slug in (None, "quickbooks_desktop")
+            ),
             default=None,
         )
 
@@ -310,9 +314,7 @@ def parse_customer(data: Any) -> Customer:
         job_title=f.text("jobTitle"),
         billing_address=_address(f.obj("billingAddress")),
         shipping_address=_address(f.obj("shippingAddress")),
-        alternate_shipping_addresses=tuple(
-            _address(item) for item in f.objects("alternateShippingAddresses")
-        ),
+        alternate_shipping_addresses=tuple(_address(item) for item in f.objects("alternateShippingAddresses")),
         phone=f.text("phone"),
         alternate_phone=f.text("alternatePhone"),
         fax=f.text("fax"),

@@ -48,11 +48,20 @@ class RequestLogMiddleware:
             duration_ms = round((time.monotonic() - started) * 1000, 1)
             logger.info(
                 "%s %s status=%s duration_ms=%.0f user=%s request_id=%s conductor_request_ids=%s",
-                request.method, request.path, status, duration_ms, username, request.request_id,
+                request.method,
+                request.path,
+                status,
+                duration_ms,
+                username,
+                request.request_id,
                 ",".join(ids) or "-",
                 extra={
-                    "request_id": request.request_id, "method": request.method, "path": request.path,
-                    "status": status, "duration_ms": duration_ms, "user": username,
+                    "request_id": request.request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                    "user": username,
                     "conductor_request_ids": list(ids),
                 },
             )

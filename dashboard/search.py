@@ -35,6 +35,7 @@ MAX_TEXT_MATCHES = 600  # four calls of 150; past that, ask for a narrower searc
 # character), so the first page of a browse is ordered by Conductor too.
 FIRST_NAME_FROM = "!"
 
+
 @dataclass(frozen=True)
 class Criteria:
     text: str = ""
@@ -67,8 +68,9 @@ class SearchPage:
     request_id: str | None = None  # Conductor's id for the (last) call behind it
 
 
-def search_company(end_user: EndUser, criteria: Criteria, after: str = "", *,
-                   refresh: bool = False) -> Fetched[SearchPage]:
+def search_company(
+    end_user: EndUser, criteria: Criteria, after: str = "", *, refresh: bool = False
+) -> Fetched[SearchPage]:
     """One page of results, from the cache while fresh (the page says how old)."""
     secret = secret_for(end_user)
     return get_or_fetch(
@@ -89,9 +91,13 @@ def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: st
         shown = following[:PAGE_SIZE]
         remaining = len(following) - len(shown)
         return SearchPage(
-            customers=shown, after=after,
+            customers=shown,
+            after=after,
             next_after=shown[-1].full_name if remaining else None,
-            remaining=remaining, total=len(matches), truncated=truncated, request_id=request_id,
+            remaining=remaining,
+            total=len(matches),
+            truncated=truncated,
+            request_id=request_id,
         )
 
     query = dataclasses.replace(criteria.query(), name_from=after or FIRST_NAME_FROM)
@@ -105,9 +111,13 @@ def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: st
     more = leftover > 0 or page.has_more
     remaining = page.remaining_count + leftover if page.remaining_count is not None else None
     return SearchPage(
-        customers=shown, after=after,
+        customers=shown,
+        after=after,
         next_after=shown[-1].full_name if more and shown else None,
-        remaining=remaining, total=None, truncated=False, request_id=page.request_id,
+        remaining=remaining,
+        total=None,
+        truncated=False,
+        request_id=page.request_id,
     )
 
 
@@ -120,8 +130,14 @@ def find_by_full_name(end_user: EndUser, full_name: str) -> records.Customer | N
     Conductor fails the whole request on an unknown full name (it does not return an
     empty list), so that failure means "no such customer" here."""
     try:
-        page = qbd(end_user.conductor_id, client.list_customers, secret_for(end_user), end_user.conductor_id,
-                   CustomerQuery(full_names=(full_name,)), limit=1)
+        page = qbd(
+            end_user.conductor_id,
+            client.list_customers,
+            secret_for(end_user),
+            end_user.conductor_id,
+            CustomerQuery(full_names=(full_name,)),
+            limit=1,
+        )
     except (errors.NotFoundError, errors.InvalidRequestError):
         return None
     wanted = full_name.casefold()
@@ -144,8 +160,7 @@ PER_COMPANY_LIMIT = 10
 
 def _search_one(secret: str, end_user_id: str, text: str, budget: float) -> records.CustomerPage:
     query = CustomerQuery(status="all", name_contains=text)
-    return qbd(end_user_id, client.list_customers, secret, end_user_id, query,
-               limit=PER_COMPANY_LIMIT, timeout=budget)
+    return qbd(end_user_id, client.list_customers, secret, end_user_id, query, limit=PER_COMPANY_LIMIT, timeout=budget)
 
 
 def search_all_companies(end_users: list[EndUser], text: str) -> list[CompanyResult]:
@@ -178,9 +193,7 @@ def search_all_companies(end_users: list[EndUser], text: str) -> list[CompanyRes
         except errors.ConductorError as exc:
             results[end_user.pk] = CompanyResult(end_user, [], False, _short_reason(exc))
         else:
-            results[end_user.pk] = CompanyResult(
-                end_user, sorted(page.customers, key=sort_key), page.has_more, None
-            )
+            results[end_user.pk] = CompanyResult(end_user, sorted(page.customers, key=sort_key), page.has_more, None)
     return [results[end_user.pk] for end_user in end_users]
 
 

@@ -142,8 +142,12 @@ def probe_connection(secret: str, end_user_id: str, timeout: float | None = None
             status = ConnectionStatus.ERROR
         return CheckResult(status, _describe(exc)[:1000], (exc.request_id or "")[:100], None)
     if last_success is None:
-        return CheckResult(ConnectionStatus.SETUP_UNFINISHED,
-                           "Conductor has no successful QuickBooks request yet: setup is not finished.", "", None)
+        return CheckResult(
+            ConnectionStatus.SETUP_UNFINISHED,
+            "Conductor has no successful QuickBooks request yet: setup is not finished.",
+            "",
+            None,
+        )
     return CheckResult(ConnectionStatus.CONNECTED, "", "", last_success)
 
 
@@ -161,13 +165,26 @@ def store_check(end_user: EndUser, result: CheckResult) -> EndUser:
     elif result.status == ConnectionStatus.OFFLINE:
         end_user.offline_since = end_user.offline_since or now
     with transaction.atomic():
-        end_user.save(update_fields=[
-            "connection_status", "last_checked_at", "last_success_at", "last_error", "last_error_request_id",
-            "offline_since", "conductor_last_successful_request_at", "updated_at",
-        ])
-        ConnectionCheck.objects.create(end_user=end_user, checked_at=now, status=result.status,
-                                       message=result.message, conductor_request_id=result.request_id)
-        stale = end_user.checks.values_list("pk", flat=True)[ConnectionCheck.KEEP_PER_COMPANY:]
+        end_user.save(
+            update_fields=[
+                "connection_status",
+                "last_checked_at",
+                "last_success_at",
+                "last_error",
+                "last_error_request_id",
+                "offline_since",
+                "conductor_last_successful_request_at",
+                "updated_at",
+            ]
+        )
+        ConnectionCheck.objects.create(
+            end_user=end_user,
+            checked_at=now,
+            status=result.status,
+            message=result.message,
+            conductor_request_id=result.request_id,
+        )
+        stale = end_user.checks.values_list("pk", flat=True)[ConnectionCheck.KEEP_PER_COMPANY :]
         ConnectionCheck.objects.filter(pk__in=list(stale)).delete()
     return end_user
 
@@ -190,8 +207,7 @@ def create_company(api_key: ApiKey, *, company_name: str, source_id: str, email:
     if EndUser.objects.filter(api_key=api_key, source_id=source_id).exists():
         raise DuplicateSourceId(f"A company with source id {source_id!r} already exists for this key.")
     try:
-        remote = client.create_end_user(_secret(api_key), company_name=company_name, source_id=source_id,
-                                         email=email)
+        remote = client.create_end_user(_secret(api_key), company_name=company_name, source_id=source_id, email=email)
     except errors.InvalidRequestError as exc:
         if "sourceid" in (exc.message + (exc.user_facing_message or "")).lower().replace(" ", ""):
             raise DuplicateSourceId(
@@ -199,8 +215,11 @@ def create_company(api_key: ApiKey, *, company_name: str, source_id: str, email:
             ) from None
         raise
     return EndUser.objects.create(
-        conductor_id=remote.id, company_name=remote.company_name or company_name, email=remote.email,
-        source_id=remote.source_id, api_key=api_key,
+        conductor_id=remote.id,
+        company_name=remote.company_name or company_name,
+        email=remote.email,
+        source_id=remote.source_id,
+        api_key=api_key,
     )
 
 

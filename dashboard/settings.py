@@ -40,8 +40,7 @@ def _required(name: str, demo_default: str) -> str:
     if DEMO:
         return demo_default
     raise ImproperlyConfigured(
-        f"{name} is not set. Set it in the environment (see .env.example), "
-        "or run the demo with DASHBOARD_DEMO=1."
+        f"{name} is not set. Set it in the environment (see .env.example), or run the demo with DASHBOARD_DEMO=1."
     )
 
 
@@ -50,11 +49,7 @@ SECRET_KEY = _required("SECRET_KEY", _DEMO_SECRET_KEY)
 # Fernet keys that encrypt Conductor secrets at rest, comma-separated. The first
 # encrypts; all of them decrypt, so a new key can be put in front and the old
 # ones kept until every stored secret has been re-encrypted.
-ENCRYPTION_KEYS = [
-    key.strip()
-    for key in _required("ENCRYPTION_KEYS", _DEMO_ENCRYPTION_KEY).split(",")
-    if key.strip()
-]
+ENCRYPTION_KEYS = [key.strip() for key in _required("ENCRYPTION_KEYS", _DEMO_ENCRYPTION_KEY).split(",") if key.strip()]
 
 ALLOWED_HOSTS = env.list(
     "ALLOWED_HOSTS",
@@ -114,18 +109,18 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
-}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Many threads write (sessions, recently viewed): WAL lets readers run beside a
     # writer, IMMEDIATE takes the write lock up front instead of failing on upgrade,
     # and the timeout queues writers rather than raising "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update({
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-    })
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     # /readyz and every page fail fast rather than hang when the database is away.
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("connect_timeout", 3)

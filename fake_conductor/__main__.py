@@ -10,8 +10,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="fake_conductor", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8787)
-    parser.add_argument("--latency", type=float, default=0.0,
-                        help="Seconds added to every answer, like a slow QuickBooks.")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="Seconds added to every answer, like a slow QuickBooks."
+    )
     args = parser.parse_args()
     fake = FakeConductor(host=args.host, port=args.port, latency=args.latency)
     print(f"Fake Conductor at {fake.url} (latency {args.latency:.3f}s). Ctrl+C stops it.", flush=True)

@@ -40,14 +40,16 @@ class Company:
     def end_user_json(self) -> dict:
         connections = []
         if self.state != "none":
-            connections.append({
-                "id": "int_conn_" + self.id.removeprefix("end_usr_"),
-                "objectType": "integration_connection",
-                "createdAt": self.created_at,
-                "integrationSlug": "quickbooks_desktop",
-                "lastRequestAt": self.last_successful_request_at,
-                "lastSuccessfulRequestAt": self.last_successful_request_at,
-            })
+            connections.append(
+                {
+                    "id": "int_conn_" + self.id.removeprefix("end_usr_"),
+                    "objectType": "integration_connection",
+                    "createdAt": self.created_at,
+                    "integrationSlug": "quickbooks_desktop",
+                    "lastRequestAt": self.last_successful_request_at,
+                    "lastSuccessfulRequestAt": self.last_successful_request_at,
+                }
+            )
         return {
             "id": self.id,
             "objectType": "end_user",
@@ -59,22 +61,97 @@ class Company:
         }
 
 
-FIRST = ["Ava", "Liam", "Maya", "Noah", "Zoe", "Ethan", "Priya", "Omar", "Grace", "Lucas", "Hana", "Diego",
-         "Chloe", "Kenji", "Sofia", "Mateo", "Amara", "Felix", "Ines", "Jonah"]
-LAST = ["Nguyen", "Patel", "Garcia", "Smith", "Okafor", "Kim", "Rossi", "Müller", "Johnson", "Silva",
-        "Cohen", "Haddad", "Larsen", "Brown", "Dubois", "Tanaka", "O'Neil", "Novak", "Reyes", "Walsh"]
-BUSINESSES = ["Acme Hardware", "Blue Fern Café", "Cedar & Pine Interiors", "Delta Logistics", "Evergreen Dental",
-              "Fulton Street Bakery", "Granite Peak Outfitters", "Harborview Realty", "Iris Floral Studio",
-              "Juniper Yoga", "Keystone Plumbing", "Lakeside Veterinary", "Meridian Architects",
-              "Northwind Traders", "Oak Hollow Farms", "Pioneer Auto Body", "Quarry Stone Works",
-              "Riverbend Brewing", "Summit Legal Group", "Tidewater Marine", "Union Square Books",
-              "Vista Optometry", "Willow Creek Daycare", "Yellowstone Catering"]
-JOBS = ["Kitchen Remodel", "Office Fit-out", "Roof Repair", "Annual Maintenance", "Website Redesign",
-        "Landscaping Phase 1", "HVAC Upgrade", "Warehouse Expansion", "Spring Event"]
+FIRST = [
+    "Ava",
+    "Liam",
+    "Maya",
+    "Noah",
+    "Zoe",
+    "Ethan",
+    "Priya",
+    "Omar",
+    "Grace",
+    "Lucas",
+    "Hana",
+    "Diego",
+    "Chloe",
+    "Kenji",
+    "Sofia",
+    "Mateo",
+    "Amara",
+    "Felix",
+    "Ines",
+    "Jonah",
+]
+LAST = [
+    "Nguyen",
+    "Patel",
+    "Garcia",
+    "Smith",
+    "Okafor",
+    "Kim",
+    "Rossi",
+    "Müller",
+    "Johnson",
+    "Silva",
+    "Cohen",
+    "Haddad",
+    "Larsen",
+    "Brown",
+    "Dubois",
+    "Tanaka",
+    "O'Neil",
+    "Novak",
+    "Reyes",
+    "Walsh",
+]
+BUSINESSES = [
+    "Acme Hardware",
+    "Blue Fern Café",
+    "Cedar & Pine Interiors",
+    "Delta Logistics",
+    "Evergreen Dental",
+    "Fulton Street Bakery",
+    "Granite Peak Outfitters",
+    "Harborview Realty",
+    "Iris Floral Studio",
+    "Juniper Yoga",
+    "Keystone Plumbing",
+    "Lakeside Veterinary",
+    "Meridian Architects",
+    "Northwind Traders",
+    "Oak Hollow Farms",
+    "Pioneer Auto Body",
+    "Quarry Stone Works",
+    "Riverbend Brewing",
+    "Summit Legal Group",
+    "Tidewater Marine",
+    "Union Square Books",
+    "Vista Optometry",
+    "Willow Creek Daycare",
+    "Yellowstone Catering",
+]
+JOBS = [
+    "Kitchen Remodel",
+    "Office Fit-out",
+    "Roof Repair",
+    "Annual Maintenance",
+    "Website Redesign",
+    "Landscaping Phase 1",
+    "HVAC Upgrade",
+    "Warehouse Expansion",
+    "Spring Event",
+]
 SUBJOBS = ["Design", "Permits", "Installation", "Punch List"]
 STREETS = ["Market St.", "Main Street", "Oak Avenue", "Harbor Blvd.", "Elm Court", "2nd Ave."]
-CITIES = [("San Francisco", "CA", "94110"), ("Portland", "OR", "97205"), ("Austin", "TX", "78701"),
-          ("Denver", "CO", "80202"), ("Boston", "MA", "02108"), ("Madison", "WI", "53703")]
+CITIES = [
+    ("San Francisco", "CA", "94110"),
+    ("Portland", "OR", "97205"),
+    ("Austin", "TX", "78701"),
+    ("Denver", "CO", "80202"),
+    ("Boston", "MA", "02108"),
+    ("Madison", "WI", "53703"),
+]
 TERMS = ["Net 15", "Net 30", "Due on receipt", "2% 10 Net 30"]
 REPS = ["Jane Doe", "Sam Lee", "Ravi Shah"]
 TYPES = ["Retail", "Wholesale", "Commercial", "Residential"]
@@ -152,7 +229,9 @@ class _Builder:
             "shippingAddress": _address(rng, name) if rich else None,
             "alternateShippingAddresses": [
                 {**_address(rng, name), "name": "Warehouse", "isDefaultShippingAddress": True}
-            ] if rich and rng.random() < 0.3 else [],
+            ]
+            if rich and rng.random() < 0.3
+            else [],
             "phone": f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}",
             "alternatePhone": f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}" if rich else None,
             "fax": f"+1-555-{rng.randint(100, 999)}-{rng.randint(1000, 9999)}" if rich and rng.random() < 0.3 else None,
@@ -181,9 +260,12 @@ class _Builder:
                 "name": f"{first} {last}",
                 "address": f"{rng.randint(10, 999)} {rng.choice(STREETS)}",
                 "postalCode": rng.choice(CITIES)[2],
-            } if card_number else None,
-            "jobStatus": rng.choice(["in_progress", "awarded", "pending", "closed"]) if parent else (
-                "none" if rich else None),
+            }
+            if card_number
+            else None,
+            "jobStatus": rng.choice(["in_progress", "awarded", "pending", "closed"])
+            if parent
+            else ("none" if rich else None),
             "jobStartDate": f"2026-0{rng.randint(1, 9)}-1{rng.randint(0, 9)}" if parent else None,
             "jobProjectedEndDate": f"2027-0{rng.randint(1, 9)}-2{rng.randint(0, 8)}" if parent else None,
             "jobEndDate": None,
@@ -193,17 +275,29 @@ class _Builder:
             "additionalNotes": [
                 {"id": 1, "date": "2026-03-02", "note": "Called about invoice 1042; promised payment Friday."},
                 {"id": 2, "date": None, "note": "Moved to Net 30 after review."},
-            ] if rich and rng.random() < 0.4 else [],
+            ]
+            if rich and rng.random() < 0.4
+            else [],
             "preferredDeliveryMethod": rng.choice(["email", "mail", "none"]) if rich else None,
-            "priceLevel": {"id": "90000001-1300000001", "fullName": "Gold Member Pricing"} if rich and rng.random() < 0.3 else None,
-            "externalId": f"{rng.getrandbits(32):08x}-abcd-4{rng.getrandbits(12):03x}-9abc-{rng.getrandbits(48):012x}" if rich else None,
+            "priceLevel": {"id": "90000001-1300000001", "fullName": "Gold Member Pricing"}
+            if rich and rng.random() < 0.3
+            else None,
+            "externalId": f"{rng.getrandbits(32):08x}-abcd-4{rng.getrandbits(12):03x}-9abc-{rng.getrandbits(48):012x}"
+            if rich
+            else None,
             "taxRegistrationNumber": None,
             "currency": {"id": "A0000001-1200000001", "fullName": "US Dollar"} if rich else None,
             "customFields": [
-                {"ownerId": "0", "name": "Customer Rating", "type": "string_1024_type",
-                 "value": rng.choice(["Gold", "Silver", "Bronze"])},
+                {
+                    "ownerId": "0",
+                    "name": "Customer Rating",
+                    "type": "string_1024_type",
+                    "value": rng.choice(["Gold", "Silver", "Bronze"]),
+                },
                 {"ownerId": "0", "name": "Discount", "type": "percent_type", "value": "5"},
-            ] if rich and rng.random() < 0.5 else [],
+            ]
+            if rich and rng.random() < 0.5
+            else [],
         }
         self.customers.append(record)
         return record
@@ -267,12 +361,21 @@ def example_customers() -> list[dict]:
     """The contract's complete example customer, with its parent so its links resolve."""
     example = json.loads(EXAMPLE_CUSTOMER_PATH.read_text())
     parent = copy.deepcopy(example)
-    parent.update({
-        "id": example["parent"]["id"] if example["parent"]["id"] != example["id"] else "80000001-1234567800",
-        "name": "ABC Corporation", "fullName": "ABC Corporation", "parent": None, "sublevel": 0,
-        "jobStatus": None, "jobStartDate": None, "jobProjectedEndDate": None, "jobEndDate": None,
-        "jobDescription": None, "jobType": None,
-    })
+    parent.update(
+        {
+            "id": example["parent"]["id"] if example["parent"]["id"] != example["id"] else "80000001-1234567800",
+            "name": "ABC Corporation",
+            "fullName": "ABC Corporation",
+            "parent": None,
+            "sublevel": 0,
+            "jobStatus": None,
+            "jobStartDate": None,
+            "jobProjectedEndDate": None,
+            "jobEndDate": None,
+            "jobDescription": None,
+            "jobType": None,
+        }
+    )
     example = copy.deepcopy(example)
     example["parent"] = {"id": parent["id"], "fullName": parent["fullName"]}
     return [parent, example]
@@ -282,24 +385,38 @@ def seed_companies() -> list[Company]:
     bakery_customers = example_customers() + _company_customers(11, 0x80000100, BUSINESSES[:12], 14)
     return [
         Company(
-            id="end_usr_demoBakery01", company_name="Fulton Street Bakery Group", source_id="acct-1001",
-            email="books@fultonbakery.example.com", created_at="2025-03-04T10:00:00.000Z",
+            id="end_usr_demoBakery01",
+            company_name="Fulton Street Bakery Group",
+            source_id="acct-1001",
+            email="books@fultonbakery.example.com",
+            created_at="2025-03-04T10:00:00.000Z",
             customers=bakery_customers,
         ),
         Company(
-            id="end_usr_demoBuilders02", company_name="Northwind Builders LLC", source_id="acct-1002",
-            email="office@northwind.example.com", created_at="2025-05-19T09:30:00.000Z",
+            id="end_usr_demoBuilders02",
+            company_name="Northwind Builders LLC",
+            source_id="acct-1002",
+            email="office@northwind.example.com",
+            created_at="2025-05-19T09:30:00.000Z",
             customers=_company_customers(22, 0x80000400, BUSINESSES[12:], 10),
         ),
         Company(
-            id="end_usr_demoDental03", company_name="Harbor Dental Partners", source_id="acct-1003",
-            email="admin@harbordental.example.com", created_at="2025-08-02T14:12:00.000Z",
-            state="offline", last_successful_request_at="2026-11-20T08:44:09.000Z",
+            id="end_usr_demoDental03",
+            company_name="Harbor Dental Partners",
+            source_id="acct-1003",
+            email="admin@harbordental.example.com",
+            created_at="2025-08-02T14:12:00.000Z",
+            state="offline",
+            last_successful_request_at="2026-11-20T08:44:09.000Z",
             customers=_company_customers(33, 0x80000700, BUSINESSES[3:8], 6),
         ),
         Company(
-            id="end_usr_demoGarden04", company_name="Sunrise Landscaping Co.", source_id="acct-1004",
-            email="hello@sunrise.example.com", created_at="2026-11-01T12:00:00.000Z",
-            state="not_set_up", last_successful_request_at=None,
+            id="end_usr_demoGarden04",
+            company_name="Sunrise Landscaping Co.",
+            source_id="acct-1004",
+            email="hello@sunrise.example.com",
+            created_at="2026-11-01T12:00:00.000Z",
+            state="not_set_up",
+            last_successful_request_at=None,
         ),
     ]

@@ -5,35 +5,95 @@ from dataclasses import asdict, dataclass
 
 # name -> (http status, type, code, integrationCode, message, userFacingMessage)
 ERRORS = {
-    "authentication": (401, "AUTHENTICATION_ERROR", "API_KEY_INVALID", None,
-                       "Invalid API key provided.", "An internal server error occurred. Please try again."),
-    "permission": (403, "PERMISSION_ERROR", "PERMISSION_DENIED", None,
-                   "This API key is not allowed to access this end user.",
-                   "An internal server error occurred. Please try again."),
-    "not_found": (502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "500",
-                  'QBD Request Error (500): The query request has not been fully completed. There was a '
-                  'required element ("{id}") that could not be found in QuickBooks.',
-                  "The requested record could not be found in QuickBooks Desktop."),
-    "resource_missing": (404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING", None,
-                         "No such resource.", "The requested resource does not exist."),
-    "invalid_request": (400, "INVALID_REQUEST_ERROR", "INVALID_REQUEST", None,
-                        "Invalid request.", "The request was invalid. Please try again."),
-    "qbd_offline": (502, "INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR", "0x80040420",
-                    "QBD Connection Error (0x80040420): The QuickBooks user has denied access.",
-                    "We could not connect to QuickBooks Desktop. Please make sure QuickBooks is running."),
-    "not_set_up": (409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP", None,
-                   "The end user has not completed the QuickBooks Desktop setup.",
-                   "QuickBooks Desktop has not been connected yet. Please complete the setup."),
-    "qbd_timeout": (504, "INTEGRATION_CONNECTION_ERROR", "QBD_REQUEST_TIMEOUT", None,
-                    "QuickBooks Desktop did not respond in time.",
-                    "QuickBooks Desktop is taking too long to respond. Please try again."),
-    "integration": (502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "3175",
-                    "QBD Request Error (3175): There was an error when modifying a Customer list: the record is in use.",
-                    "This record is in use in QuickBooks Desktop. Please close it and try again."),
-    "internal": (500, "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR", None,
-                 "An internal server error occurred.", "An internal server error occurred. Please try again."),
-    "rate_limited": (429, "INVALID_REQUEST_ERROR", "TOO_MANY_REQUESTS", None,
-                     "Too many requests.", "Too many requests. Please try again shortly."),
+    "authentication": (
+        401,
+        "AUTHENTICATION_ERROR",
+        "API_KEY_INVALID",
+        None,
+        "Invalid API key provided.",
+        "An internal server error occurred. Please try again.",
+    ),
+    "permission": (
+        403,
+        "PERMISSION_ERROR",
+        "PERMISSION_DENIED",
+        None,
+        "This API key is not allowed to access this end user.",
+        "An internal server error occurred. Please try again.",
+    ),
+    "not_found": (
+        502,
+        "INTEGRATION_ERROR",
+        "QBD_REQUEST_ERROR",
+        "500",
+        "QBD Request Error (500): The query request has not been fully completed. There was a "
+        'required element ("{id}") that could not be found in QuickBooks.',
+        "The requested record could not be found in QuickBooks Desktop.",
+    ),
+    "resource_missing": (
+        404,
+        "INVALID_REQUEST_ERROR",
+        "RESOURCE_MISSING",
+        None,
+        "No such resource.",
+        "The requested resource does not exist.",
+    ),
+    "invalid_request": (
+        400,
+        "INVALID_REQUEST_ERROR",
+        "INVALID_REQUEST",
+        None,
+        "Invalid request.",
+        "The request was invalid. Please try again.",
+    ),
+    "qbd_offline": (
+        502,
+        "INTEGRATION_CONNECTION_ERROR",
+        "QBD_CONNECTION_ERROR",
+        "0x80040420",
+        "QBD Connection Error (0x80040420): The QuickBooks user has denied access.",
+        "We could not connect to QuickBooks Desktop. Please make sure QuickBooks is running.",
+    ),
+    "not_set_up": (
+        409,
+        "INTEGRATION_CONNECTION_ERROR",
+        "INTEGRATION_CONNECTION_NOT_SET_UP",
+        None,
+        "The end user has not completed the QuickBooks Desktop setup.",
+        "QuickBooks Desktop has not been connected yet. Please complete the setup.",
+    ),
+    "qbd_timeout": (
+        504,
+        "INTEGRATION_CONNECTION_ERROR",
+        "QBD_REQUEST_TIMEOUT",
+        None,
+        "QuickBooks Desktop did not respond in time.",
+        "QuickBooks Desktop is taking too long to respond. Please try again.",
+    ),
+    "integration": (
+        502,
+        "INTEGRATION_ERROR",
+        "QBD_REQUEST_ERROR",
+        "3175",
+        "QBD Request Error (3175): There was an error when modifying a Customer list: the record is in use.",
+        "This record is in use in QuickBooks Desktop. Please close it and try again.",
+    ),
+    "internal": (
+        500,
+        "INTERNAL_ERROR",
+        "INTERNAL_SERVER_ERROR",
+        None,
+        "An internal server error occurred.",
+        "An internal server error occurred. Please try again.",
+    ),
+    "rate_limited": (
+        429,
+        "INVALID_REQUEST_ERROR",
+        "TOO_MANY_REQUESTS",
+        None,
+        "Too many requests.",
+        "Too many requests. Please try again shortly.",
+    ),
 }
 
 # Non-envelope faults: what a broken network or proxy does.
@@ -66,8 +126,7 @@ class Fault:
 
     def matches(self, path: str, end_user_id: str | None, customer_id: str | None) -> bool:
         return (
-            (self.path is None or path == self.path
-             or (self.path.endswith("*") and path.startswith(self.path[:-1])))
+            (self.path is None or path == self.path or (self.path.endswith("*") and path.startswith(self.path[:-1])))
             and (self.end_user_id is None or self.end_user_id == end_user_id)
             and (self.customer_id is None or self.customer_id == customer_id)
         )
@@ -105,8 +164,7 @@ class Faults:
 
 
 class ApiError(Exception):
-    def __init__(self, kind: str, message: str | None = None, headers: dict | None = None,
-                 **format_args) -> None:
+    def __init__(self, kind: str, message: str | None = None, headers: dict | None = None, **format_args) -> None:
         self.headers = headers
         status, type_, code, integration_code, default_message, user_message = ERRORS[kind]
         self.status = status

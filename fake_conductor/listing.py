@@ -5,10 +5,26 @@ from decimal import Decimal, InvalidOperation
 from fake_conductor.faults import ApiError
 
 LIST_PARAMS = {
-    "limit", "cursor", "status", "nameContains", "nameStartsWith", "nameEndsWith", "nameFrom", "nameTo",
-    "ids", "fullNames", "updatedAfter", "updatedBefore", "classIds", "currencyIds", "totalBalance",
-    "totalBalanceGreaterThan", "totalBalanceGreaterThanOrEqualTo", "totalBalanceLessThan",
-    "totalBalanceLessThanOrEqualTo", "excludeAlternateShippingAddresses",
+    "limit",
+    "cursor",
+    "status",
+    "nameContains",
+    "nameStartsWith",
+    "nameEndsWith",
+    "nameFrom",
+    "nameTo",
+    "ids",
+    "fullNames",
+    "updatedAfter",
+    "updatedBefore",
+    "classIds",
+    "currencyIds",
+    "totalBalance",
+    "totalBalanceGreaterThan",
+    "totalBalanceGreaterThanOrEqualTo",
+    "totalBalanceLessThan",
+    "totalBalanceLessThanOrEqualTo",
+    "excludeAlternateShippingAddresses",
 }
 CURSOR_TTL_SECONDS = 10.0
 
@@ -27,7 +43,11 @@ def filter_customers(customers: list[dict], query: dict, one: dict) -> list[dict
         result = []
         for name, key in (("ids", "id"), ("fullNames", "fullName")):
             for wanted in query.get(name, []):
-                found = [c for c in customers if (c[key].lower() == wanted.lower() if key == "fullName" else c[key] == wanted)]
+                found = [
+                    c
+                    for c in customers
+                    if (c[key].lower() == wanted.lower() if key == "fullName" else c[key] == wanted)
+                ]
                 if not found:
                     raise ApiError("not_found", id=wanted)
                 result.extend(c for c in found if c not in result)
@@ -37,7 +57,9 @@ def filter_customers(customers: list[dict], query: dict, one: dict) -> list[dict
     if len(name_matches) > 1:
         raise ApiError("invalid_request", "Only one of nameContains, nameStartsWith and nameEndsWith may be used.")
     if name_matches and ("nameFrom" in one or "nameTo" in one):
-        raise ApiError("invalid_request", "nameFrom/nameTo cannot be combined with nameContains, nameStartsWith or nameEndsWith.")
+        raise ApiError(
+            "invalid_request", "nameFrom/nameTo cannot be combined with nameContains, nameStartsWith or nameEndsWith."
+        )
     balance_filters = [p for p in one if p.startswith("totalBalance")]
     if len(balance_filters) > 1:
         raise ApiError("invalid_request", "Only one totalBalance filter may be used.")

@@ -29,6 +29,7 @@ from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, 
 from fake_conductor.faults import ApiError, Fault, Faults
 from fake_conductor.listing import CURSOR_TTL_SECONDS, LIST_PARAMS, filter_customers
 
+
 @dataclass
 class _Cursor:
     remaining: list[dict]
@@ -57,8 +58,9 @@ class FakeState:
 class FakeConductor:
     """The server: `start()` in a thread, `url` for clients, `stop()` when done."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0,
-                 state: FakeState | None = None) -> None:
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, state: FakeState | None = None
+    ) -> None:
         self.state = state or FakeState.seeded()
         self.faults = Faults()
         self.latency = latency
@@ -150,8 +152,9 @@ class _Handler(BaseHTTPRequestHandler):
         raw = json.dumps(body).encode()
         self._send_raw(status, raw, "application/json", request_id, extra_headers)
 
-    def _send_raw(self, status: int, raw: bytes, content_type: str, request_id: str | None,
-                  extra_headers: dict | None = None) -> None:
+    def _send_raw(
+        self, status: int, raw: bytes, content_type: str, request_id: str | None, extra_headers: dict | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(raw)))
@@ -313,8 +316,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _create_end_user(self, key: str, body) -> dict:
         required = ("companyName", "sourceId", "email")
-        if not isinstance(body, dict) or set(body) - set(required) or any(
-            not isinstance(body.get(name), str) or not body.get(name) for name in required
+        if (
+            not isinstance(body, dict)
+            or set(body) - set(required)
+            or any(not isinstance(body.get(name), str) or not body.get(name) for name in required)
         ):
             raise ApiError("invalid_request", "companyName, sourceId and email are required strings.")
         state = self.fake.state
@@ -322,10 +327,13 @@ class _Handler(BaseHTTPRequestHandler):
             if any(c.source_id == body["sourceId"] and state.owners[c.id] == key for c in state.companies.values()):
                 raise ApiError("invalid_request", f"An end user with sourceId '{body['sourceId']}' already exists.")
             company = Company(
-                id="end_usr_" + secrets.token_hex(7), company_name=body["companyName"],
-                source_id=body["sourceId"], email=body["email"],
+                id="end_usr_" + secrets.token_hex(7),
+                company_name=body["companyName"],
+                source_id=body["sourceId"],
+                email=body["email"],
                 created_at=time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
-                state="not_set_up", last_successful_request_at=None,
+                state="not_set_up",
+                last_successful_request_at=None,
             )
             state.companies[company.id] = company
             state.owners[company.id] = key

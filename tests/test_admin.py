@@ -41,7 +41,9 @@ def test_it_refuses_what_is_not_a_secret_key(admin_client, bad):
 
 
 def test_leaving_the_secret_blank_keeps_it(admin_client, api_key):
-    admin_client.post(reverse("admin:dashboard_apikey_change", args=[api_key.pk]), {"name": "renamed", "secret_key": ""})
+    admin_client.post(
+        reverse("admin:dashboard_apikey_change", args=[api_key.pk]), {"name": "renamed", "secret_key": ""}
+    )
     api_key.refresh_from_db()
     assert api_key.name == "renamed" and api_key.get_secret() == DEMO_SECRET_KEY
 
@@ -50,8 +52,11 @@ def test_verify_reports_valid_and_invalid_keys(admin_client, api_key, fake):
     bad = ApiKey(name="bad")
     bad.set_secret("sk_conductor_not_known_to_conductor_0000")
     bad.save()
-    response = admin_client.post(reverse("admin:dashboard_apikey_changelist"),
-                                 {"action": "verify_keys", "_selected_action": [api_key.pk, bad.pk]}, follow=True)
+    response = admin_client.post(
+        reverse("admin:dashboard_apikey_changelist"),
+        {"action": "verify_keys", "_selected_action": [api_key.pk, bad.pk]},
+        follow=True,
+    )
     messages = [str(m) for m in response.context["messages"]]
     assert any(m.startswith("demo: Valid") for m in messages)
     assert any(m.startswith("bad: Invalid") for m in messages)
@@ -61,10 +66,14 @@ def test_verify_reports_valid_and_invalid_keys(admin_client, api_key, fake):
 
 def test_import_creates_then_updates_without_duplicates(admin_client, api_key, fake):
     changelist = reverse("admin:dashboard_apikey_changelist")
-    response = admin_client.post(changelist, {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True)
+    response = admin_client.post(
+        changelist, {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True
+    )
     assert "4 end user(s) created, 0 updated" in response.content.decode()
     EndUser.objects.filter(conductor_id=BAKERY).update(company_name="old name", is_active=False)
-    response = admin_client.post(changelist, {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True)
+    response = admin_client.post(
+        changelist, {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True
+    )
     assert "0 end user(s) created, 4 updated" in response.content.decode()
     bakery = EndUser.objects.get(conductor_id=BAKERY)
     assert bakery.company_name == "Fulton Street Bakery Group" and bakery.is_active is False
@@ -74,8 +83,11 @@ def test_import_creates_then_updates_without_duplicates(admin_client, api_key, f
 
 def test_import_failure_is_reported_not_raised(admin_client, api_key, fake):
     fake.faults.add(Fault(path="/end-users", error="internal"))
-    response = admin_client.post(reverse("admin:dashboard_apikey_changelist"),
-                                 {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True)
+    response = admin_client.post(
+        reverse("admin:dashboard_apikey_changelist"),
+        {"action": "import_end_users", "_selected_action": [api_key.pk]},
+        follow=True,
+    )
     assert response.status_code == 200 and "import failed" in response.content.decode()
 
 
@@ -83,9 +95,11 @@ def test_check_connection_stores_each_outcome(admin_client, api_key, fake):
     ok = make_end_user(api_key, BAKERY)
     offline = make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental")
     unfinished = make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise")
-    response = admin_client.post(reverse("admin:dashboard_enduser_changelist"),
-                                 {"action": "check_connections", "_selected_action": [ok.pk, offline.pk, unfinished.pk]},
-                                 follow=True)
+    response = admin_client.post(
+        reverse("admin:dashboard_enduser_changelist"),
+        {"action": "check_connections", "_selected_action": [ok.pk, offline.pk, unfinished.pk]},
+        follow=True,
+    )
     assert response.status_code == 200
     for end_user in (ok, offline, unfinished):
         end_user.refresh_from_db()
@@ -102,8 +116,13 @@ def test_each_end_user_row_links_to_its_company_page(admin_client, company):
 
 
 def test_end_user_ids_are_validated(admin_client, api_key):
-    form = {"company_name": "X", "api_key": api_key.pk, "is_active": "on",
-            "checks-TOTAL_FORMS": "0", "checks-INITIAL_FORMS": "0"}
+    form = {
+        "company_name": "X",
+        "api_key": api_key.pk,
+        "is_active": "on",
+        "checks-TOTAL_FORMS": "0",
+        "checks-INITIAL_FORMS": "0",
+    }
     response = admin_client.post(reverse("admin:dashboard_enduser_add"), {**form, "conductor_id": "end_usr_../../x"})
     assert response.status_code == 200 and not EndUser.objects.exists()
     assert "Enter a Conductor end-user id" in response.content.decode()

@@ -23,7 +23,13 @@ def test_a_customer_view_is_recorded_with_its_request_id(support_client, support
     support_client.get(URL)
     [entry] = AuditEntry.objects.all()
     assert (entry.user, entry.username, entry.end_user, entry.action, entry.target, entry.outcome) == (
-        support_user, "sam", company, "view", EXAMPLE_ID, "ok")
+        support_user,
+        "sam",
+        company,
+        "view",
+        EXAMPLE_ID,
+        "ok",
+    )
     assert entry.conductor_request_id.startswith("req_fake")
     assert timezone.now() - entry.at < timedelta(seconds=5)
 
@@ -54,6 +60,7 @@ def test_a_stale_copy_is_recorded_as_stale(support_client, company, fake, settin
     support_client.get(URL)
     from django.core.cache import cache
     from dashboard.freshness import cache_key
+
     key = cache_key("customer", BAKERY, EXAMPLE_ID)
     value, at = cache.get(key)
     cache.set(key, (value, at - 60), 3600)
@@ -75,8 +82,11 @@ def test_admin_shows_the_trail_read_only_and_filterable(admin_client, support_cl
     changelist = reverse("admin:dashboard_auditentry_changelist")
     body = admin_client.get(changelist).content.decode()
     assert EXAMPLE_ID in body and "sam" in body
-    for params in ({"user__id__exact": entry.user_id}, {"end_user__id__exact": company.pk},
-                   {"at__gte": (timezone.now() - timedelta(days=1)).isoformat()}):
+    for params in (
+        {"user__id__exact": entry.user_id},
+        {"end_user__id__exact": company.pk},
+        {"at__gte": (timezone.now() - timedelta(days=1)).isoformat()},
+    ):
         response = admin_client.get(changelist, params)
         assert response.status_code == 200 and EXAMPLE_ID in response.content.decode(), params
     assert admin_client.get(reverse("admin:dashboard_auditentry_add")).status_code == 403
@@ -84,7 +94,9 @@ def test_admin_shows_the_trail_read_only_and_filterable(admin_client, support_cl
     change = admin_client.post(reverse("admin:dashboard_auditentry_change", args=[entry.pk]), {"target": "edited"})
     assert change.status_code == 403
     assert AuditEntry.objects.get().target == EXAMPLE_ID
-    response = admin_client.post(changelist, {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"})
+    response = admin_client.post(
+        changelist, {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"}
+    )
     assert AuditEntry.objects.count() == 1 and response.status_code in (200, 302)
 
 

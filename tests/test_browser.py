@@ -38,15 +38,21 @@ def browser_type_launch_args():
     return {
         "executable_path": CHROMIUM,
         # As root in a closed network: no sandbox, no background connections.
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
     }
 
 
 @pytest.fixture
 def browser_context_args(browser_context_args, live_server):
-    return {**browser_context_args, "base_url": live_server.url,
-            "permissions": ["clipboard-read", "clipboard-write"]}
+    return {**browser_context_args, "base_url": live_server.url, "permissions": ["clipboard-read", "clipboard-write"]}
 
 
 @pytest.fixture(autouse=True)
@@ -60,10 +66,12 @@ def screenshot_after(request, page):
 
 @pytest.fixture
 def companies(api_key, fake):
-    return [make_end_user(api_key),
-            make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC"),
-            make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental Partners"),
-            make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co.")]
+    return [
+        make_end_user(api_key),
+        make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC"),
+        make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental Partners"),
+        make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co."),
+    ]
 
 
 @pytest.fixture
@@ -78,8 +86,9 @@ def signed_in(page, staff, live_server):
     """A browser already signed in as a Support member (through a real session)."""
     client = Client()
     client.force_login(staff)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     return page
 
 
@@ -95,6 +104,7 @@ def customer_url(customer_id=EXAMPLE_ID, end_user=BAKERY):
 
 # --- journeys ---------------------------------------------------------------------------
 
+
 def test_sign_in_and_see_the_companies(page, staff, companies):
     page.goto("/")
     assert "/accounts/login/" in page.url
@@ -108,6 +118,7 @@ def test_sign_in_and_see_the_companies(page, staff, companies):
 
 def test_search_page_and_open_a_customer(signed_in, companies, monkeypatch):
     from dashboard import search
+
     monkeypatch.setattr(search, "PAGE_SIZE", 5)
     page = signed_in
     page.goto(f"/end-users/{BAKERY}/customers/")
@@ -179,14 +190,17 @@ def test_search_across_companies_with_one_offline(signed_in, companies):
     no_serious_accessibility_problems(page)
 
 
-@pytest.mark.parametrize("path,status,heading", [
-    (customer_url("80000001-99"), 404, "Customer not found"),
-    (customer_url("not-an-id"), 404, "Not a QuickBooks customer id"),
-    ("/end-users/end_usr_nobody/customers/", 404, "Company not found"),
-    (customer_url(end_user=DENTAL_OFFLINE), 503, "QuickBooks is unreachable"),
-    (customer_url(end_user=GARDEN_NOT_SET_UP), 503, "QuickBooks setup is not finished"),
-    ("/no/such/page", 404, "Page not found"),
-])
+@pytest.mark.parametrize(
+    "path,status,heading",
+    [
+        (customer_url("80000001-99"), 404, "Customer not found"),
+        (customer_url("not-an-id"), 404, "Not a QuickBooks customer id"),
+        ("/end-users/end_usr_nobody/customers/", 404, "Company not found"),
+        (customer_url(end_user=DENTAL_OFFLINE), 503, "QuickBooks is unreachable"),
+        (customer_url(end_user=GARDEN_NOT_SET_UP), 503, "QuickBooks setup is not finished"),
+        ("/no/such/page", 404, "Page not found"),
+    ],
+)
 def test_each_error_page(signed_in, companies, path, status, heading):
     page = signed_in
     response = page.goto(path)
@@ -198,6 +212,7 @@ def test_each_error_page(signed_in, companies, path, status, heading):
 
 def test_the_error_page_for_a_refused_key(signed_in, companies, fake):
     from fake_conductor.server import Fault
+
     fake.faults.add(Fault(error="authentication"))
     response = signed_in.goto(customer_url())
     assert response.status == 502
@@ -207,14 +222,16 @@ def test_the_error_page_for_a_refused_key(signed_in, companies, fake):
 def test_no_access_page(page, live_server, companies):
     client = Client()
     client.force_login(User.objects.create_user("outsider", password=PASSWORD))
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     response = page.goto("/")
     assert response.status == 403
     assert page.get_by_role("heading", name="You do not have access to this page").is_visible()
 
 
 # --- keyboard, layout, print, dark mode -------------------------------------------------
+
 
 def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(signed_in, companies):
     page = signed_in

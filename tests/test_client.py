@@ -30,8 +30,14 @@ def transport(monkeypatch, settings):
 
 
 def envelope(status, type_, code, integration_code=None, message="boom", user="Try again."):
-    error = {"message": message, "userFacingMessage": user, "type": type_, "code": code,
-             "httpStatusCode": status, "requestId": "req_abc"}
+    error = {
+        "message": message,
+        "userFacingMessage": user,
+        "type": type_,
+        "code": code,
+        "httpStatusCode": status,
+        "requestId": "req_abc",
+    }
     if integration_code:
         error["integrationCode"] = integration_code
     return httpx.Response(status, json={"error": error}, headers={"Conductor-Request-Id": "req_abc"})
@@ -64,19 +70,28 @@ def test_a_malformed_id_never_reaches_conductor(transport, bad_id):
     assert transport.requests == []
 
 
-@pytest.mark.parametrize("response,expected", [
-    (envelope(401, "AUTHENTICATION_ERROR", "API_KEY_INVALID"), errors.AuthenticationError),
-    (envelope(403, "PERMISSION_ERROR", "PERMISSION_DENIED"), errors.PermissionDeniedError),
-    (envelope(400, "INVALID_REQUEST_ERROR", "INVALID_REQUEST"), errors.InvalidRequestError),
-    (envelope(404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING"), errors.NotFoundError),
-    (envelope(502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "500"), errors.NotFoundError),
-    (envelope(502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "3175"), errors.IntegrationError),
-    (envelope(502, "INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR", "0x80040420"), errors.IntegrationConnectionError),
-    (envelope(409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP"), errors.ConnectionNotSetUpError),
-    (envelope(504, "INTEGRATION_CONNECTION_ERROR", "QBD_REQUEST_TIMEOUT"), errors.QuickBooksTimeoutError),
-    (envelope(500, "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR"), errors.InternalError),
-    (envelope(418, "SOMETHING_NEW", "NEW"), errors.ConductorAPIError),
-])
+@pytest.mark.parametrize(
+    "response,expected",
+    [
+        (envelope(401, "AUTHENTICATION_ERROR", "API_KEY_INVALID"), errors.AuthenticationError),
+        (envelope(403, "PERMISSION_ERROR", "PERMISSION_DENIED"), errors.PermissionDeniedError),
+        (envelope(400, "INVALID_REQUEST_ERROR", "INVALID_REQUEST"), errors.InvalidRequestError),
+        (envelope(404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING"), errors.NotFoundError),
+        (envelope(502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "500"), errors.NotFoundError),
+        (envelope(502, "INTEGRATION_ERROR", "QBD_REQUEST_ERROR", "3175"), errors.IntegrationError),
+        (
+            envelope(502, "INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR", "0x80040420"),
+            errors.IntegrationConnectionError,
+        ),
+        (
+            envelope(409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP"),
+            errors.ConnectionNotSetUpError,
+        ),
+        (envelope(504, "INTEGRATION_CONNECTION_ERROR", "QBD_REQUEST_TIMEOUT"), errors.QuickBooksTimeoutError),
+        (envelope(500, "INTERNAL_ERROR", "INTERNAL_SERVER_ERROR"), errors.InternalError),
+        (envelope(418, "SOMETHING_NEW", "NEW"), errors.ConductorAPIError),
+    ],
+)
 def test_each_error_envelope_maps_to_its_exception(transport, response, expected):
     transport.handler = lambda r: response
     with pytest.raises(expected) as raised:
@@ -95,31 +110,38 @@ def test_it_keeps_the_integration_code(transport):
     assert raised.value.integration_code == "0x80040420"
 
 
-@pytest.mark.parametrize("exception,expected", [
-    (httpx.ConnectError("refused"), errors.ConnectError),
-    (httpx.ConnectTimeout("slow connect"), errors.ConnectError),
-    (httpx.ReadTimeout("slow read"), errors.RequestTimeoutError),
-    (httpx.PoolTimeout("pool"), errors.RequestTimeoutError),
-    (httpx.RemoteProtocolError("dropped"), errors.ConnectError),
-    (httpx.ReadError("reset"), errors.ConnectError),
-])
+@pytest.mark.parametrize(
+    "exception,expected",
+    [
+        (httpx.ConnectError("refused"), errors.ConnectError),
+        (httpx.ConnectTimeout("slow connect"), errors.ConnectError),
+        (httpx.ReadTimeout("slow read"), errors.RequestTimeoutError),
+        (httpx.PoolTimeout("pool"), errors.RequestTimeoutError),
+        (httpx.RemoteProtocolError("dropped"), errors.ConnectError),
+        (httpx.ReadError("reset"), errors.ConnectError),
+    ],
+)
 def test_transport_failures_map_to_their_own_exceptions(transport, exception, expected):
     def fail(request):
         raise exception
+
     transport.handler = fail
     with pytest.raises(expected) as raised:
         client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
 
 
-@pytest.mark.parametrize("response", [
-    httpx.Response(200, content=b"<html>hello</html>"),
-    httpx.Response(200, content=b"\xff\xfe"),
-    httpx.Response(200, json={"id": 42}),
-    httpx.Response(200, json=[1, 2]),
-    httpx.Response(503, content=b"<html>Service Unavailable</html>"),
-    httpx.Response(500, json={"error": "nope"}),
-])
+@pytest.mark.parametrize(
+    "response",
+    [
+        httpx.Response(200, content=b"<html>hello</html>"),
+        httpx.Response(200, content=b"\xff\xfe"),
+        httpx.Response(200, json={"id": 42}),
+        httpx.Response(200, json=[1, 2]),
+        httpx.Response(503, content=b"<html>Service Unavailable</html>"),
+        httpx.Response(500, json={"error": "nope"}),
+    ],
+)
 def test_malformed_answers_raise_malformed_response(transport, response):
     transport.handler = lambda r: response
     with pytest.raises(errors.MalformedResponseError):
@@ -136,8 +158,12 @@ def test_an_oversized_answer_is_refused(transport, monkeypatch):
 def test_the_secret_never_appears_in_exceptions_or_logs(transport, caplog):
     caplog.set_level(logging.DEBUG)
     transport.handler = lambda r: envelope(
-        401, "AUTHENTICATION_ERROR", "API_KEY_INVALID", message=f"Invalid API key provided: '{SECRET}'",
-        user=f"bad key {SECRET}")
+        401,
+        "AUTHENTICATION_ERROR",
+        "API_KEY_INVALID",
+        message=f"Invalid API key provided: '{SECRET}'",
+        user=f"bad key {SECRET}",
+    )
     with pytest.raises(errors.AuthenticationError) as raised:
         client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
     exc = raised.value
@@ -148,7 +174,9 @@ def test_the_secret_never_appears_in_exceptions_or_logs(transport, caplog):
 
 def test_each_call_is_logged_with_status_duration_and_request_id(transport, caplog, example_customer):
     caplog.set_level(logging.INFO, logger="dashboard.conductor")
-    transport.handler = lambda r: httpx.Response(200, json=example_customer, headers={"Conductor-Request-Id": "req_xyz"})
+    transport.handler = lambda r: httpx.Response(
+        200, json=example_customer, headers={"Conductor-Request-Id": "req_xyz"}
+    )
     client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
     [line] = [r.getMessage() for r in caplog.records if r.name == "dashboard.conductor"]
     assert f"GET /quickbooks-desktop/customers/{CUSTOMER_ID}" in line
@@ -167,6 +195,7 @@ def test_timeouts_come_from_settings(settings):
 def test_a_real_slow_server_times_out(fake, settings):
     from fake_conductor.data import DEMO_SECRET_KEY
     from fake_conductor.server import Fault
+
     settings.CONDUCTOR_READ_TIMEOUT = 0.3
     fake.faults.add(Fault(customer_id=CUSTOMER_ID, latency=2.0))
     with pytest.raises(errors.RequestTimeoutError):

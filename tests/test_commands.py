@@ -67,9 +67,16 @@ def test_import_end_users_fails_clearly(api_key, fake):
 def test_the_commands_exit_non_zero_from_a_shell(tmp_path):
     env = {"DASHBOARD_DEMO": "1", "DATABASE_URL": f"sqlite:///{tmp_path}/db.sqlite3", "PATH": "/usr/bin:/bin"}
     subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
-    result = subprocess.run([sys.executable, "manage.py", "add_api_key", "prod"], cwd=ROOT, env=env,
-                            input="", capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "add_api_key", "prod"],
+        cwd=ROOT,
+        env=env,
+        input="",
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode != 0 and "No secret key" in result.stderr
-    result = subprocess.run([sys.executable, "manage.py", "import_end_users", "prod"], cwd=ROOT, env=env,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_end_users", "prod"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
     assert result.returncode != 0 and "No API key named" in result.stderr

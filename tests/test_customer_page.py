@@ -15,6 +15,7 @@ def text_of(response) -> str:
 
 # --- access -------------------------------------------------------------------
 
+
 def test_anonymous_users_are_sent_to_sign_in(client, company):
     response = client.get(URL)
     assert response.status_code == 302
@@ -36,7 +37,8 @@ def test_superusers_always_have_access(client, company, fake):
 
 def test_home_lists_the_active_companies_with_their_status(support_client, company, api_key):
     make_end_user(api_key, "end_usr_hidden1", "Hidden Co").__class__.objects.filter(
-        conductor_id="end_usr_hidden1").update(is_active=False)
+        conductor_id="end_usr_hidden1"
+    ).update(is_active=False)
     body = text_of(support_client.get("/"))
     assert "Fulton Street Bakery Group" in body and "Never checked" in body
     assert "Hidden Co" not in body
@@ -44,31 +46,76 @@ def test_home_lists_the_active_companies_with_their_status(support_client, compa
 
 # --- the customer page ----------------------------------------------------------
 
+
 def test_it_shows_every_section_of_the_example_customer(support_client, company, fake):
     response = support_client.get(URL)
     assert response.status_code == 200
     body = text_of(response)
     expected = [
         # identity and breadcrumb
-        "Website Redesign Project", "ABC Corporation:Website Redesign Project", "Active", "Job · level 1",
-        "Acme Corporation", "Retail Customer", "Consulting",
+        "Website Redesign Project",
+        "ABC Corporation:Website Redesign Project",
+        "Active",
+        "Job · level 1",
+        "Acme Corporation",
+        "Retail Customer",
+        "Consulting",
         # contact
-        "Dr. John A. Doe", "Purchasing Manager", "+1-555-123-4567", "+1-555-987-6543", "+1-555-555-1212",
-        'href="mailto:customer@example.com"', 'href="mailto:manager@example.com"', "Jane Smith",
-        "Bob Johnson", "Main Phone", "555-123-4567",
+        "Dr. John A. Doe",
+        "Purchasing Manager",
+        "+1-555-123-4567",
+        "+1-555-987-6543",
+        "+1-555-555-1212",
+        'href="mailto:customer@example.com"',
+        'href="mailto:manager@example.com"',
+        "Jane Smith",
+        "Bob Johnson",
+        "Main Phone",
+        "555-123-4567",
         # additional contacts, addresses
-        "Additional contacts", "Billing address", "Shipping address", "Alternate shipping address",
-        "Default shipping", "540 Market St.", "San Francisco, CA 94110", "Conductor HQ",
+        "Additional contacts",
+        "Billing address",
+        "Shipping address",
+        "Alternate shipping address",
+        "Default shipping",
+        "540 Market St.",
+        "San Francisco, CA 94110",
+        "Conductor HQ",
         # balances, terms, tax, card
-        "1,000.00", "5,000.00", "USD", "Net 30", "Jane Doe", "Gold Member Pricing", "Credit Card", "Email",
-        "Non", "State Sales Tax", "US", "123456789", "GB123456789", "1010",
-        "•••• 1234", "12/2024", "John Doe", "1234 Main St, Anytown, USA, 12345",
+        "1,000.00",
+        "5,000.00",
+        "USD",
+        "Net 30",
+        "Jane Doe",
+        "Gold Member Pricing",
+        "Credit Card",
+        "Email",
+        "Non",
+        "State Sales Tax",
+        "US",
+        "123456789",
+        "GB123456789",
+        "1010",
+        "•••• 1234",
+        "12/2024",
+        "John Doe",
+        "1234 Main St, Anytown, USA, 12345",
         # job
-        "In progress", "Installation", "Jan 15, 2024", "Dec 31, 2024", "Nov 30, 2024",
+        "In progress",
+        "Installation",
+        "Jan 15, 2024",
+        "Dec 31, 2024",
+        "Nov 30, 2024",
         "Kitchen renovation project for residential client.",
         # notes, custom fields, record
-        "Our favorite customer.", "This is a fun note.", "Jan 1, 2024", "Customer Rating", "Premium",
-        "12345678-abcd-1234-abcd-1234567890ab", "1721172183", 'data-copy="80000001-1234567890"',
+        "Our favorite customer.",
+        "This is a fun note.",
+        "Jan 1, 2024",
+        "Customer Rating",
+        "Premium",
+        "12345678-abcd-1234-abcd-1234567890ab",
+        "1721172183",
+        'data-copy="80000001-1234567890"',
     ]
     missing = [item for item in expected if item not in body]
     assert missing == []
@@ -88,14 +135,50 @@ def test_customer_pages_are_private_and_not_stored(support_client, company, fake
 def test_null_values_are_left_out_cleanly(support_client, company, fake):
     customer = fake.state.companies[BAKERY].customers[1]
     sparse = {k: v for k, v in customer.items()}
-    for key in ["class", "companyName", "salutation", "firstName", "middleName", "lastName", "jobTitle",
-                "billingAddress", "shippingAddress", "alternateShippingAddresses", "phone", "alternatePhone",
-                "fax", "email", "ccEmail", "contact", "alternateContact", "customerType", "terms",
-                "salesRepresentative", "balance", "totalBalance", "salesTaxCode", "salesTaxItem",
-                "salesTaxCountry", "resaleNumber", "accountNumber", "creditLimit", "preferredPaymentMethod",
-                "creditCard", "jobStatus", "jobStartDate", "jobProjectedEndDate", "jobEndDate",
-                "jobDescription", "jobType", "note", "preferredDeliveryMethod", "priceLevel", "externalId",
-                "taxRegistrationNumber", "currency"]:
+    for key in [
+        "class",
+        "companyName",
+        "salutation",
+        "firstName",
+        "middleName",
+        "lastName",
+        "jobTitle",
+        "billingAddress",
+        "shippingAddress",
+        "alternateShippingAddresses",
+        "phone",
+        "alternatePhone",
+        "fax",
+        "email",
+        "ccEmail",
+        "contact",
+        "alternateContact",
+        "customerType",
+        "terms",
+        "salesRepresentative",
+        "balance",
+        "totalBalance",
+        "salesTaxCode",
+        "salesTaxItem",
+        "salesTaxCountry",
+        "resaleNumber",
+        "accountNumber",
+        "creditLimit",
+        "preferredPaymentMethod",
+        "creditCard",
+        "jobStatus",
+        "jobStartDate",
+        "jobProjectedEndDate",
+        "jobEndDate",
+        "jobDescription",
+        "jobType",
+        "note",
+        "preferredDeliveryMethod",
+        "priceLevel",
+        "externalId",
+        "taxRegistrationNumber",
+        "currency",
+    ]:
         sparse[key] = None
     sparse.update(customContactFields=[], additionalContacts=[], additionalNotes=[], customFields=[])
     fake.state.companies[BAKERY].customers[1] = sparse
@@ -118,9 +201,20 @@ def test_markup_in_every_text_field_comes_out_escaped(support_client, company, f
     customer = fake.state.companies[BAKERY].customers[1]
     hostile = {**customer}
     for key, value in customer.items():
-        if isinstance(value, str) and key not in ("id", "objectType", "createdAt", "updatedAt", "balance",
-                                                   "totalBalance", "creditLimit", "jobStatus", "jobStartDate",
-                                                   "jobProjectedEndDate", "jobEndDate", "preferredDeliveryMethod"):
+        if isinstance(value, str) and key not in (
+            "id",
+            "objectType",
+            "createdAt",
+            "updatedAt",
+            "balance",
+            "totalBalance",
+            "creditLimit",
+            "jobStatus",
+            "jobStartDate",
+            "jobProjectedEndDate",
+            "jobEndDate",
+            "preferredDeliveryMethod",
+        ):
             hostile[key] = HOSTILE
     hostile["email"] = "javascript:alert(1)//@evil.com"
     hostile["phone"] = "javascript:alert(2)"
@@ -138,13 +232,18 @@ def test_markup_in_every_text_field_comes_out_escaped(support_client, company, f
     assert response.status_code == 200
     assert "<script>alert" not in body and "<img src=x" not in body
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
-    assert 'href="javascript:' not in body and 'href="mailto:javascript' not in body and 'href="tel:javascript' not in body
+    assert (
+        'href="javascript:' not in body and 'href="mailto:javascript' not in body and 'href="tel:javascript' not in body
+    )
     assert "4111111111119999" not in body and "•••• 9999" in body
 
 
 def test_a_card_number_sent_in_full_shows_only_its_last_four(support_client, company, fake):
     customer = fake.state.companies[BAKERY].customers[1]
-    fake.state.companies[BAKERY].customers[1] = {**customer, "creditCard": {**customer["creditCard"], "number": "4111-1111-1111-1111"}}
+    fake.state.companies[BAKERY].customers[1] = {
+        **customer,
+        "creditCard": {**customer["creditCard"], "number": "4111-1111-1111-1111"},
+    }
     try:
         body = support_client.get(URL).content.decode()
     finally:
@@ -154,6 +253,7 @@ def test_a_card_number_sent_in_full_shows_only_its_last_four(support_client, com
 
 # --- error pages ----------------------------------------------------------------
 
+
 def test_an_unknown_company_is_404(support_client, company, fake):
     response = support_client.get(f"/end-users/end_usr_nobody/customers/{EXAMPLE_ID}/")
     assert response.status_code == 404
@@ -161,8 +261,9 @@ def test_an_unknown_company_is_404(support_client, company, fake):
     assert fake.stats == {}
 
 
-@pytest.mark.parametrize("bad_id", ["not-an-id", "80000001-12345678901234567890123", "..", "80000001-１２３",
-                                    "80000001-1%2F..", "<script>"])
+@pytest.mark.parametrize(
+    "bad_id", ["not-an-id", "80000001-12345678901234567890123", "..", "80000001-１２３", "80000001-1%2F..", "<script>"]
+)
 def test_a_malformed_customer_id_is_404_without_any_upstream_call(support_client, company, fake, bad_id):
     response = support_client.get(f"/end-users/{BAKERY}/customers/{bad_id}/")
     assert response.status_code == 404
@@ -177,20 +278,23 @@ def test_an_unknown_customer_is_404_naming_the_company(support_client, company, 
     assert "req_fake" in body
 
 
-@pytest.mark.parametrize("fault,status,phrase", [
-    (Fault(error="qbd_offline"), 503, "QuickBooks is unreachable"),
-    (Fault(error="not_set_up"), 503, "QuickBooks setup is not finished"),
-    (Fault(error="qbd_timeout"), 504, "QuickBooks took too long"),
-    (Fault(error="authentication"), 502, "The Conductor API key was refused"),
-    (Fault(error="permission"), 502, "The Conductor API key was refused"),
-    (Fault(error="integration"), 502, "QuickBooks refused the request"),
-    (Fault(error="internal"), 502, "Conductor reported an error"),
-    (Fault(body="not_json"), 502, "Conductor sent an unreadable answer"),
-    (Fault(body="bad_shape"), 502, "Conductor sent an unreadable answer"),
-    (Fault(body="html_error"), 502, "Conductor sent an unreadable answer"),
-    (Fault(body="drop"), 502, "Conductor could not be reached"),
-    (Fault(latency=1.0), 504, "Conductor did not answer in time"),
-])
+@pytest.mark.parametrize(
+    "fault,status,phrase",
+    [
+        (Fault(error="qbd_offline"), 503, "QuickBooks is unreachable"),
+        (Fault(error="not_set_up"), 503, "QuickBooks setup is not finished"),
+        (Fault(error="qbd_timeout"), 504, "QuickBooks took too long"),
+        (Fault(error="authentication"), 502, "The Conductor API key was refused"),
+        (Fault(error="permission"), 502, "The Conductor API key was refused"),
+        (Fault(error="integration"), 502, "QuickBooks refused the request"),
+        (Fault(error="internal"), 502, "Conductor reported an error"),
+        (Fault(body="not_json"), 502, "Conductor sent an unreadable answer"),
+        (Fault(body="bad_shape"), 502, "Conductor sent an unreadable answer"),
+        (Fault(body="html_error"), 502, "Conductor sent an unreadable answer"),
+        (Fault(body="drop"), 502, "Conductor could not be reached"),
+        (Fault(latency=1.0), 504, "Conductor did not answer in time"),
+    ],
+)
 def test_each_upstream_failure_has_its_own_page(support_client, company, fake, settings, fault, status, phrase):
     settings.CONDUCTOR_READ_TIMEOUT = 0.4
     fault.customer_id = EXAMPLE_ID
@@ -257,9 +361,16 @@ def test_the_secret_key_never_reaches_a_page_or_a_log(support_client, company, m
 
     caplog.set_level(logging.DEBUG)
     # An upstream that echoes the key everywhere it can.
-    echo = {"error": {"message": f"bad key {DEMO_SECRET_KEY}", "userFacingMessage": f"key {DEMO_SECRET_KEY}",
-                      "type": "AUTHENTICATION_ERROR", "code": "API_KEY_INVALID", "httpStatusCode": 401,
-                      "requestId": "req_echo"}}
+    echo = {
+        "error": {
+            "message": f"bad key {DEMO_SECRET_KEY}",
+            "userFacingMessage": f"key {DEMO_SECRET_KEY}",
+            "type": "AUTHENTICATION_ERROR",
+            "code": "API_KEY_INVALID",
+            "httpStatusCode": 401,
+            "requestId": "req_echo",
+        }
+    }
     http = client.build_http_client(httpx.MockTransport(lambda r: httpx.Response(401, json=echo)))
     monkeypatch.setattr(client, "_http", lambda: http)
     response = support_client.get(URL)

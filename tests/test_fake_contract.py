@@ -26,7 +26,6 @@ def spec():
     return json.loads(contract_file("openapi-subset.json").read_text())
 
 
-
 def response_schema(spec, path, method="get"):
     schema = spec["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
     return _resolve(spec, schema)
@@ -63,7 +62,9 @@ def test_the_fake_serves_the_contracts_own_example():
 def test_the_projects_copy_of_the_contract_has_not_drifted_from_the_shared_one():
     ours = {p.name: p.read_bytes() for p in CONTRACT.iterdir() if p.is_file()}
     theirs = {p.name: p.read_bytes() for p in SHARED_CONTRACT.iterdir() if p.is_file()}
-    assert sorted(ours) == sorted(theirs), "copy the changed files from ../shared/conductor/ into fake_conductor/contract/"
+    assert sorted(ours) == sorted(theirs), (
+        "copy the changed files from ../shared/conductor/ into fake_conductor/contract/"
+    )
     changed = [name for name in ours if ours[name] != theirs[name]]
     assert not changed, f"{changed} differ from ../shared/conductor/: copy them into fake_conductor/contract/"
 
@@ -94,13 +95,31 @@ def test_end_user_and_health_answers_match_the_schema(spec, http):
     check(spec, response_schema(spec, "/quickbooks-desktop/health-check"), r.json())
 
 
-@pytest.mark.parametrize("request_kwargs,status,type_,code", [
-    ({"headers": {"Authorization": "Bearer sk_conductor_wrong_000000000000"}}, 401, "AUTHENTICATION_ERROR", "API_KEY_INVALID"),
-    ({"headers": {}}, 400, "INVALID_REQUEST_ERROR", "INVALID_REQUEST"),
-    ({"headers": {"Conductor-End-User-Id": "end_usr_nobody"}}, 404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING"),
-    ({"headers": {"Conductor-End-User-Id": DENTAL_OFFLINE}}, 502, "INTEGRATION_CONNECTION_ERROR", "QBD_CONNECTION_ERROR"),
-    ({"headers": {"Conductor-End-User-Id": GARDEN_NOT_SET_UP}}, 409, "INTEGRATION_CONNECTION_ERROR", "INTEGRATION_CONNECTION_NOT_SET_UP"),
-])
+@pytest.mark.parametrize(
+    "request_kwargs,status,type_,code",
+    [
+        (
+            {"headers": {"Authorization": "Bearer sk_conductor_wrong_000000000000"}},
+            401,
+            "AUTHENTICATION_ERROR",
+            "API_KEY_INVALID",
+        ),
+        ({"headers": {}}, 400, "INVALID_REQUEST_ERROR", "INVALID_REQUEST"),
+        ({"headers": {"Conductor-End-User-Id": "end_usr_nobody"}}, 404, "INVALID_REQUEST_ERROR", "RESOURCE_MISSING"),
+        (
+            {"headers": {"Conductor-End-User-Id": DENTAL_OFFLINE}},
+            502,
+            "INTEGRATION_CONNECTION_ERROR",
+            "QBD_CONNECTION_ERROR",
+        ),
+        (
+            {"headers": {"Conductor-End-User-Id": GARDEN_NOT_SET_UP}},
+            409,
+            "INTEGRATION_CONNECTION_ERROR",
+            "INTEGRATION_CONNECTION_NOT_SET_UP",
+        ),
+    ],
+)
 def test_errors_use_conductors_envelope(spec, http, request_kwargs, status, type_, code):
     r = http.get(f"quickbooks-desktop/customers/{EXAMPLE_ID}", **request_kwargs)
     assert r.status_code == status
@@ -122,7 +141,10 @@ def test_injected_errors_match_the_schema(spec, http, fake, error):
     r = http.get(f"quickbooks-desktop/customers/{EXAMPLE_ID}", headers={"Conductor-End-User-Id": BAKERY})
     check(spec, _resolve(spec, spec["components"]["schemas"]["ErrorResponse"]), r.json())
     # times=1: the next request is healthy again
-    assert http.get(f"quickbooks-desktop/customers/{EXAMPLE_ID}", headers={"Conductor-End-User-Id": BAKERY}).status_code == 200
+    assert (
+        http.get(f"quickbooks-desktop/customers/{EXAMPLE_ID}", headers={"Conductor-End-User-Id": BAKERY}).status_code
+        == 200
+    )
 
 
 def test_faults_and_stats_can_be_driven_over_http(http, fake):
@@ -133,13 +155,17 @@ def test_faults_and_stats_can_be_driven_over_http(http, fake):
     assert http.get(f"{control}/stats").json()[f"GET customer {EXAMPLE_ID}"] == 1
     assert http.post(f"{control}/faults", json={"error": "no-such-thing"}).status_code == 400
     http.delete(f"{control}/faults")
-    assert http.get(f"quickbooks-desktop/customers/{EXAMPLE_ID}", headers={"Conductor-End-User-Id": BAKERY}).status_code == 200
+    assert (
+        http.get(f"quickbooks-desktop/customers/{EXAMPLE_ID}", headers={"Conductor-End-User-Id": BAKERY}).status_code
+        == 200
+    )
 
 
 @pytest.fixture
 def sdk(fake):
-    return conductor.Conductor(api_key=DEMO_SECRET_KEY, base_url=fake.url, max_retries=0,
-                               _strict_response_validation=True)
+    return conductor.Conductor(
+        api_key=DEMO_SECRET_KEY, base_url=fake.url, max_retries=0, _strict_response_validation=True
+    )
 
 
 def test_the_official_sdk_reads_the_fake_strictly(sdk):
@@ -153,8 +179,9 @@ def test_the_official_sdk_reads_the_fake_strictly(sdk):
 
 def test_the_official_sdk_sees_the_fakes_errors(sdk):
     with pytest.raises(conductor.AuthenticationError):
-        conductor.Conductor(api_key="sk_conductor_nope_000000000000", base_url=sdk.base_url,
-                            max_retries=0).qbd.customers.retrieve(EXAMPLE_ID, conductor_end_user_id=BAKERY)
+        conductor.Conductor(
+            api_key="sk_conductor_nope_000000000000", base_url=sdk.base_url, max_retries=0
+        ).qbd.customers.retrieve(EXAMPLE_ID, conductor_end_user_id=BAKERY)
     with pytest.raises(conductor.APIStatusError) as raised:
         sdk.qbd.customers.retrieve(EXAMPLE_ID, conductor_end_user_id=DENTAL_OFFLINE)
     assert raised.value.status_code == 502

@@ -12,11 +12,13 @@ from tests.conftest import BAKERY
 
 @pytest.fixture
 def get(fake):
-    http = httpx.Client(base_url=fake.url + "/", headers={
-        "Authorization": f"Bearer {DEMO_SECRET_KEY}", "Conductor-End-User-Id": BAKERY})
+    http = httpx.Client(
+        base_url=fake.url + "/", headers={"Authorization": f"Bearer {DEMO_SECRET_KEY}", "Conductor-End-User-Id": BAKERY}
+    )
 
     def call(**params):
         return http.get("quickbooks-desktop/customers", params=params)
+
     yield call
     http.close()
 
@@ -32,13 +34,19 @@ def test_name_filters_are_case_insensitive_on_name(get):
     assert all(n.lower().endswith("project") for n in names(get(nameEndsWith="PROJECT", status="all")))
 
 
-@pytest.mark.parametrize("params", [
-    {"nameContains": "a", "nameStartsWith": "b"},
-    {"nameContains": "a", "nameFrom": "A"},
-    {"nameEndsWith": "a", "nameTo": "Z"},
-    {"totalBalanceGreaterThan": "1", "totalBalanceLessThan": "5"},
-    {"limit": "0"}, {"limit": "151"}, {"status": "deleted"}, {"bogus": "1"},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"nameContains": "a", "nameStartsWith": "b"},
+        {"nameContains": "a", "nameFrom": "A"},
+        {"nameEndsWith": "a", "nameTo": "Z"},
+        {"totalBalanceGreaterThan": "1", "totalBalanceLessThan": "5"},
+        {"limit": "0"},
+        {"limit": "151"},
+        {"status": "deleted"},
+        {"bogus": "1"},
+    ],
+)
 def test_invalid_combinations_are_rejected(get, params):
     response = get(**params)
     assert response.status_code == 400

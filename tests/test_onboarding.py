@@ -33,11 +33,21 @@ def body(response) -> str:
 
 # --- add a company ----------------------------------------------------------------------
 
+
 def test_an_admin_creates_a_company_in_conductor(admin_client, api_key, fake):
-    response = admin_client.post(reverse(CREATE), {
-        "api_key": api_key.pk, "company_name": "Maple Dental", "source_id": "acct-2001", "email": "it@maple.example.com"})
+    response = admin_client.post(
+        reverse(CREATE),
+        {
+            "api_key": api_key.pk,
+            "company_name": "Maple Dental",
+            "source_id": "acct-2001",
+            "email": "it@maple.example.com",
+        },
+    )
     end_user = EndUser.objects.get(source_id="acct-2001")
-    assert response.status_code == 302 and response["Location"] == reverse("admin:dashboard_enduser_change", args=[end_user.pk])
+    assert response.status_code == 302 and response["Location"] == reverse(
+        "admin:dashboard_enduser_change", args=[end_user.pk]
+    )
     assert end_user.conductor_id in fake.state.companies
     assert fake.state.companies[end_user.conductor_id].company_name == "Maple Dental"
     assert end_user.api_key == api_key and end_user.email == "it@maple.example.com"
@@ -45,29 +55,38 @@ def test_an_admin_creates_a_company_in_conductor(admin_client, api_key, fake):
 
 def test_a_duplicate_source_id_is_caught_here_first(admin_client, api_key, fake):
     EndUser.objects.create(conductor_id="end_usr_existing1", company_name="X", source_id="acct-1001", api_key=api_key)
-    response = admin_client.post(reverse(CREATE), {
-        "api_key": api_key.pk, "company_name": "Again", "source_id": "acct-1001", "email": "a@b.example.com"})
+    response = admin_client.post(
+        reverse(CREATE),
+        {"api_key": api_key.pk, "company_name": "Again", "source_id": "acct-1001", "email": "a@b.example.com"},
+    )
     assert response.status_code == 200 and "already exists" in body(response)
     assert "POST /end-users" not in fake.stats
 
 
 def test_a_duplicate_source_id_in_conductor_is_a_clear_message(admin_client, api_key, fake):
     # acct-1002 belongs to an end user that exists in Conductor but was never imported here
-    response = admin_client.post(reverse(CREATE), {
-        "api_key": api_key.pk, "company_name": "Again", "source_id": "acct-1002", "email": "a@b.example.com"})
+    response = admin_client.post(
+        reverse(CREATE),
+        {"api_key": api_key.pk, "company_name": "Again", "source_id": "acct-1002", "email": "a@b.example.com"},
+    )
     assert response.status_code == 200
     assert "Conductor already has an end user with source id" in body(response)
     assert not EndUser.objects.filter(source_id="acct-1002").exists()
 
 
-@pytest.mark.parametrize("fault,message", [
-    (Fault(path="/end-users", error="authentication"), "Conductor did not create it"),
-    (Fault(path="/end-users", body="drop"), "Conductor did not create it"),
-])
+@pytest.mark.parametrize(
+    "fault,message",
+    [
+        (Fault(path="/end-users", error="authentication"), "Conductor did not create it"),
+        (Fault(path="/end-users", body="drop"), "Conductor did not create it"),
+    ],
+)
 def test_conductor_errors_while_creating_are_shown(admin_client, api_key, fake, fault, message):
     fake.faults.add(fault)
-    response = admin_client.post(reverse(CREATE), {
-        "api_key": api_key.pk, "company_name": "Nope", "source_id": "acct-9", "email": "a@b.example.com"})
+    response = admin_client.post(
+        reverse(CREATE),
+        {"api_key": api_key.pk, "company_name": "Nope", "source_id": "acct-9", "email": "a@b.example.com"},
+    )
     assert response.status_code == 200 and message in body(response)
     assert not EndUser.objects.filter(source_id="acct-9").exists()
 
@@ -78,6 +97,7 @@ def test_the_end_user_list_offers_the_create_page(admin_client, api_key):
 
 # --- setup links ---------------------------------------------------------------------------
 
+
 @pytest.fixture
 def key_with_publishable(api_key):
     api_key.set_publishable_key(DEMO_PUBLISHABLE_KEY)
@@ -86,8 +106,10 @@ def key_with_publishable(api_key):
 
 
 def test_the_publishable_key_is_stored_encrypted_and_never_shown(admin_client, api_key):
-    admin_client.post(reverse("admin:dashboard_apikey_change", args=[api_key.pk]),
-                      {"name": "demo", "secret_key": "", "publishable_key": DEMO_PUBLISHABLE_KEY})
+    admin_client.post(
+        reverse("admin:dashboard_apikey_change", args=[api_key.pk]),
+        {"name": "demo", "secret_key": "", "publishable_key": DEMO_PUBLISHABLE_KEY},
+    )
     api_key.refresh_from_db()
     assert api_key.get_publishable_key() == DEMO_PUBLISHABLE_KEY
     assert DEMO_PUBLISHABLE_KEY not in api_key.encrypted_publishable_key
@@ -97,8 +119,11 @@ def test_the_publishable_key_is_stored_encrypted_and_never_shown(admin_client, a
 
 def test_a_setup_link_is_created_shown_with_its_expiry_and_copyable(admin_client, key_with_publishable, fake):
     company = make_end_user(key_with_publishable, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co.")
-    response = admin_client.post(reverse("admin:dashboard_enduser_changelist"),
-                                 {"action": "create_setup_links", "_selected_action": [company.pk]}, follow=True)
+    response = admin_client.post(
+        reverse("admin:dashboard_enduser_changelist"),
+        {"action": "create_setup_links", "_selected_action": [company.pk]},
+        follow=True,
+    )
     company.refresh_from_db()
     assert company.setup_link_url.startswith("https://connect.conductor.is/qbd/")
     assert company.setup_link_expires_at > timezone.now()
@@ -113,18 +138,24 @@ def test_an_expired_link_is_shown_as_expired(admin_client, api_key):
     company.setup_link_expires_at = timezone.now() - timedelta(minutes=1)
     company.save()
     page = body(admin_client.get(reverse("admin:dashboard_enduser_change", args=[company.pk])))
-    assert "Expired at" in re.sub(r"<[^>]+>", "", page) and 'data-copy="https://connect.conductor.is/qbd/old"' not in page
+    assert (
+        "Expired at" in re.sub(r"<[^>]+>", "", page) and 'data-copy="https://connect.conductor.is/qbd/old"' not in page
+    )
 
 
 def test_no_publishable_key_means_a_clear_message(admin_client, api_key, fake):
     company = make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise")
-    response = admin_client.post(reverse("admin:dashboard_enduser_changelist"),
-                                 {"action": "create_setup_links", "_selected_action": [company.pk]}, follow=True)
+    response = admin_client.post(
+        reverse("admin:dashboard_enduser_changelist"),
+        {"action": "create_setup_links", "_selected_action": [company.pk]},
+        follow=True,
+    )
     assert "has no publishable key" in body(response)
     assert "POST /auth-sessions" not in fake.stats
 
 
 # --- what "connected" means ------------------------------------------------------------
+
 
 def test_connected_needs_a_last_successful_request_and_a_passing_check(api_key, fake):
     company = make_end_user(api_key)
@@ -157,6 +188,7 @@ def test_home_shows_offline_since_and_conductors_message(support_client, api_key
 
 # --- monitoring --------------------------------------------------------------------------
 
+
 def test_check_connections_checks_all_active_companies_and_fails_when_one_is_offline(api_key, fake):
     make_end_user(api_key)
     make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental")
@@ -169,8 +201,12 @@ def test_check_connections_checks_all_active_companies_and_fails_when_one_is_off
         call_command("check_connections", stdout=out)
     assert raised.value.returncode == 1
     statuses = dict(EndUser.objects.values_list("conductor_id", "connection_status"))
-    assert statuses == {BAKERY: "connected", DENTAL_OFFLINE: "offline", GARDEN_NOT_SET_UP: "setup_unfinished",
-                        "end_usr_demoBuilders02": "never_checked"}
+    assert statuses == {
+        BAKERY: "connected",
+        DENTAL_OFFLINE: "offline",
+        GARDEN_NOT_SET_UP: "setup_unfinished",
+        "end_usr_demoBuilders02": "never_checked",
+    }
     assert ConnectionCheck.objects.count() == 3
 
 
@@ -186,6 +222,7 @@ def test_a_slow_company_is_bounded_by_its_budget(api_key, fake):
     make_end_user(api_key, "end_usr_demoBuilders02", "Northwind")
     fake.faults.add(Fault(end_user_id=BAKERY, path="/quickbooks-desktop/health-check", latency=5))
     import time
+
     started = time.monotonic()
     with pytest.raises(CommandError):
         call_command("check_connections", "--timeout", "1", "--concurrency", "2", stdout=io.StringIO())
@@ -205,6 +242,7 @@ def test_the_history_is_short_and_shown_in_admin(admin_client, api_key, fake):
 
 # --- remove ------------------------------------------------------------------------------
 
+
 def test_deactivating_hides_a_company_from_staff(support_client, api_key, fake):
     company = make_end_user(api_key)
     company.is_active = False
@@ -219,8 +257,9 @@ def test_deleting_in_conductor_asks_first_then_deletes_both(admin_client, api_ke
     response = admin_client.post(changelist, {"action": "delete_in_conductor", "_selected_action": [company.pk]})
     assert response.status_code == 200 and "cannot be undone" in body(response)
     assert BAKERY in fake.state.companies and EndUser.objects.exists()
-    response = admin_client.post(changelist, {"action": "delete_in_conductor", "_selected_action": [company.pk],
-                                              "confirmed": "yes"}, follow=True)
+    response = admin_client.post(
+        changelist, {"action": "delete_in_conductor", "_selected_action": [company.pk], "confirmed": "yes"}, follow=True
+    )
     assert "deleted in Conductor and here" in body(response)
     assert BAKERY not in fake.state.companies and not EndUser.objects.exists()
 
@@ -228,6 +267,9 @@ def test_deleting_in_conductor_asks_first_then_deletes_both(admin_client, api_ke
 def test_a_failed_delete_keeps_the_company(admin_client, api_key, fake):
     company = make_end_user(api_key)
     fake.faults.add(Fault(path="/end-users/*", error="internal"))
-    response = admin_client.post(reverse("admin:dashboard_enduser_changelist"), {
-        "action": "delete_in_conductor", "_selected_action": [company.pk], "confirmed": "yes"}, follow=True)
+    response = admin_client.post(
+        reverse("admin:dashboard_enduser_changelist"),
+        {"action": "delete_in_conductor", "_selected_action": [company.pk], "confirmed": "yes"},
+        follow=True,
+    )
     assert "not deleted" in body(response) and EndUser.objects.filter(pk=company.pk).exists()

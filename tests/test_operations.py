@@ -35,6 +35,7 @@ def test_readyz_is_503_when_the_database_fails(client, db, monkeypatch):
     class Unreachable:
         def cursor(self):
             raise connection.Database.OperationalError("connection refused")
+
     monkeypatch.setattr(home, "connection", Unreachable())
     response = client.get("/readyz")
     assert response.status_code == 503 and b"database: OperationalError" in response.content
@@ -45,6 +46,7 @@ def test_readyz_is_503_when_the_cache_fails(client, db, monkeypatch):
 
     def broken(*args, **kwargs):
         raise ConnectionError("redis is away")
+
     monkeypatch.setattr(cache, "set", broken)
     response = client.get("/readyz")
     assert response.status_code == 503 and b"cache: ConnectionError" in response.content
@@ -69,6 +71,7 @@ def test_one_line_per_request_with_user_status_duration_and_conductor_ids(suppor
 
 def test_a_made_up_request_id_is_replaced(db, caplog):
     from django.test import Client
+
     caplog.set_level(logging.INFO, logger="dashboard.requests")
     response = Client().get("/healthz", HTTP_X_REQUEST_ID="<script>")
     assert response["X-Request-ID"] != "<script>" and len(response["X-Request-ID"]) == 16
@@ -89,9 +92,17 @@ def test_the_log_format_is_chosen_by_setting(log_format, formatter):
     import subprocess
     import sys
     from pathlib import Path
+
     code = "from django.conf import settings as s; print(s.LOGGING['handlers']['console']['formatter'])"
-    result = subprocess.run([sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']="
-                             f"'dashboard.settings'; django.setup(); {code}"],
-                            cwd=Path(__file__).resolve().parents[1], capture_output=True, text=True,
-                            env={"PATH": "/usr/bin:/bin", "DASHBOARD_DEMO": "1", "LOG_FORMAT": log_format})
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            f"import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; django.setup(); {code}",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "DASHBOARD_DEMO": "1", "LOG_FORMAT": log_format},
+    )
     assert result.stdout.strip() == formatter, result.stderr

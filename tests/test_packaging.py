@@ -26,8 +26,9 @@ for module in pkgutil.walk_packages(dashboard.__path__, "dashboard."):
 print("ok")
 """
     env = {"DJANGO_SETTINGS_MODULE": "dashboard.settings", "DASHBOARD_DEMO": "1", "PATH": "/usr/bin:/bin"}
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("ok")
 

@@ -6,16 +6,19 @@ from dashboard import presentation as p
 from dashboard.records import Address, CreditCard, parse_customer
 
 
-@pytest.mark.parametrize("amount,text,credit", [
-    ("1000.00", "1,000.00", False),
-    ("0", "0.00", False),
-    ("-250.5", "250.50", True),
-    ("1234567.891", "1,234,567.891", False),
-    ("0.10", "0.10", False),
-    ("99999999999999999.99", "99,999,999,999,999,999.99", False),
-    ("1E+3", "1,000.00", False),
-    ("-123456789012345678901234567890.12", "123,456,789,012,345,678,901,234,567,890.12", True),
-])
+@pytest.mark.parametrize(
+    "amount,text,credit",
+    [
+        ("1000.00", "1,000.00", False),
+        ("0", "0.00", False),
+        ("-250.5", "250.50", True),
+        ("1234567.891", "1,234,567.891", False),
+        ("0.10", "0.10", False),
+        ("99999999999999999.99", "99,999,999,999,999,999.99", False),
+        ("1E+3", "1,000.00", False),
+        ("-123456789012345678901234567890.12", "123,456,789,012,345,678,901,234,567,890.12", True),
+    ],
+)
 def test_it_formats_money_exactly(amount, text, credit):
     m = p.money(Decimal(amount))
     assert (m.text, m.is_credit) == (text, credit)
@@ -26,15 +29,22 @@ def test_money_of_nothing_is_nothing():
 
 
 def _card(last_four="1234", **changes):
-    base = dict(last_four=last_four, expiration_month=3, expiration_year=2027, name="Jo",
-                address=None, postal_code=None)
+    base = dict(
+        last_four=last_four, expiration_month=3, expiration_year=2027, name="Jo", address=None, postal_code=None
+    )
     return CreditCard(**{**base, **changes})
 
 
-@pytest.mark.parametrize("last_four,shown", [
-    ("1234", "•••• 1234"), ("41111111111111114444", "•••• 4444"), ("12", "•••• 12"),
-    (None, "••••"), ("<b>9</b>", "•••• 9"),
-])
+@pytest.mark.parametrize(
+    "last_four,shown",
+    [
+        ("1234", "•••• 1234"),
+        ("41111111111111114444", "•••• 4444"),
+        ("12", "•••• 12"),
+        (None, "••••"),
+        ("<b>9</b>", "•••• 9"),
+    ],
+)
 def test_it_never_shows_more_than_four_card_digits(last_four, shown):
     display = p.card_display(_card(last_four))
     assert display.number == shown
@@ -76,15 +86,18 @@ def test_rows_leave_out_null_and_blank_values():
     assert rows == [p.Row("D", "x")]
 
 
-@pytest.mark.parametrize("kind,value,expected", [
-    ("email", "customer@example.com", "email"),
-    ("email", "javascript:alert(1)//@x.com", "text"),
-    ("email", "<script>@x.com", "text"),
-    ("email", "not an email", "text"),
-    ("phone", "+1-555-123-4567", "phone"),
-    ("phone", "javascript:alert(1)", "text"),
-    ("phone", "ask reception", "text"),
-])
+@pytest.mark.parametrize(
+    "kind,value,expected",
+    [
+        ("email", "customer@example.com", "email"),
+        ("email", "javascript:alert(1)//@x.com", "text"),
+        ("email", "<script>@x.com", "text"),
+        ("email", "not an email", "text"),
+        ("phone", "+1-555-123-4567", "phone"),
+        ("phone", "javascript:alert(1)", "text"),
+        ("phone", "ask reception", "text"),
+    ],
+)
 def test_only_real_addresses_and_numbers_become_links(kind, value, expected):
     assert p.link_kind(kind, value) == expected
 

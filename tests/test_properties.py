@@ -13,8 +13,14 @@ from tests.conftest import contract_file
 
 EXAMPLE = json.loads(contract_file("customer-example.json").read_text())
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) \
-    | st.text(max_size=50) | st.text(alphabet="0123456789-.,xXeE+ ", max_size=30)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=50)
+    | st.text(alphabet="0123456789-.,xXeE+ ", max_size=30)
+)
 json_values = st.recursive(
     scalars,
     lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=10), children, max_size=5),
@@ -75,16 +81,22 @@ def test_a_card_never_shows_more_than_four_digits(name, number):
 @settings(max_examples=50, deadline=None)
 @given(st.integers(min_value=0, max_value=2000), st.text(max_size=5000))
 def test_huge_lists_and_strings_are_fine(count, text):
-    data = {**EXAMPLE, "note": text, "customFields": [
-        {"ownerId": "0", "name": text[:10], "type": "string_255_type", "value": text}] * count,
-        "additionalNotes": [{"id": 1, "date": None, "note": text}] * min(count, 200)}
+    data = {
+        **EXAMPLE,
+        "note": text,
+        "customFields": [{"ownerId": "0", "name": text[:10], "type": "string_255_type", "value": text}] * count,
+        "additionalNotes": [{"id": 1, "date": None, "note": text}] * min(count, 200),
+    }
     customer = parse_customer(data)
     assert len(customer.custom_fields) == count
     present_everything(customer)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.decimals(allow_nan=False, allow_infinity=False) | st.sampled_from(["1E+30", "-1E+400", "1e-40", "-123456789012345678901234567890.12"]).map(Decimal))
+@given(
+    st.decimals(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["1E+30", "-1E+400", "1e-40", "-123456789012345678901234567890.12"]).map(Decimal)
+)
 def test_money_is_exact(amount):
     shown = presentation.money(amount)
 

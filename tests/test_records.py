@@ -8,13 +8,49 @@ from dashboard import identifiers, records
 from dashboard.records import MalformedRecord, parse_customer
 
 NULLABLE = [
-    "class", "parent", "companyName", "salutation", "firstName", "middleName", "lastName", "jobTitle",
-    "billingAddress", "shippingAddress", "alternateShippingAddresses", "phone", "alternatePhone", "fax",
-    "email", "ccEmail", "contact", "alternateContact", "customerType", "terms", "salesRepresentative",
-    "balance", "totalBalance", "salesTaxCode", "salesTaxItem", "salesTaxCountry", "resaleNumber",
-    "accountNumber", "creditLimit", "preferredPaymentMethod", "creditCard", "jobStatus", "jobStartDate",
-    "jobProjectedEndDate", "jobEndDate", "jobDescription", "jobType", "note", "preferredDeliveryMethod",
-    "priceLevel", "externalId", "taxRegistrationNumber", "currency",
+    "class",
+    "parent",
+    "companyName",
+    "salutation",
+    "firstName",
+    "middleName",
+    "lastName",
+    "jobTitle",
+    "billingAddress",
+    "shippingAddress",
+    "alternateShippingAddresses",
+    "phone",
+    "alternatePhone",
+    "fax",
+    "email",
+    "ccEmail",
+    "contact",
+    "alternateContact",
+    "customerType",
+    "terms",
+    "salesRepresentative",
+    "balance",
+    "totalBalance",
+    "salesTaxCode",
+    "salesTaxItem",
+    "salesTaxCountry",
+    "resaleNumber",
+    "accountNumber",
+    "creditLimit",
+    "preferredPaymentMethod",
+    "creditCard",
+    "jobStatus",
+    "jobStartDate",
+    "jobProjectedEndDate",
+    "jobEndDate",
+    "jobDescription",
+    "jobType",
+    "note",
+    "preferredDeliveryMethod",
+    "priceLevel",
+    "externalId",
+    "taxRegistrationNumber",
+    "currency",
 ]
 
 
@@ -60,12 +96,28 @@ def test_it_rejects_a_missing_required_key(example_customer, key):
         parse_customer(example_customer)
 
 
-@pytest.mark.parametrize("key,value", [
-    ("name", 42), ("isActive", "yes"), ("sublevel", "1"), ("sublevel", 1.5), ("balance", 12.5),
-    ("balance", "12,50"), ("balance", "NaN"), ("balance", "1E+30"), ("balance", "0.000000001"), ("jobStatus", "exploded"), ("jobStartDate", "15/01/2024"),
-    ("billingAddress", "540 Market St."), ("additionalNotes", {"id": 1}), ("customFields", [None]),
-    ("creditCard", {"number": 4111111111111111}), ("createdAt", "yesterday"), ("class", ["x"]),
-])
+@pytest.mark.parametrize(
+    "key,value",
+    [
+        ("name", 42),
+        ("isActive", "yes"),
+        ("sublevel", "1"),
+        ("sublevel", 1.5),
+        ("balance", 12.5),
+        ("balance", "12,50"),
+        ("balance", "NaN"),
+        ("balance", "1E+30"),
+        ("balance", "0.000000001"),
+        ("jobStatus", "exploded"),
+        ("jobStartDate", "15/01/2024"),
+        ("billingAddress", "540 Market St."),
+        ("additionalNotes", {"id": 1}),
+        ("customFields", [None]),
+        ("creditCard", {"number": 4111111111111111}),
+        ("createdAt", "yesterday"),
+        ("class", ["x"]),
+    ],
+)
 def test_it_rejects_wrong_types_naming_the_field_not_the_value(example_customer, key, value):
     example_customer[key] = value
     with pytest.raises(MalformedRecord) as raised:
@@ -80,17 +132,20 @@ def test_it_rejects_what_is_not_a_customer(body):
         parse_customer(body)
 
 
-@pytest.mark.parametrize("number,expected", [
-    ("xxxxxxxxxxxx1234", "1234"),
-    ("4111111111111111", "1111"),
-    ("4111 1111 1111 2222", "2222"),
-    ("4111-1111-1111-3333", "3333"),
-    ("XXXX-XXXX-XXXX-98", "98"),
-    ("card on file", None),
-    ("", None),
-    (None, None),
-    ("１２３４５６７８", None),  # full-width digits are not card digits
-])
+@pytest.mark.parametrize(
+    "number,expected",
+    [
+        ("xxxxxxxxxxxx1234", "1234"),
+        ("4111111111111111", "1111"),
+        ("4111 1111 1111 2222", "2222"),
+        ("4111-1111-1111-3333", "3333"),
+        ("XXXX-XXXX-XXXX-98", "98"),
+        ("card on file", None),
+        ("", None),
+        (None, None),
+        ("１２３４５６７８", None),  # full-width digits are not card digits
+    ],
+)
 def test_it_keeps_only_the_last_four_digits_of_a_card(example_customer, number, expected):
     example_customer["creditCard"]["number"] = number
     card = parse_customer(example_customer).credit_card
@@ -98,21 +153,39 @@ def test_it_keeps_only_the_last_four_digits_of_a_card(example_customer, number, 
     assert not hasattr(card, "number")
 
 
-@pytest.mark.parametrize("value,ok", [
-    ("80000001-1234567890", True), ("8000000A-1234567890", True), ("1-2", True),
-    ("", False), ("80000001", False), ("80000001-12345678901234567890", False),
-    ("../80000001-1", False), ("80000001-1/..", False), ("80000001-1%2F", False),
-    ("80000001-１２３", False), ("80000001-123\n", False), ("G0000001-123", False),
-    ("8" * 16 + "-" + "1" * 19 + "1", False),
-])
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("80000001-1234567890", True),
+        ("8000000A-1234567890", True),
+        ("1-2", True),
+        ("", False),
+        ("80000001", False),
+        ("80000001-12345678901234567890", False),
+        ("../80000001-1", False),
+        ("80000001-1/..", False),
+        ("80000001-1%2F", False),
+        ("80000001-１２３", False),
+        ("80000001-123\n", False),
+        ("G0000001-123", False),
+        ("8" * 16 + "-" + "1" * 19 + "1", False),
+    ],
+)
 def test_it_validates_customer_ids(value, ok):
     assert identifiers.is_valid_customer_id(value) is ok
 
 
-@pytest.mark.parametrize("value,ok", [
-    ("end_usr_1234567abcdefg", True), ("end_usr_", False), ("end_usr_abc/../x", False),
-    ("usr_123", False), ("end_usr_abc\n", False), ("end_usr_" + "a" * 65, False),
-])
+@pytest.mark.parametrize(
+    "value,ok",
+    [
+        ("end_usr_1234567abcdefg", True),
+        ("end_usr_", False),
+        ("end_usr_abc/../x", False),
+        ("usr_123", False),
+        ("end_usr_abc\n", False),
+        ("end_usr_" + "a" * 65, False),
+    ],
+)
 def test_it_validates_end_user_ids(value, ok):
     assert identifiers.is_valid_end_user_id(value) is ok
 
@@ -123,12 +196,30 @@ def test_it_masks_secret_keys():
 
 
 def test_it_parses_end_users_and_health_checks():
-    body = {"objectType": "list", "url": "/v1/end-users", "data": [{
-        "id": "end_usr_1", "objectType": "end_user", "createdAt": "2024-01-01T12:34:56.789Z",
-        "companyName": "Acme", "sourceId": "s1", "email": "a@b.c",
-        "integrationConnections": [{"id": "int_conn_1", "objectType": "integration_connection",
-                                    "createdAt": "2024-01-01T12:34:56.789Z", "integrationSlug": "quickbooks_desktop",
-                                    "lastRequestAt": None, "lastSuccessfulRequestAt": None}]}]}
+    body = {
+        "objectType": "list",
+        "url": "/v1/end-users",
+        "data": [
+            {
+                "id": "end_usr_1",
+                "objectType": "end_user",
+                "createdAt": "2024-01-01T12:34:56.789Z",
+                "companyName": "Acme",
+                "sourceId": "s1",
+                "email": "a@b.c",
+                "integrationConnections": [
+                    {
+                        "id": "int_conn_1",
+                        "objectType": "integration_connection",
+                        "createdAt": "2024-01-01T12:34:56.789Z",
+                        "integrationSlug": "quickbooks_desktop",
+                        "lastRequestAt": None,
+                        "lastSuccessfulRequestAt": None,
+                    }
+                ],
+            }
+        ],
+    }
     [end_user] = records.parse_end_user_list(body)
     assert end_user.company_name == "Acme"
     assert end_user.integration_connections[0].last_successful_request_at is None

@@ -47,8 +47,10 @@ def test_it_gives_up_after_the_bounded_number_of_retries(fake, sleeps):
     assert len(sleeps) == 2 and fake.stats[f"GET customer {EXAMPLE_ID}"] == 3
 
 
-@pytest.mark.parametrize("error", ["qbd_offline", "not_set_up", "qbd_timeout", "authentication", "not_found",
-                                   "integration", "invalid_request"])
+@pytest.mark.parametrize(
+    "error",
+    ["qbd_offline", "not_set_up", "qbd_timeout", "authentication", "not_found", "integration", "invalid_request"],
+)
 def test_it_never_retries_what_a_retry_cannot_fix(fake, sleeps, error):
     fake.faults.add(Fault(customer_id=EXAMPLE_ID, error=error, times=1))
     with pytest.raises(errors.ConductorAPIError):
@@ -85,6 +87,7 @@ def test_the_budget_also_caps_each_attempts_read_timeout(monkeypatch, settings):
     def handler(request):
         seen.append(request.extensions["timeout"]["read"])
         return httpx.Response(200, json={"duration": 1, "status": "ok"})
+
     http = client.build_http_client(httpx.MockTransport(handler))
     monkeypatch.setattr(client, "_http", lambda: http)
     client.check_connection(DEMO_SECRET_KEY, BAKERY)
@@ -97,8 +100,20 @@ def test_posts_are_not_retried_once_sent(monkeypatch, sleeps, settings):
 
     def handler(request):
         calls.append(request)
-        return httpx.Response(500, json={"error": {"message": "x", "userFacingMessage": "x", "type": "INTERNAL_ERROR",
-                                                   "code": "INTERNAL", "httpStatusCode": 500, "requestId": "req_1"}})
+        return httpx.Response(
+            500,
+            json={
+                "error": {
+                    "message": "x",
+                    "userFacingMessage": "x",
+                    "type": "INTERNAL_ERROR",
+                    "code": "INTERNAL",
+                    "httpStatusCode": 500,
+                    "requestId": "req_1",
+                }
+            },
+        )
+
     http = client.build_http_client(httpx.MockTransport(handler))
     monkeypatch.setattr(client, "_http", lambda: http)
     with pytest.raises(errors.InternalError):

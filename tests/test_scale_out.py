@@ -29,10 +29,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BUILDERS = "end_usr_demoBuilders02"
 PASSWORD = "scale-out-password-1"
 
-shared_backends = (
-    django_settings.DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql")
-    and django_settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
-)
+shared_backends = django_settings.DATABASES["default"]["ENGINE"].startswith(
+    "django.db.backends.postgresql"
+) and django_settings.CACHES["default"]["BACKEND"].endswith("RedisCache")
 pytestmark = [
     pytest.mark.skipif(not shared_backends, reason="needs DATABASE_URL=postgres://… and CACHE_URL=redis://…"),
     pytest.mark.django_db(transaction=True),
@@ -70,11 +69,15 @@ def servers(fake):
     processes, urls = [], []
     for _ in range(2):
         port = free_port()
-        processes.append(subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"],
-            cwd=ROOT, env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        ))
+        processes.append(
+            subprocess.Popen(
+                [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"],
+                cwd=ROOT,
+                env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
         urls.append(f"http://127.0.0.1:{port}")
     try:
         for url in urls:
@@ -110,9 +113,11 @@ def sign_in(base_url: str, username: str) -> httpx.Cookies:
     with httpx.Client(base_url=base_url) as client:
         page = client.get("/accounts/login/")
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        response = client.post("/accounts/login/", data={
-            "csrfmiddlewaretoken": token, "username": username, "password": PASSWORD},
-            headers={"Referer": base_url + "/accounts/login/"})
+        response = client.post(
+            "/accounts/login/",
+            data={"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD},
+            headers={"Referer": base_url + "/accounts/login/"},
+        )
         assert response.status_code == 302, response.text[:500]
         return client.cookies
 
@@ -172,10 +177,18 @@ def test_an_admin_change_on_one_server_is_seen_on_the_other(servers, setup):
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
         # the connection-history inline's management form goes back as it came
         management = dict(re.findall(r'name="([\w-]+_FORMS)"[^>]*value="(\d+)"', form))
-        response = client.post(change, data={
-            "csrfmiddlewaretoken": token, "company_name": bakery.company_name, "conductor_id": BAKERY,
-            "api_key": bakery.api_key_id, "email": "", "source_id": "",  # is_active left out: unticked
-            **management,
-        }, headers={"Referer": servers[0] + change})
+        response = client.post(
+            change,
+            data={
+                "csrfmiddlewaretoken": token,
+                "company_name": bakery.company_name,
+                "conductor_id": BAKERY,
+                "api_key": bakery.api_key_id,
+                "email": "",
+                "source_id": "",  # is_active left out: unticked
+                **management,
+            },
+            headers={"Referer": servers[0] + change},
+        )
         assert response.status_code == 302, response.text[:1000]
     assert httpx.get(f"{servers[1]}/end-users/{BAKERY}/customers/", cookies=staff).status_code == 404

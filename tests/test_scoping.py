@@ -45,8 +45,12 @@ def test_superusers_are_never_scoped(django_user_model, two_companies):
 
 def test_outside_the_scope_every_page_is_404_and_calls_nothing(support_client, support_user, two_companies, fake):
     scope_user(support_user, two_companies[1])
-    for url in (f"/end-users/{BAKERY}/customers/", f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/",
-                f"/end-users/{BAKERY}/jump/?to={EXAMPLE_ID}", f"/end-users/{BAKERY}/customers/?q=a"):
+    for url in (
+        f"/end-users/{BAKERY}/customers/",
+        f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/",
+        f"/end-users/{BAKERY}/jump/?to={EXAMPLE_ID}",
+        f"/end-users/{BAKERY}/customers/?q=a",
+    ):
         response = support_client.get(url)
         assert response.status_code == 404, url
         assert "Company not found" in response.content.decode()
@@ -55,6 +59,7 @@ def test_outside_the_scope_every_page_is_404_and_calls_nothing(support_client, s
 
 def test_outside_the_scope_looks_exactly_like_a_missing_company(support_client, support_user, two_companies, fake):
     scope_user(support_user, two_companies[1])
+
     def page(end_user_id):
         response = support_client.get(f"/end-users/{end_user_id}/customers/{EXAMPLE_ID}/")
         # the sign-out form's CSRF token differs on every page
@@ -74,5 +79,6 @@ def test_home_and_search_across_companies_leave_out_other_companies(support_clie
 
 def test_a_scope_is_for_a_user_or_a_group_not_both(support_user):
     from django.db import IntegrityError
+
     with pytest.raises(IntegrityError):
         CompanyScope.objects.create(user=support_user, group=support_group())

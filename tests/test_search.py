@@ -39,7 +39,10 @@ def small_pages(monkeypatch):
 
 # --- searching one company ---------------------------------------------------------
 
-def test_browsing_pages_through_every_active_customer_without_gaps_or_repeats(support_client, company, fake, small_pages):
+
+def test_browsing_pages_through_every_active_customer_without_gaps_or_repeats(
+    support_client, company, fake, small_pages
+):
     seen, url, pages = [], SEARCH, 0
     while url:
         response = support_client.get(url)
@@ -59,7 +62,9 @@ def test_a_text_search_pages_through_every_match_in_name_order(support_client, c
         response = support_client.get(url)
         seen += linked_ids(response)
         url = next_link(response)
-    expected = sorted((c for c in all_customers(fake) if "e" in c["name"].lower()), key=lambda c: c["fullName"].casefold())
+    expected = sorted(
+        (c for c in all_customers(fake) if "e" in c["name"].lower()), key=lambda c: c["fullName"].casefold()
+    )
     assert seen == [c["id"] for c in expected] and len(seen) > 14
 
 
@@ -76,14 +81,17 @@ def test_it_says_how_many_remain(support_client, company, fake, small_pages):
     assert f"{total - 7} more after this page" in body
 
 
-@pytest.mark.parametrize("params,predicate", [
-    ({"q": "corp", "match": "contains"}, lambda c: "corp" in c["name"].lower() and c["isActive"]),
-    ({"q": "acme", "match": "starts"}, lambda c: c["name"].lower().startswith("acme") and c["isActive"]),
-    ({"q": "project", "match": "ends", "status": "all"}, lambda c: c["name"].lower().endswith("project")),
-    ({"status": "inactive"}, lambda c: not c["isActive"]),
-    ({"status": "all", "balance": "open"}, lambda c: float(c["totalBalance"]) > 0),
-    ({"status": "all", "balance": "min", "min_balance": "1000"}, lambda c: float(c["totalBalance"]) >= 1000),
-])
+@pytest.mark.parametrize(
+    "params,predicate",
+    [
+        ({"q": "corp", "match": "contains"}, lambda c: "corp" in c["name"].lower() and c["isActive"]),
+        ({"q": "acme", "match": "starts"}, lambda c: c["name"].lower().startswith("acme") and c["isActive"]),
+        ({"q": "project", "match": "ends", "status": "all"}, lambda c: c["name"].lower().endswith("project")),
+        ({"status": "inactive"}, lambda c: not c["isActive"]),
+        ({"status": "all", "balance": "open"}, lambda c: float(c["totalBalance"]) > 0),
+        ({"status": "all", "balance": "min", "min_balance": "1000"}, lambda c: float(c["totalBalance"]) >= 1000),
+    ],
+)
 def test_each_filter_narrows_the_results(support_client, company, fake, params, predicate):
     response = support_client.get(SEARCH, params)
     assert response.status_code == 200
@@ -94,7 +102,9 @@ def test_each_filter_narrows_the_results(support_client, company, fake, params, 
 def test_list_requests_leave_out_alternate_addresses(support_client, company, fake, monkeypatch):
     sent = []
     original = search.client.list_customers
-    monkeypatch.setattr(search.client, "list_customers", lambda *a, **k: sent.append(a[2].params()) or original(*a, **k))
+    monkeypatch.setattr(
+        search.client, "list_customers", lambda *a, **k: sent.append(a[2].params()) or original(*a, **k)
+    )
     support_client.get(SEARCH + "?q=a")
     assert ("excludeAlternateShippingAddresses", "true") in sent[0]
 
@@ -104,8 +114,16 @@ def test_no_matches_is_a_clear_empty_page(support_client, company, fake):
     assert response.status_code == 200 and "No customers match" in text_of(response)
 
 
-@pytest.mark.parametrize("params", [{"status": "deleted"}, {"match": "regex"}, {"q": "x" * 101},
-                                    {"balance": "min"}, {"balance": "min", "min_balance": "lots"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"status": "deleted"},
+        {"match": "regex"},
+        {"q": "x" * 101},
+        {"balance": "min"},
+        {"balance": "min", "min_balance": "lots"},
+    ],
+)
 def test_bad_search_input_is_a_400_with_the_form(support_client, company, fake, params):
     response = support_client.get(SEARCH, params)
     assert response.status_code == 400 and 'role="search"' in response.content.decode()
@@ -127,8 +145,14 @@ def test_an_offline_company_search_gets_the_offline_page(support_client, api_key
 def test_hostile_names_in_results_are_escaped(support_client, company, fake):
     customers = fake.state.companies[BAKERY].customers
     original = customers[2]
-    customers[2] = {**original, "name": "<script>alert(1)</script>", "fullName": "<script>alert(1)</script>",
-                    "companyName": "<b>x</b>", "email": "<img src=x onerror=alert(2)>", "isActive": True}
+    customers[2] = {
+        **original,
+        "name": "<script>alert(1)</script>",
+        "fullName": "<script>alert(1)</script>",
+        "companyName": "<b>x</b>",
+        "email": "<img src=x onerror=alert(2)>",
+        "isActive": True,
+    }
     try:
         body = support_client.get(SEARCH + "?q=script").content.decode()
     finally:
@@ -138,6 +162,7 @@ def test_hostile_names_in_results_are_escaped(support_client, company, fake):
 
 
 # --- the job tree ------------------------------------------------------------------
+
 
 def deepest(fake):
     return next(c for c in fake.state.companies[BAKERY].customers if c["sublevel"] == 2)
@@ -156,14 +181,23 @@ def test_the_breadcrumb_links_every_ancestor_with_one_lookup(support_client, com
 
 
 def test_the_jobs_section_lists_direct_sub_customers(support_client, company, fake):
-    parent = next(c for c in fake.state.companies[BAKERY].customers
-                  if any(d["sublevel"] == 2 and d["fullName"].startswith(c["fullName"] + ":") for d in fake.state.companies[BAKERY].customers)
-                  and c["sublevel"] == 0)
+    parent = next(
+        c
+        for c in fake.state.companies[BAKERY].customers
+        if any(
+            d["sublevel"] == 2 and d["fullName"].startswith(c["fullName"] + ":")
+            for d in fake.state.companies[BAKERY].customers
+        )
+        and c["sublevel"] == 0
+    )
     response = support_client.get(f"/end-users/{BAKERY}/customers/{parent['id']}/")
     jobs_html = response.content.decode().split('id="h-jobs"')[1].split("</section>")[0]
-    expected = {c["id"] for c in fake.state.companies[BAKERY].customers
-                if c["sublevel"] == 1 and c["fullName"].startswith(parent["fullName"] + ":")}
-    found = set(re.findall(rf'/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/', jobs_html))
+    expected = {
+        c["id"]
+        for c in fake.state.companies[BAKERY].customers
+        if c["sublevel"] == 1 and c["fullName"].startswith(parent["fullName"] + ":")
+    }
+    found = set(re.findall(rf"/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/", jobs_html))
     assert expected and found == expected
 
 
@@ -180,6 +214,7 @@ def test_the_page_survives_a_failing_job_lookup(support_client, company, fake):
 
 
 # --- jump ----------------------------------------------------------------------------
+
 
 def test_jump_by_id(support_client, company, fake):
     response = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": f"  {EXAMPLE_ID} "})
@@ -206,6 +241,7 @@ def test_every_company_page_has_the_jump_box(support_client, company, fake):
 
 
 # --- across companies -------------------------------------------------------------
+
 
 def test_search_across_companies_survives_one_offline_and_one_slow(support_client, api_key, fake, settings):
     settings.CROSS_COMPANY_SEARCH_BUDGET = 1.0
@@ -234,6 +270,7 @@ def test_search_across_companies_runs_side_by_side(support_client, api_key, fake
 
 # --- recently viewed ---------------------------------------------------------------
 
+
 def test_home_lists_my_recently_viewed_customers(support_client, support_user, company, fake):
     support_client.get(f"{SEARCH}{EXAMPLE_ID}/")
     body = text_of(support_client.get("/"))
@@ -247,20 +284,30 @@ def test_recent_views_are_bounded_per_user(support_user, company):
     for n in range(RecentView.KEEP_PER_USER + 5):
         RecentView.record(support_user, company, f"80000001-{n}", f"Customer {n}")
     views = list(RecentView.objects.filter(user=support_user))
-    assert len(views) == RecentView.KEEP_PER_USER and views[0].customer_name == f"Customer {RecentView.KEEP_PER_USER + 4}"
+    assert (
+        len(views) == RecentView.KEEP_PER_USER and views[0].customer_name == f"Customer {RecentView.KEEP_PER_USER + 4}"
+    )
 
 
 # --- the job tree, started early --------------------------------------------------
 
+
 @pytest.mark.django_db(transaction=True)  # the page is opened from another thread
 def test_a_customer_seen_in_a_list_gets_its_tree_while_the_record_is_fetched(support_client, company, fake):
-    parent = next(c for c in fake.state.companies[BAKERY].customers
-                  if c["sublevel"] == 0 and any(d["sublevel"] == 1 and d["fullName"].startswith(c["fullName"] + ":")
-                                                for d in fake.state.companies[BAKERY].customers))
+    parent = next(
+        c
+        for c in fake.state.companies[BAKERY].customers
+        if c["sublevel"] == 0
+        and any(
+            d["sublevel"] == 1 and d["fullName"].startswith(c["fullName"] + ":")
+            for d in fake.state.companies[BAKERY].customers
+        )
+    )
     support_client.get(SEARCH, {"q": parent["name"], "status": "all"})  # a list shows it: its place is known
     fake.reset()
     fake.faults.add(Fault(customer_id=parent["id"], latency=0.6))
     import threading
+
     done = []
     opener = threading.Thread(target=lambda: done.append(support_client.get(f"{SEARCH}{parent['id']}/")))
     opener.start()
@@ -272,15 +319,19 @@ def test_a_customer_seen_in_a_list_gets_its_tree_while_the_record_is_fetched(sup
         opener.join(5)
     assert done[0].status_code == 200
     body = done[0].content.decode().split('id="h-jobs"')[1].split("</section>")[0]
-    expected = {c["id"] for c in fake.state.companies[BAKERY].customers
-                if c["sublevel"] == 1 and c["fullName"].startswith(parent["fullName"] + ":")}
-    assert set(re.findall(rf'/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/', body)) == expected
+    expected = {
+        c["id"]
+        for c in fake.state.companies[BAKERY].customers
+        if c["sublevel"] == 1 and c["fullName"].startswith(parent["fullName"] + ":")
+    }
+    assert set(re.findall(rf"/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/", body)) == expected
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_never_seen_customer_is_looked_up_in_order(support_client, company, fake):
     fake.faults.add(Fault(customer_id=EXAMPLE_ID, latency=0.6))
     import threading
+
     done = []
     opener = threading.Thread(target=lambda: done.append(support_client.get(f"{SEARCH}{EXAMPLE_ID}/")))
     opener.start()
@@ -295,6 +346,7 @@ def test_a_never_seen_customer_is_looked_up_in_order(support_client, company, fa
 
 def test_an_early_tree_for_a_renamed_customer_is_not_used(support_client, company, fake):
     from dashboard.customer_lists import Position, remember_positions
+
     customers = fake.state.companies[BAKERY].customers
     target = next(c for c in customers if c["sublevel"] == 0)
     # the dashboard remembers it under an old name, with other "jobs"
@@ -302,4 +354,4 @@ def test_an_early_tree_for_a_renamed_customer_is_not_used(support_client, compan
     body = support_client.get(f"{SEARCH}{target['id']}/").content.decode()
     jobs_html = body.split('id="h-jobs"')[1].split("</section>")[0]
     expected = {c["id"] for c in customers if c["sublevel"] == 1 and c["fullName"].startswith(target["fullName"] + ":")}
-    assert set(re.findall(rf'/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/', jobs_html)) == expected
+    assert set(re.findall(rf"/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/", jobs_html)) == expected

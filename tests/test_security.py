@@ -23,6 +23,7 @@ PAN = "4111111111111111"
 
 # --- headers -----------------------------------------------------------------------------
 
+
 def test_pages_carry_a_strict_content_security_policy(support_client, company, fake):
     response = support_client.get(URL)
     policy = response["Content-Security-Policy"]
@@ -47,27 +48,45 @@ def test_no_template_has_inline_script_or_style():
 
 
 def production_env(**extra):
-    return {"PATH": "/usr/bin:/bin", "SECRET_KEY": "k" * 20 + "production-secret-key-with-entropy-9f8e7d6c5b4a3",
-            "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ALLOWED_HOSTS": "dashboard.example.com", **extra}
+    return {
+        "PATH": "/usr/bin:/bin",
+        "SECRET_KEY": "k" * 20 + "production-secret-key-with-entropy-9f8e7d6c5b4a3",
+        "ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "ALLOWED_HOSTS": "dashboard.example.com",
+        **extra,
+    }
 
 
 def test_check_deploy_reports_nothing_under_production_settings():
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, capture_output=True, text=True, env=production_env())
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=production_env(),
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_production_redirects_to_https_but_not_the_health_check():
-    code = ("import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; django.setup();"
-            "from django.test import Client; c=Client();"
-            "print(c.get('/').status_code, c.get('/healthz').status_code)")
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
-                            env=production_env(ALLOWED_HOSTS="testserver"))
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; django.setup();"
+        "from django.test import Client; c=Client();"
+        "print(c.get('/').status_code, c.get('/healthz').status_code)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=production_env(ALLOWED_HOSTS="testserver"),
+    )
     assert result.stdout.split() == ["301", "200"], result.stderr
 
 
 # --- login throttling ----------------------------------------------------------------------
+
 
 def test_repeated_failed_sign_ins_lock_the_account(db, settings):
     settings.AXES_FAILURE_LIMIT = 3
@@ -101,6 +120,7 @@ def test_admins_see_the_lockouts(db, settings):
 
 # --- secrets at rest ---------------------------------------------------------------------
 
+
 def test_the_database_holds_no_plaintext_key(api_key, company):
     out = io.StringIO()
     call_command("dumpdata", stdout=out)
@@ -122,6 +142,7 @@ def test_rotation_re_encrypts_every_key(api_key, settings):
 
 def test_rotation_names_keys_it_cannot_read(api_key, settings):
     from django.core.management import CommandError
+
     settings.ENCRYPTION_KEYS = [Fernet.generate_key().decode()]
     with pytest.raises(CommandError, match="demo"):
         call_command("rotate_encryption_keys", stdout=io.StringIO())
@@ -133,12 +154,16 @@ def test_admin_explains_an_unreadable_key_instead_of_crashing(api_key, settings)
     admin.force_login(User.objects.create_superuser("root", "root@example.com", "pw"))
     response = admin.get(reverse("admin:dashboard_apikey_change", args=[api_key.pk]))
     assert response.status_code == 200 and "Cannot be decrypted" in response.content.decode()
-    response = admin.post(reverse("admin:dashboard_apikey_changelist"),
-                          {"action": "verify_keys", "_selected_action": [api_key.pk]}, follow=True)
+    response = admin.post(
+        reverse("admin:dashboard_apikey_changelist"),
+        {"action": "verify_keys", "_selected_action": [api_key.pk]},
+        follow=True,
+    )
     assert response.status_code == 200 and "cannot be decrypted" in response.content.decode()
 
 
 # --- card data ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("number", [PAN, "4111 1111 1111 1111", "4111-1111-1111-1111", "xxxx4111111111111111"])
 def test_a_full_card_number_reaches_no_page_log_or_cache_entry(support_client, company, fake, caplog, number):
@@ -163,16 +188,20 @@ def test_a_full_card_number_reaches_no_page_log_or_cache_entry(support_client, c
 
 # --- input ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", [
-    f"/end-users/{BAKERY}/customers/..%2F..%2Fend-users/",
-    f"/end-users/{BAKERY}/customers/80000001-1%2F..%2F../",
-    f"/end-users/{BAKERY}/customers/{'8' * 200}-1/",
-    f"/end-users/{BAKERY}/customers/８0000001-1234567890/",
-    f"/end-users/{BAKERY}/customers/80000001-123%00/",
-    f"/end-users/{BAKERY}/customers/80000001-1234567890%20/",
-    "/end-users/end_usr_../customers/80000001-1/",
-    "/end-users/end%5Fusr%5Fx%2F/customers/",
-])
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        f"/end-users/{BAKERY}/customers/..%2F..%2Fend-users/",
+        f"/end-users/{BAKERY}/customers/80000001-1%2F..%2F../",
+        f"/end-users/{BAKERY}/customers/{'8' * 200}-1/",
+        f"/end-users/{BAKERY}/customers/８0000001-1234567890/",
+        f"/end-users/{BAKERY}/customers/80000001-123%00/",
+        f"/end-users/{BAKERY}/customers/80000001-1234567890%20/",
+        "/end-users/end_usr_../customers/80000001-1/",
+        "/end-users/end%5Fusr%5Fx%2F/customers/",
+    ],
+)
 def test_hostile_ids_never_reach_conductor(support_client, company, fake, path):
     response = support_client.get(path)
     assert response.status_code in (400, 404)

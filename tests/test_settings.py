@@ -11,8 +11,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def django_check(env):
-    return subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, capture_output=True, text=True,
-                          env={"PATH": "/usr/bin:/bin", **env})
+    return subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", **env},
+    )
 
 
 @pytest.mark.parametrize("missing", ["SECRET_KEY", "ENCRYPTION_KEYS"])
@@ -29,10 +34,17 @@ def test_the_demo_starts_with_zero_configuration():
 
 def test_production_defaults_are_safe(settings):
     result = subprocess.run(
-        [sys.executable, "-c", "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; "
-         "from django.conf import settings as s; print(s.DEBUG, s.CONDUCTOR_BASE_URL, s.ALLOWED_HOSTS)"],
-        cwd=ROOT, capture_output=True, text=True,
-        env={"PATH": "/usr/bin:/bin", "SECRET_KEY": "x" * 50, "ENCRYPTION_KEYS": Fernet.generate_key().decode()})
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE']='dashboard.settings'; "
+            "from django.conf import settings as s; print(s.DEBUG, s.CONDUCTOR_BASE_URL, s.ALLOWED_HOSTS)",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "SECRET_KEY": "x" * 50, "ENCRYPTION_KEYS": Fernet.generate_key().decode()},
+    )
     assert result.stdout.split() == ["False", "https://api.conductor.is/v1", "[]"]
 
 

@@ -28,6 +28,7 @@ def text_of(response) -> str:
 
 # --- keys ------------------------------------------------------------------------------
 
+
 def test_cache_keys_are_namespaced_and_safe_for_any_backend():
     assert cache_key("customer", BAKERY, EXAMPLE_ID) == f"dash:v1:customer:{BAKERY}:{EXAMPLE_ID}"
     hostile = cache_key("tree", BAKERY, "<script> with spaces:and:colons")
@@ -38,6 +39,7 @@ def test_cache_keys_are_namespaced_and_safe_for_any_backend():
 
 def test_search_keys_differ_by_every_criterion(company, fake):
     from dashboard.search import Criteria, search_company
+
     search_company(company, Criteria(text="a"))
     search_company(company, Criteria(text="a", status="all"))
     search_company(company, Criteria(text="a"), after="B")
@@ -47,6 +49,7 @@ def test_search_keys_differ_by_every_criterion(company, fake):
 
 
 # --- freshness and refresh ---------------------------------------------------------------
+
 
 def test_a_second_view_comes_from_the_cache_and_says_how_old(support_client, company, fake):
     support_client.get(URL)
@@ -94,10 +97,14 @@ def test_search_pages_are_cached_and_refreshable(support_client, company, fake):
 
 # --- stale while offline --------------------------------------------------------------
 
-@pytest.mark.parametrize("fault,reason", [
-    (Fault(error="qbd_offline"), "QuickBooks is unreachable right now."),
-    (Fault(body="drop"), "Conductor could not be reached."),
-])
+
+@pytest.mark.parametrize(
+    "fault,reason",
+    [
+        (Fault(error="qbd_offline"), "QuickBooks is unreachable right now."),
+        (Fault(body="drop"), "Conductor could not be reached."),
+    ],
+)
 def test_a_recent_copy_is_shown_with_a_banner_when_unreachable(support_client, company, fake, settings, fault, reason):
     support_client.get(URL)
     key = cache_key("customer", BAKERY, EXAMPLE_ID)
@@ -135,6 +142,7 @@ def test_other_errors_never_show_a_stale_copy(support_client, company, fake, set
 
 
 # --- coalescing -------------------------------------------------------------------------
+
 
 def test_simultaneous_opens_of_one_uncached_customer_make_one_call(company, fake):
     fake.faults.add(Fault(customer_id=EXAMPLE_ID, latency=0.4))
@@ -182,6 +190,7 @@ def test_another_process_waits_for_the_leaders_result_in_the_cache(company, fake
 
 
 # --- bulkhead ----------------------------------------------------------------------------
+
 
 def test_the_bulkhead_caps_calls_per_company(settings):
     settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2

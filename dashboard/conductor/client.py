@@ -159,8 +159,12 @@ def list_customers(
     if cursor:
         params.append(("cursor", cursor))
     body, request_id = _request(
-        "GET", "quickbooks-desktop/customers", secret_key=secret_key, end_user_id=end_user_id,
-        params=params, timeout=timeout,
+        "GET",
+        "quickbooks-desktop/customers",
+        secret_key=secret_key,
+        end_user_id=end_user_id,
+        params=params,
+        timeout=timeout,
     )
     return _parse(records.parse_customer_page, body, request_id)
 
@@ -173,8 +177,12 @@ def retrieve_end_user(secret_key: str, end_user_id: str, timeout: float | None =
 
 def create_end_user(secret_key: str, *, company_name: str, source_id: str, email: str) -> records.EndUser:
     """A new end user (a company to connect); Conductor refuses a duplicate source id."""
-    body, request_id = _request("POST", "end-users", secret_key=secret_key, json_body={
-        "companyName": company_name, "sourceId": source_id, "email": email})
+    body, request_id = _request(
+        "POST",
+        "end-users",
+        secret_key=secret_key,
+        json_body={"companyName": company_name, "sourceId": source_id, "email": email},
+    )
     return _parse(records.parse_end_user, body, request_id)
 
 
@@ -185,11 +193,16 @@ def delete_end_user(secret_key: str, end_user_id: str) -> bool:
 
 
 @sensitive_variables("secret_key", "publishable_key")
-def create_auth_session(secret_key: str, publishable_key: str, end_user_id: str,
-                        link_expiry_mins: int = 60 * 24) -> records.AuthSession:
+def create_auth_session(
+    secret_key: str, publishable_key: str, end_user_id: str, link_expiry_mins: int = 60 * 24
+) -> records.AuthSession:
     """A setup link the QuickBooks user opens to connect their company file."""
-    body, request_id = _request("POST", "auth-sessions", secret_key=secret_key, json_body={
-        "publishableKey": publishable_key, "endUserId": end_user_id, "linkExpiryMins": link_expiry_mins})
+    body, request_id = _request(
+        "POST",
+        "auth-sessions",
+        secret_key=secret_key,
+        json_body={"publishableKey": publishable_key, "endUserId": end_user_id, "linkExpiryMins": link_expiry_mins},
+    )
     return _parse(records.parse_auth_session, body, request_id)
 
 
@@ -269,7 +282,9 @@ def _request(
             # POST is retried only when the request never left (a failed connect).
             safe = method == "GET" or isinstance(failure.error, errors.ConnectError) and failure.never_sent
             if (
-                delay is None or not safe or retry >= settings.CONDUCTOR_MAX_RETRIES
+                delay is None
+                or not safe
+                or retry >= settings.CONDUCTOR_MAX_RETRIES
                 or time.monotonic() + delay + 1.0 > deadline
             ):
                 raise failure.error from None
@@ -294,8 +309,10 @@ def _attempt(method, path, secret_key, end_user_id, params, json_body, remaining
         headers["Conductor-End-User-Id"] = end_user_id
         headers.update(_qbd_timeout_header(read_timeout))
     request_timeout = httpx.Timeout(
-        connect=min(settings.CONDUCTOR_CONNECT_TIMEOUT, read_timeout), read=read_timeout,
-        write=read_timeout, pool=min(settings.CONDUCTOR_POOL_TIMEOUT, read_timeout),
+        connect=min(settings.CONDUCTOR_CONNECT_TIMEOUT, read_timeout),
+        read=read_timeout,
+        write=read_timeout,
+        pool=min(settings.CONDUCTOR_POOL_TIMEOUT, read_timeout),
     )
 
     started = time.monotonic()
@@ -304,16 +321,16 @@ def _attempt(method, path, secret_key, end_user_id, params, json_body, remaining
     retry_after = None
     try:
         try:
-            with _http().stream(method, path, headers=headers, params=params, json=json_body,
-                                timeout=request_timeout) as response:
+            with _http().stream(
+                method, path, headers=headers, params=params, json=json_body, timeout=request_timeout
+            ) as response:
                 status = response.status_code
                 request_id = response.headers.get("Conductor-Request-Id")
                 retry_after = response.headers.get("Retry-After")
                 raw = _read_bounded(response, request_id)
         except httpx.ConnectTimeout:
             status = "connect-timeout"
-            raise _Retryable(errors.ConnectError("Conductor could not be reached in time."),
-                             never_sent=True) from None
+            raise _Retryable(errors.ConnectError("Conductor could not be reached in time."), never_sent=True) from None
         except httpx.TimeoutException:
             status = "timeout"
             raise errors.RequestTimeoutError("Conductor did not answer in time.") from None
@@ -328,7 +345,12 @@ def _attempt(method, path, secret_key, end_user_id, params, json_body, remaining
         note_conductor_request(request_id)
         logger.info(
             "conductor %s /%s status=%s duration_ms=%.0f request_id=%s attempt=%d",
-            method, path, status, elapsed_ms, request_id or "-", retry + 1,
+            method,
+            path,
+            status,
+            elapsed_ms,
+            request_id or "-",
+            retry + 1,
         )
 
     try:
@@ -394,4 +416,3 @@ def _api_error(body: Any, status: int, request_id: str | None, secret_key: str) 
         request_id=text("requestId") or request_id,
         integration_code=integration_code,
     )
-

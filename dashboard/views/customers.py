@@ -95,12 +95,23 @@ def company(request, end_user_id: str):
     try:
         fetched = search.search_company(end_user, criteria, after=data.get("after", ""), refresh=refresh)
     except conductor_errors.ConductorError as exc:
-        audit.record(request, action, end_user=end_user, target=query_text,
-                     outcome=audit.outcome_of(exc), request_id=exc.request_id)
+        audit.record(
+            request,
+            action,
+            end_user=end_user,
+            target=query_text,
+            outcome=audit.outcome_of(exc),
+            request_id=exc.request_id,
+        )
         return errors.upstream_error(request, exc, end_user)
-    audit.record(request, action, end_user=end_user, target=query_text,
-                 outcome="stale" if fetched.stale_because else "ok",
-                 request_id=None if fetched.from_cache else fetched.value.request_id)
+    audit.record(
+        request,
+        action,
+        end_user=end_user,
+        target=query_text,
+        outcome="stale" if fetched.stale_because else "ok",
+        request_id=None if fetched.from_cache else fetched.value.request_id,
+    )
     if refresh and not fetched.stale_because:
         return redirect(_without_refresh(request))
 
@@ -137,11 +148,23 @@ def jump(request, end_user_id: str):
     try:
         found = search.find_by_full_name(end_user, wanted)
     except conductor_errors.ConductorError as exc:
-        audit.record(request, AuditAction.JUMP, end_user=end_user, target=wanted,
-                     outcome=audit.outcome_of(exc), request_id=exc.request_id)
+        audit.record(
+            request,
+            AuditAction.JUMP,
+            end_user=end_user,
+            target=wanted,
+            outcome=audit.outcome_of(exc),
+            request_id=exc.request_id,
+        )
         return errors.upstream_error(request, exc, end_user)
-    audit.record(request, AuditAction.JUMP, end_user=end_user, target=wanted,
-                 outcome="ok" if found else "no match", request_id=found.request_id if found else None)
+    audit.record(
+        request,
+        AuditAction.JUMP,
+        end_user=end_user,
+        target=wanted,
+        outcome="ok" if found else "no match",
+        request_id=found.request_id if found else None,
+    )
     if found is not None:
         return redirect("customer", end_user_id=end_user.conductor_id, customer_id=found.id)
     # Name searches match a customer's own name, the last part of a full name.
@@ -188,7 +211,8 @@ def _customer_body(request, end_user: EndUser, found: records.Customer, fetched,
             "notes": [n for n in found.additional_notes if presentation.clean(n.note)],
             "custom_fields": [
                 (f, presentation.custom_field_type_label(f.type))
-                for f in found.custom_fields if presentation.clean(f.name) or presentation.clean(f.value)
+                for f in found.custom_fields
+                if presentation.clean(f.name) or presentation.clean(f.value)
             ],
         }
         html = render_to_string("dashboard/_customer_body.html", ctx, request)
@@ -222,12 +246,23 @@ def customer(request, end_user_id: str, customer_id: str):
         found = fetched.value
         tree = job_tree.hierarchy(end_user, found, refresh=refresh, early=early)
     except conductor_errors.ConductorError as exc:
-        audit.record(request, action, end_user=end_user, target=customer_id,
-                     outcome=audit.outcome_of(exc), request_id=exc.request_id)
+        audit.record(
+            request,
+            action,
+            end_user=end_user,
+            target=customer_id,
+            outcome=audit.outcome_of(exc),
+            request_id=exc.request_id,
+        )
         return errors.upstream_error(request, exc, end_user, customer_id)
-    audit.record(request, action, end_user=end_user, target=customer_id,
-                 outcome="stale" if fetched.stale_because else "ok",
-                 request_id=None if fetched.from_cache else found.request_id)
+    audit.record(
+        request,
+        action,
+        end_user=end_user,
+        target=customer_id,
+        outcome="stale" if fetched.stale_because else "ok",
+        request_id=None if fetched.from_cache else found.request_id,
+    )
     _remember_view(request.user, end_user, found)
     if refresh and not fetched.stale_because:
         # The fresh copy is cached now: send the browser back to the plain address,

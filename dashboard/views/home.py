@@ -21,8 +21,12 @@ def home(request):
     if form.is_valid() and form.cleaned_data["q"]:
         found = search.search_all_companies(companies, form.cleaned_data["q"])
         failed = sum(1 for result in found if result.error)
-        audit.record(request, AuditAction.SEARCH_ALL, target=form.cleaned_data["q"],
-                     outcome=f"ok, {failed} of {len(found)} companies failed" if failed else "ok")
+        audit.record(
+            request,
+            AuditAction.SEARCH_ALL,
+            target=form.cleaned_data["q"],
+            outcome=f"ok, {failed} of {len(found)} companies failed" if failed else "ok",
+        )
         results = [(result, [presentation.result_row(c) for c in result.customers]) for result in found]
     recent = RecentView.objects.filter(user=request.user, end_user__in=companies).select_related("end_user")[:10]
     ctx = {"companies": companies, "form": form, "results": results, "recent": recent}

@@ -24,8 +24,10 @@ class Command(BaseCommand):
             self.stderr.write("Paste the Conductor secret key and press Enter:")
         secret = sys.stdin.readline().strip()
         if not secret:
-            raise CommandError("No secret key on standard input. Pipe it in: "
-                               "printf '%s' \"$CONDUCTOR_SECRET_KEY\" | python manage.py add_api_key NAME")
+            raise CommandError(
+                "No secret key on standard input. Pipe it in: "
+                "printf '%s' \"$CONDUCTOR_SECRET_KEY\" | python manage.py add_api_key NAME"
+            )
         try:
             secret = validate_secret_key(secret)
         except forms.ValidationError as exc:

@@ -45,7 +45,8 @@ class Command(BaseCommand):
                     results[company.pk] = probe.result()
                 except Exception as exc:  # a bug must not hide the other companies' results
                     results[company.pk] = services.CheckResult(
-                        ConnectionStatus.ERROR, f"The check failed: {type(exc).__name__}", "", None)
+                        ConnectionStatus.ERROR, f"The check failed: {type(exc).__name__}", "", None
+                    )
             services.store_check(company, results[company.pk])
 
         failing = 0

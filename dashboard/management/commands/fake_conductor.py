@@ -13,14 +13,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8787)
-        parser.add_argument("--latency", type=float, default=0.0,
-                            help="Seconds added to every answer, like a slow QuickBooks.")
+        parser.add_argument(
+            "--latency", type=float, default=0.0, help="Seconds added to every answer, like a slow QuickBooks."
+        )
 
     def handle(self, *args, host, port, latency, **options):
         try:
             from fake_conductor import __main__ as fake_main
         except ImportError:
-            raise CommandError("The fake Conductor is not part of this installation "
-                               "(it ships with the source tree, not the production image).") from None
+            raise CommandError(
+                "The fake Conductor is not part of this installation "
+                "(it ships with the source tree, not the production image)."
+            ) from None
         sys.argv = ["fake_conductor", "--host", host, "--port", str(port), "--latency", str(latency)]
         fake_main.main()

@@ -22,6 +22,8 @@ class Command(BaseCommand):
             detail = exc.user_facing_message or exc.message
             request = f" (Conductor request {exc.request_id})" if exc.request_id else ""
             raise CommandError(f"Import failed: {detail}{request}") from None
-        self.stdout.write(self.style.SUCCESS(
-            f"Imported end users for {api_key.name}: {result.created} created, {result.updated} updated."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Imported end users for {api_key.name}: {result.created} created, {result.updated} updated."
+            )
+        )

@@ -11,8 +11,10 @@ from dashboard.models import ApiKey, EndUser
 
 
 class Command(BaseCommand):
-    help = ("Demo only: an admin and a support login, the fake Conductor's key, its end users "
-            "imported and their connections checked. Needs the fake Conductor running.")
+    help = (
+        "Demo only: an admin and a support login, the fake Conductor's key, its end users "
+        "imported and their connections checked. Needs the fake Conductor running."
+    )
 
     def handle(self, *args, **options):
         if not settings.DEMO_CONDUCTOR_SECRET_KEY:
@@ -40,9 +42,11 @@ class Command(BaseCommand):
         for end_user in EndUser.objects.filter(api_key=api_key):
             services.check_connection(end_user)
 
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo ready: {result.created} end users created, {result.updated} updated.\n"
-            f"  admin login:   admin / {admin_password}\n"
-            f"  support login: support / {support_password}\n"
-            "  try: /end-users/end_usr_demoBakery01/customers/80000001-1234567890/"
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: {result.created} end users created, {result.updated} updated.\n"
+                f"  admin login:   admin / {admin_password}\n"
+                f"  support login: support / {support_password}\n"
+                "  try: /end-users/end_usr_demoBakery01/customers/80000001-1234567890/"
+            )
+        )
