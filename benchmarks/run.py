@@ -113,8 +113,9 @@ class Bench:
         return result.stdout
 
     def start(self, args: list[str], env: dict, log: str) -> subprocess.Popen:
-        out = open(self.tmp / log, "w")
-        process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # The child keeps its own copy of the descriptor; ours can close at once.
+        with open(self.tmp / log, "w") as out:
+            process = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         self.processes.append(process)
         return process
 
@@ -124,15 +125,15 @@ class Bench:
         wait_for(self.web_url + "/healthz")
         # Warm both workers (templates compiled, connections open) with pages that
         # are not measured: a first request's one-off costs are not a page's cost.
-        end_user, customer_id = self.customers[-2]
+        company, customer_id = self.customers[-2]
         with ThreadPoolExecutor(8) as pool:
             list(
                 pool.map(
                     lambda _: self.sequential_pages(
                         [
                             "/",
-                            f"/end-users/{end_user}/customers/?q=zz",
-                            f"/end-users/{end_user}/customers/{customer_id}/",
+                            f"/end-users/{company}/customers/?q=zz",
+                            f"/end-users/{company}/customers/{customer_id}/",
                         ]
                     ),
                     range(8),
@@ -147,8 +148,8 @@ class Bench:
     def browse_all(self) -> None:
         """Page through both companies' lists, as staff finding customers would."""
         with self.client() as c:
-            for end_user in (BAKERY, BUILDERS):
-                url = f"/end-users/{end_user}/customers/?status=all"
+            for company in (BAKERY, BUILDERS):
+                url = f"/end-users/{company}/customers/?status=all"
                 while url:
                     page = c.get(url).text
                     found = re.search(r'href="([^"]+)"[^>]*rel="next"', page)
@@ -166,7 +167,7 @@ class Bench:
         self.manage("collectstatic", "--noinput", "-v0")
         self.start([PYTHON, "manage.py", "fake_conductor", "--port", str(self.fake_port)], self.env, "fake.log")
         wait_for(self.fake_url + "/_fake/stats")
-        from fake_conductor.data import DEMO_SECRET_KEY  # noqa: PLC0415 (after sys.path)
+        from fake_conductor.data import DEMO_SECRET_KEY
 
         self.secret = DEMO_SECRET_KEY
         self.manage("add_api_key", "bench", stdin=DEMO_SECRET_KEY)
@@ -196,15 +197,15 @@ class Bench:
 
     def _customer_ids(self) -> list[tuple[str, str]]:
         ids, self.top_level = [], []
-        for end_user in (BAKERY, BUILDERS):
+        for company in (BAKERY, BUILDERS):
             response = httpx.get(
                 f"{self.fake_url}/v1/quickbooks-desktop/customers",
                 params={"status": "all", "limit": 150},
-                headers={"Authorization": f"Bearer {self.secret}", "Conductor-End-User-Id": end_user},
+                headers={"Authorization": f"Bearer {self.secret}", "Conductor-End-User-Id": company},
             )
-            ids += [(end_user, c["id"]) for c in response.json()["data"]]
+            ids += [(company, c["id"]) for c in response.json()["data"]]
             # Never listed as anyone's job: opened first, their place in the tree is unknown.
-            self.top_level += [(end_user, c["id"]) for c in response.json()["data"] if c["sublevel"] == 0]
+            self.top_level += [(company, c["id"]) for c in response.json()["data"] if c["sublevel"] == 0]
         return ids
 
     def fake_control(self, path: str, **body) -> dict:
@@ -228,8 +229,8 @@ class Bench:
         retrieve, and the list call of a company's first page (51 customers)."""
         retrieves, lists = [], []
         with httpx.Client(base_url=self.fake_url + "/v1/", headers={"Authorization": f"Bearer {self.secret}"}) as c:
-            for end_user, customer_id in self.customers[:n]:
-                headers = {"Conductor-End-User-Id": end_user}
+            for company, customer_id in self.customers[:n]:
+                headers = {"Conductor-End-User-Id": company}
                 started = time.perf_counter()
                 c.get(f"quickbooks-desktop/customers/{customer_id}", headers=headers)
                 retrieves.append(time.perf_counter() - started)
@@ -254,8 +255,8 @@ class Bench:
         started_all = threading.Barrier(users)
 
         def user(i: int) -> int:
-            end_user, customer_id = self.customers[i % len(self.customers)]
-            url = f"/end-users/{end_user}/customers/{customer_id}/"
+            company, customer_id = self.customers[i % len(self.customers)]
+            url = f"/end-users/{company}/customers/{customer_id}/"
             done = 0
             with self.client() as c:
                 started_all.wait()
@@ -288,8 +289,8 @@ class Bench:
         return total / (time.monotonic() - began)
 
     def simultaneous_opens(self, n: int) -> int:
-        end_user, customer_id = self.customers[-1]
-        url = f"/end-users/{end_user}/customers/{customer_id}/"
+        company, customer_id = self.customers[-1]
+        url = f"/end-users/{company}/customers/{customer_id}/"
         before = httpx.get(self.fake_url + "/_fake/stats").json().get(f"GET customer {customer_id}", 0)
         barrier = threading.Barrier(n)
 
@@ -368,8 +369,8 @@ class Bench:
         # 3, 4, 5: default caching
         web = self.start_web()
         self.fake_control("latency", seconds=0.2)
-        end_user, customer_id = self.customers[0]
-        cached_url = f"/end-users/{end_user}/customers/{customer_id}/"
+        company, customer_id = self.customers[0]
+        cached_url = f"/end-users/{company}/customers/{customer_id}/"
         self.sequential_pages([cached_url])  # warm it
         seconds = 3 if quick else 8
         trivial = self.throughput("/healthz", seconds)

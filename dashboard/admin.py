@@ -1,35 +1,25 @@
-"""The management UI: Conductor keys (write-only secrets) and end users (companies)."""
+"""The management UI: Conductor keys (write-only secrets), companies, scopes and the audit trail."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Model, QuerySet
+from django.http import HttpRequest
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import path
+from django.urls import path, reverse
 from django.utils import timezone
-from django.db.models import Count
-from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
-from django.utils.decorators import method_decorator
 
-from dashboard import services
-from dashboard.conductor import errors
+from dashboard import connections, onboarding
 from dashboard.crypto import UnreadableSecret
-from dashboard.identifiers import PUBLISHABLE_KEY_PREFIXES, SECRET_KEY_PREFIXES
-from dashboard.models import ApiKey, AuditEntry, CompanyScope, ConnectionCheck, ConnectionStatus, EndUser
-
-
-def validate_secret_key(value: str) -> str:
-    """A Conductor secret key, or a ValidationError that does not echo it."""
-    value = value.strip()
-    if value.startswith("pk_"):
-        raise forms.ValidationError(
-            "That is a publishable key (pk_…). Enter the secret key, which starts with sk_conductor_."
-        )
-    if not value.startswith(SECRET_KEY_PREFIXES) or len(value) < 20 or any(c.isspace() for c in value):
-        raise forms.ValidationError("Enter a Conductor secret key: it starts with sk_conductor_.")
-    return value
+from dashboard.failures import DuplicateSourceIdError
+from dashboard.identifiers import publishable_key_problem, secret_key_problem
+from dashboard.models import ApiKey, AuditEntry, Company, CompanyScope, ConnectionCheck, ConnectionStatus
+from dashboard.problems import LOOKUP_FAILURES, LookupFailure, for_admins
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -55,23 +45,26 @@ class ApiKeyForm(forms.ModelForm):
         fields = ["name"]
 
     def clean_publishable_key(self) -> str:
-        value = self.cleaned_data.get("publishable_key", "").strip()
-        if value and (
-            not value.startswith(PUBLISHABLE_KEY_PREFIXES) or len(value) < 20 or any(c.isspace() for c in value)
-        ):
-            raise forms.ValidationError("Enter a Conductor publishable key: it starts with pk_conductor_.")
+        value = str(self.cleaned_data.get("publishable_key", "")).strip()
+        problem = publishable_key_problem(value) if value else None
+        if problem:
+            raise forms.ValidationError(problem)
         return value
 
     def clean_secret_key(self) -> str:
-        value = self.cleaned_data.get("secret_key", "")
+        value = str(self.cleaned_data.get("secret_key", ""))
         if not value:
             if self.instance.pk is None:
                 raise forms.ValidationError("Enter the Conductor secret key.")
             return ""
-        return validate_secret_key(value)
+        value = value.strip()
+        problem = secret_key_problem(value)
+        if problem:
+            raise forms.ValidationError(problem)
+        return value
 
     def save(self, commit: bool = True) -> ApiKey:
-        api_key = super().save(commit=False)
+        api_key: ApiKey = super().save(commit=False)
         if self.cleaned_data.get("secret_key"):
             api_key.set_secret(self.cleaned_data["secret_key"])
         if self.cleaned_data.get("publishable_key"):
@@ -81,16 +74,14 @@ class ApiKeyForm(forms.ModelForm):
         return api_key
 
 
-def _report_failure(modeladmin, request, subject: str, exc: errors.ConductorError) -> None:
-    detail = exc.user_facing_message or exc.message
-    suffix = f" (Conductor request {exc.request_id})" if exc.request_id else ""
-    modeladmin.message_user(request, f"{subject}: {detail}{suffix}", messages.ERROR)
+def _report_failure(modeladmin: admin.ModelAdmin, request: HttpRequest, subject: str, exc: LookupFailure) -> None:
+    modeladmin.message_user(request, f"{subject}: {for_admins(exc)}", messages.ERROR)
 
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):
     form = ApiKeyForm
-    list_display = ["name", "secret_hint", "readable", "end_user_count", "verification", "last_verified_at"]
+    list_display = ["name", "secret_hint", "readable", "company_count", "verification", "last_verified_at"]
     search_fields = ["name"]
     readonly_fields = [
         "secret_hint",
@@ -103,10 +94,10 @@ class ApiKeyAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     fields = ["name", "secret_key", "publishable_key", *readonly_fields]
-    actions = ["verify_keys", "import_end_users"]
+    actions = ["verify_keys", "import_companies"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(end_user_total=Count("end_users"))
+        return super().get_queryset(request).annotate(company_total=Count("companies"))
 
     @method_decorator(sensitive_post_parameters("secret_key", "publishable_key"))
     def changeform_view(self, request, *args, **kwargs):
@@ -131,9 +122,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
             )
         return "Encrypted; readable with the current ENCRYPTION_KEYS." if obj.pk else "—"
 
-    @admin.display(description="End users", ordering="end_user_total")
-    def end_user_count(self, obj: ApiKey) -> int:
-        return obj.end_user_total
+    @admin.display(description="Companies", ordering="company_total")
+    def company_count(self, obj: ApiKey) -> int:
+        return int(getattr(obj, "company_total", 0))
 
     @admin.display(description="Verified", boolean=True, ordering="last_verification_ok")
     def verification(self, obj: ApiKey) -> bool | None:
@@ -142,49 +133,49 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @admin.action(description="Verify selected keys with Conductor")
     def verify_keys(self, request, queryset):
         for api_key in queryset:
-            result = services.verify_api_key(api_key)
+            result = onboarding.verify_api_key(api_key)
             level = messages.SUCCESS if result.ok else messages.ERROR
             self.message_user(request, f"{api_key.name}: {result.message}", level)
 
-    @admin.action(description="Import end users from Conductor")
-    def import_end_users(self, request, queryset):
+    @admin.action(description="Import its companies (end users) from Conductor")
+    def import_companies(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for api_key in queryset:
             try:
-                result = services.import_end_users(api_key)
-            except errors.ConductorError as exc:
+                result = onboarding.import_companies(api_key)
+            except LOOKUP_FAILURES as exc:
                 _report_failure(self, request, f"{api_key.name}: import failed", exc)
                 continue
             self.message_user(
                 request,
-                f"{api_key.name}: {result.created} end user(s) created, {result.updated} updated.",
+                f"{api_key.name}: {result.created} compan{'y' if result.created == 1 else 'ies'} created, {result.updated} updated.",
                 messages.SUCCESS,
             )
 
 
 class ConnectionCheckInline(admin.TabularInline):
     model = ConnectionCheck
-    fields = ["checked_at", "status", "message", "conductor_request_id"]
+    fields = ("checked_at", "status", "message", "conductor_request_id")
     readonly_fields = fields
     extra = 0
     max_num = 0
     can_delete = False
     verbose_name_plural = "connection history (latest first)"
 
-    def has_add_permission(self, request, obj=None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
 class CreateCompanyForm(forms.Form):
     api_key = forms.ModelChoiceField(ApiKey.objects.all(), label="API key")
-    company_name = forms.CharField(max_length=255)
+    name = forms.CharField(label="Company name", max_length=255)
     source_id = forms.CharField(max_length=255, help_text="Your own id for this company (unique per key).")
     email = forms.EmailField(help_text="Who at the company sets QuickBooks up.")
 
 
-@admin.register(EndUser)
-class EndUserAdmin(admin.ModelAdmin):
+@admin.register(Company)
+class CompanyAdmin(admin.ModelAdmin):
     list_display = [
-        "company_name",
+        "name",
         "conductor_id",
         "api_key",
         "is_active",
@@ -193,7 +184,7 @@ class EndUserAdmin(admin.ModelAdmin):
         "dashboard_link",
     ]
     list_filter = ["is_active", "connection_status", "api_key"]
-    search_fields = ["company_name", "conductor_id", "email", "source_id"]
+    search_fields = ["name", "conductor_id", "email", "source_id"]
     list_select_related = ["api_key"]
     readonly_fields = [
         "connection",
@@ -212,7 +203,7 @@ class EndUserAdmin(admin.ModelAdmin):
             None,
             {
                 "fields": [
-                    "company_name",
+                    "name",
                     "conductor_id",
                     "api_key",
                     "is_active",
@@ -240,7 +231,7 @@ class EndUserAdmin(admin.ModelAdmin):
     ]
     inlines = [ConnectionCheckInline]
     actions = ["check_connections", "create_setup_links", "delete_in_conductor"]
-    change_list_template = "admin/dashboard/enduser/change_list.html"
+    change_list_template = "admin/dashboard/company/change_list.html"
 
     class Media:
         js = ["js/app.js"]  # copy buttons
@@ -250,7 +241,7 @@ class EndUserAdmin(admin.ModelAdmin):
             path(
                 "create-in-conductor/",
                 self.admin_site.admin_view(self.create_in_conductor),
-                name="dashboard_enduser_create_in_conductor",
+                name="dashboard_company_create_in_conductor",
             ),
             *super().get_urls(),
         ]
@@ -262,42 +253,41 @@ class EndUserAdmin(admin.ModelAdmin):
         form = CreateCompanyForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                end_user = services.create_company(
+                company = onboarding.create_company(
                     form.cleaned_data["api_key"],
-                    company_name=form.cleaned_data["company_name"],
+                    name=form.cleaned_data["name"],
                     source_id=form.cleaned_data["source_id"],
                     email=form.cleaned_data["email"],
                 )
-            except services.DuplicateSourceId as exc:
+            except DuplicateSourceIdError as exc:
                 form.add_error("source_id", exc.message)
-            except errors.ConductorError as exc:
-                suffix = f" (Conductor request {exc.request_id})" if exc.request_id else ""
-                form.add_error(None, f"Conductor did not create it: {exc.user_facing_message or exc.message}{suffix}")
+            except LOOKUP_FAILURES as exc:
+                form.add_error(None, f"Conductor did not create it: {for_admins(exc)}")
             else:
                 self.message_user(
                     request,
-                    f"{end_user.company_name} created in Conductor as {end_user.conductor_id}. "
+                    f"{company.name} created in Conductor as {company.conductor_id}. "
                     "Next: create a setup link and send it to the QuickBooks user.",
                     messages.SUCCESS,
                 )
-                return redirect("admin:dashboard_enduser_change", end_user.pk)
+                return redirect("admin:dashboard_company_change", company.pk)
         ctx = {
             **self.admin_site.each_context(request),
             "form": form,
             "opts": self.model._meta,
             "title": "Add a company in Conductor",
         }
-        return TemplateResponse(request, "admin/dashboard/enduser/create_in_conductor.html", ctx)
+        return TemplateResponse(request, "admin/dashboard/company/create_in_conductor.html", ctx)
 
     @admin.display(description="Connection", ordering="connection_status")
-    def connection(self, obj: EndUser) -> str:
+    def connection(self, obj: Company) -> str:
         label = obj.get_connection_status_display()
         if obj.connection_status == ConnectionStatus.OFFLINE and obj.offline_since:
             label = f"QuickBooks offline since {timezone.localtime(obj.offline_since):%Y-%m-%d %H:%M}"
         return label
 
     @admin.display(description="Setup link")
-    def setup_link(self, obj: EndUser) -> str:
+    def setup_link(self, obj: Company) -> str:
         if not obj.setup_link_url:
             return "None yet (action: Create a setup link)"
         expired = obj.setup_link_expires_at and obj.setup_link_expires_at <= timezone.now()
@@ -313,34 +303,34 @@ class EndUserAdmin(admin.ModelAdmin):
         )
 
     @admin.display(description="Dashboard")
-    def dashboard_link(self, obj: EndUser) -> str:
+    def dashboard_link(self, obj: Company) -> str:
         if not obj.pk:
             return "—"
         return format_html('<a href="{}">Open company page</a>', reverse("company", args=[obj.conductor_id]))
 
     @admin.action(description="Check QuickBooks connection")
     def check_connections(self, request, queryset):
-        for end_user in queryset.select_related("api_key"):
-            services.check_connection(end_user)
-            if end_user.connection_status == ConnectionStatus.CONNECTED:
-                self.message_user(request, f"{end_user.company_name}: connected.", messages.SUCCESS)
+        for company in queryset.select_related("api_key"):
+            connections.check_connection(company)
+            if company.connection_status == ConnectionStatus.CONNECTED:
+                self.message_user(request, f"{company.name}: connected.", messages.SUCCESS)
             else:
                 suffix = (
-                    f" (Conductor request {end_user.last_error_request_id})" if end_user.last_error_request_id else ""
+                    f" (Conductor request {company.last_error_request_id})" if company.last_error_request_id else ""
                 )
                 self.message_user(
                     request,
-                    f"{end_user.company_name}: {self.connection(end_user)}: {end_user.last_error}{suffix}",
+                    f"{company.name}: {self.connection(company)}: {company.last_error}{suffix}",
                     messages.WARNING,
                 )
 
     @admin.action(description="Create a setup link")
     def create_setup_links(self, request, queryset):
-        for end_user in queryset.select_related("api_key"):
+        for company in queryset.select_related("api_key"):
             try:
-                session = services.create_setup_link(end_user)
-            except errors.ConductorError as exc:
-                _report_failure(self, request, f"{end_user.company_name}: no setup link", exc)
+                session = onboarding.create_setup_link(company)
+            except LOOKUP_FAILURES as exc:
+                _report_failure(self, request, f"{company.name}: no setup link", exc)
                 continue
             expires = f"{timezone.localtime(session.expires_at):%Y-%m-%d %H:%M}" if session.expires_at else "?"
             self.message_user(
@@ -348,7 +338,7 @@ class EndUserAdmin(admin.ModelAdmin):
                 format_html(
                     "{}: setup link (expires {}): <code>{}</code> "
                     '<button type="button" class="copy-button" data-copy="{}">Copy</button>',
-                    end_user.company_name,
+                    company.name,
                     expires,
                     session.auth_flow_url,
                     session.auth_flow_url,
@@ -366,14 +356,14 @@ class EndUserAdmin(admin.ModelAdmin):
                 "companies": queryset,
                 "action": "delete_in_conductor",
                 "title": "Delete in Conductor?",
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             }
-            return TemplateResponse(request, "admin/dashboard/enduser/delete_in_conductor.html", ctx)
-        for end_user in queryset.select_related("api_key"):
-            name = end_user.company_name
+            return TemplateResponse(request, "admin/dashboard/company/delete_in_conductor.html", ctx)
+        for company in queryset.select_related("api_key"):
+            name = company.name
             try:
-                services.delete_company_in_conductor(end_user)
-            except errors.ConductorError as exc:
+                onboarding.delete_company_in_conductor(company)
+            except LOOKUP_FAILURES as exc:
                 _report_failure(self, request, f"{name}: not deleted", exc)
                 continue
             self.message_user(request, f"{name}: deleted in Conductor and here.", messages.SUCCESS)
@@ -396,17 +386,17 @@ class CompanyScopeAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: the trail is written by the dashboard and pruned by a command only."""
 
-    list_display = ["at", "username", "company", "action", "target", "outcome", "conductor_request_id"]
-    list_filter = ["action", ("at", admin.DateFieldListFilter), "user", "end_user"]
-    search_fields = ["username", "company", "target", "conductor_request_id"]
+    list_display = ["at", "username", "company_name", "action", "target", "outcome", "conductor_request_id"]
+    list_filter = ["action", ("at", admin.DateFieldListFilter), "user", "company"]
+    search_fields = ["username", "company_name", "target", "conductor_request_id"]
     date_hierarchy = "at"
-    list_select_related = ["user", "end_user"]
+    list_select_related = ["user", "company"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False

@@ -4,28 +4,55 @@ Entries are written here and nowhere else, and admin shows them read-only. A vie
 that cannot be recorded is not shown either: the write is not allowed to fail quietly.
 """
 
-from dashboard.models import AuditAction, AuditEntry, EndUser
+from typing import Any
+
+from django.http import HttpRequest
+
+from dashboard.caching.freshness import Fetched
+from dashboard.models import AuditAction, AuditEntry, Company
+from dashboard.problems import LookupFailure
 
 
 def record(
-    request,
+    request: HttpRequest,
     action: AuditAction,
     *,
-    end_user: EndUser | None = None,
+    company: Company | None = None,
     target: str = "",
     outcome: str = "ok",
     request_id: str | None = None,
 ) -> None:
+    user = request.user if request.user.is_authenticated else None
     AuditEntry.objects.create(
-        user=request.user,
+        user=user,
         username=request.user.get_username()[:150],
-        end_user=end_user,
-        company=end_user.company_name[:255] if end_user else "",
+        company=company,
+        company_name=company.name[:255] if company else "",
         action=action,
         target=target[:300],
         outcome=outcome[:60],
         conductor_request_id=(request_id or "")[:100],
     )
+
+
+def record_fetched(
+    request: HttpRequest, action: AuditAction, company: Company, target: str, fetched: Fetched[Any]
+) -> None:
+    """A lookup that showed data: fresh, cached, or a stale copy in place of an error."""
+    record(
+        request,
+        action,
+        company=company,
+        target=target,
+        outcome="stale" if fetched.stale_because else "ok",
+        request_id=None if fetched.from_cache else getattr(fetched.value, "request_id", None),
+    )
+
+
+def record_failure(
+    request: HttpRequest, action: AuditAction, company: Company, target: str, exc: LookupFailure
+) -> None:
+    record(request, action, company=company, target=target, outcome=outcome_of(exc), request_id=exc.request_id)
 
 
 def outcome_of(exc: Exception) -> str:

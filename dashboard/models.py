@@ -1,4 +1,7 @@
-"""Conductor API keys (encrypted at rest) and the end users (company files) reached with them."""
+"""Conductor API keys (encrypted at rest), the companies reached with them (each one
+QuickBooks company file, a Conductor "end user"), scopes, the audit trail and recent views."""
+
+from typing import TYPE_CHECKING
 
 from django.core.cache import cache
 from django.core.validators import RegexValidator
@@ -6,7 +9,10 @@ from django.db import models
 from django.utils import timezone
 
 from dashboard import crypto
-from dashboard.identifiers import mask_secret_key
+from dashboard.identifiers import COMPANY_ID_HELP, COMPANY_ID_PATTERN, mask_secret_key
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
 
 
 class ApiKey(models.Model):
@@ -59,25 +65,35 @@ class ConnectionStatus(models.TextChoices):
     ERROR = "error", "Error"
 
 
-class EndUserQuerySet(models.QuerySet):
-    def active(self):
+class CompanyQuerySet(models.QuerySet["Company"]):
+    def active(self) -> "CompanyQuerySet":
         """Companies staff may look up (inactive ones are hidden from the dashboard)."""
         return self.filter(is_active=True)
 
+    def visible_to(self, user: "User | AnonymousUser") -> "CompanyQuerySet":
+        """The active companies this user may look up (a scoped user sees only theirs)."""
+        companies = self.active()
+        if user.is_superuser:
+            return companies
+        scopes = CompanyScope.objects.filter(models.Q(user=user) | models.Q(group__in=user.groups.all()))
+        if not scopes.exists():
+            return companies
+        return companies.filter(scopes__in=scopes).distinct()
 
-end_user_id_validator = RegexValidator(
-    r"\Aend_usr_[A-Za-z0-9]{1,64}\Z", "Enter a Conductor end-user id: end_usr_ followed by letters and digits."
-)
+
+company_id_validator = RegexValidator(COMPANY_ID_PATTERN, COMPANY_ID_HELP)
 
 
-class EndUser(models.Model):
-    """One QuickBooks Desktop company file connected through Conductor."""
+class Company(models.Model):
+    """One QuickBooks Desktop company file connected through Conductor (there, an "end user")."""
 
-    conductor_id = models.CharField("Conductor id", max_length=80, unique=True, validators=[end_user_id_validator])
-    company_name = models.CharField(max_length=255)
+    conductor_id = models.CharField(
+        "Conductor end-user id", max_length=80, unique=True, validators=[company_id_validator]
+    )
+    name = models.CharField("company name", max_length=255)
     email = models.CharField(max_length=255, blank=True)
     source_id = models.CharField(max_length=255, blank=True)
-    api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, related_name="end_users")
+    api_key = models.ForeignKey(ApiKey, on_delete=models.PROTECT, related_name="companies")
     is_active = models.BooleanField(default=True, help_text="Inactive companies are hidden from staff.")
 
     connection_status = models.CharField(
@@ -98,15 +114,16 @@ class EndUser(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = EndUserQuerySet.as_manager()
+    objects = CompanyQuerySet.as_manager()
 
     class Meta:
-        ordering = ["company_name"]
-        verbose_name = "end user"
+        ordering = ["name"]
+        verbose_name = "company"
+        verbose_name_plural = "companies"
         permissions = [("view_customers", "Can look up QuickBooks customers in the dashboard")]
 
     def __str__(self) -> str:
-        return f"{self.company_name} ({self.conductor_id})"
+        return f"{self.name} ({self.conductor_id})"
 
 
 class ConnectionCheck(models.Model):
@@ -114,7 +131,7 @@ class ConnectionCheck(models.Model):
 
     KEEP_PER_COMPANY = 50
 
-    end_user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="checks")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="checks")
     checked_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=20, choices=ConnectionStatus)
     message = models.CharField(max_length=1000, blank=True)
@@ -122,10 +139,10 @@ class ConnectionCheck(models.Model):
 
     class Meta:
         ordering = ["-checked_at"]
-        indexes = [models.Index(fields=["end_user", "checked_at"], name="check_by_company")]
+        indexes = [models.Index(fields=["company", "checked_at"], name="check_by_company")]
 
     def __str__(self) -> str:
-        return f"{self.end_user.company_name} {self.get_status_display()} at {self.checked_at:%Y-%m-%d %H:%M}"
+        return f"{self.company.name} {self.get_status_display()} at {self.checked_at:%Y-%m-%d %H:%M}"
 
 
 class RecentView(models.Model):
@@ -134,7 +151,7 @@ class RecentView(models.Model):
     KEEP_PER_USER = 20
 
     user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="recent_views")
-    end_user = models.ForeignKey(EndUser, on_delete=models.CASCADE, related_name="+")
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
     customer_id = models.CharField(max_length=36)
     customer_name = models.CharField(max_length=255)
     viewed_at = models.DateTimeField()
@@ -142,7 +159,7 @@ class RecentView(models.Model):
     class Meta:
         ordering = ["-viewed_at"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "end_user", "customer_id"], name="recent_view_once_per_customer"),
+            models.UniqueConstraint(fields=["user", "company", "customer_id"], name="recent_view_once_per_customer"),
         ]
 
     def __str__(self) -> str:
@@ -153,14 +170,14 @@ class RecentView(models.Model):
     RECORD_AGAIN_AFTER = 60
 
     @classmethod
-    def record(cls, user, end_user: EndUser, customer_id: str, customer_name: str) -> None:
+    def record(cls, user: "User", company: Company, customer_id: str, customer_name: str) -> None:
         """Remember the view (most recent first) and forget all but the latest few."""
-        marker = f"dash:recent:{user.pk}:{end_user.pk}:{customer_id}"
+        marker = f"dash:recent:{user.pk}:{company.pk}:{customer_id}"
         if not cache.add(marker, 1, timeout=cls.RECORD_AGAIN_AFTER):
             return
         _, created = cls.objects.update_or_create(
             user=user,
-            end_user=end_user,
+            company=company,
             customer_id=customer_id,
             defaults={"customer_name": customer_name[:255], "viewed_at": timezone.now()},
         )
@@ -182,7 +199,7 @@ class CompanyScope(models.Model):
     group = models.OneToOneField(
         "auth.Group", null=True, blank=True, on_delete=models.CASCADE, related_name="company_scope"
     )
-    companies = models.ManyToManyField(EndUser, blank=True, related_name="scopes")
+    companies = models.ManyToManyField(Company, blank=True, related_name="scopes")
 
     class Meta:
         verbose_name = "company scope"
@@ -199,17 +216,6 @@ class CompanyScope(models.Model):
         return f"Scope of {self.user or self.group}"
 
 
-def visible_companies(user) -> models.QuerySet:
-    """The active companies this user may look up (a scoped user sees only theirs)."""
-    companies = EndUser.objects.active()
-    if user.is_superuser:
-        return companies
-    scopes = CompanyScope.objects.filter(models.Q(user=user) | models.Q(group__in=user.groups.all()))
-    if not scopes.exists():
-        return companies
-    return companies.filter(scopes__in=scopes).distinct()
-
-
 class AuditAction(models.TextChoices):
     VIEW = "view", "Customer viewed"
     REFRESH = "refresh", "Customer refreshed"
@@ -224,8 +230,8 @@ class AuditEntry(models.Model):
     at = models.DateTimeField(default=timezone.now, db_index=True)
     user = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
     username = models.CharField(max_length=150)  # kept if the user is deleted
-    end_user = models.ForeignKey(EndUser, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    company = models.CharField(max_length=255, blank=True)
+    company = models.ForeignKey(Company, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    company_name = models.CharField(max_length=255, blank=True)
     action = models.CharField(max_length=20, choices=AuditAction)
     target = models.CharField("customer id or query", max_length=300, blank=True)
     outcome = models.CharField(max_length=60)  # ok, stale, or the error's name
@@ -237,7 +243,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = "audit trail"
         indexes = [
             models.Index(fields=["user", "at"], name="audit_by_user"),
-            models.Index(fields=["end_user", "at"], name="audit_by_company"),
+            models.Index(fields=["company", "at"], name="audit_by_company"),
         ]
 
     def __str__(self) -> str:

@@ -7,10 +7,9 @@ card masking, which sections are empty) is made here.
 
 import re
 from dataclasses import dataclass
-from datetime import date
 from decimal import Context, Decimal
 
-from dashboard.records import Address, Contact, CreditCard, Customer, Ref
+from dashboard.conductor.records import Address, Contact, CreditCard, Customer, Ref
 
 MASK = "••••"
 
@@ -47,7 +46,6 @@ def clean(value: str | None) -> str | None:
 class Money:
     text: str  # the absolute amount, exact, with thousands separators
     is_credit: bool  # negative: the company owes the customer
-    is_zero: bool
 
 
 def money(amount: Decimal | None) -> Money | None:
@@ -58,11 +56,11 @@ def money(amount: Decimal | None) -> Money | None:
     if amount is None:
         return None
     magnitude = amount.copy_abs()  # exact: abs() would round to the context precision
-    if magnitude.as_tuple().exponent > -2:
+    _sign, digits, exponent = magnitude.as_tuple()
+    if isinstance(exponent, int) and exponent > -2:  # records only hold finite amounts
         # A context wide enough for any amount: quantize must never round or fail.
-        sign, digits, exponent = magnitude.as_tuple()
         magnitude = magnitude.quantize(Decimal("0.01"), context=Context(prec=len(digits) + max(exponent, 0) + 3))
-    return Money(text=f"{magnitude:,f}", is_credit=amount < 0, is_zero=amount == 0)
+    return Money(text=f"{magnitude:,f}", is_credit=amount < 0)
 
 
 def ref_name(ref: Ref | None) -> str | None:
@@ -107,10 +105,10 @@ def address_cards(customer: Customer) -> list[AddressCard]:
     QuickBooks marks at most one alternate address as the default shipping address;
     when none is marked, the main shipping address is the default."""
     alternates = [
-        _address_card(clean(a.name) or "Alternate shipping address", a, bool(a.is_default_shipping))
+        card
         for a in customer.alternate_shipping_addresses
+        if (card := _address_card(clean(a.name) or "Alternate shipping address", a, bool(a.is_default_shipping)))
     ]
-    alternates = [card for card in alternates if card]
     has_default_alternate = any(card.is_default for card in alternates)
     cards = [
         _address_card("Billing address", customer.billing_address, False),
@@ -156,7 +154,6 @@ def card_display(card: CreditCard | None) -> CardDisplay | None:
 class ContactCard:
     name: str
     rows: list["Row"]
-    contact_id: str
 
 
 def contact_cards(customer: Customer) -> list[ContactCard]:
@@ -172,7 +169,6 @@ def contact_cards(customer: Customer) -> list[ContactCard]:
                     ("Job title", c.job_title),
                     *[(clean(f.name) or "Custom field", f.value) for f in c.custom_contact_fields],
                 ),
-                c.id,
             )
         )
     return cards
@@ -187,20 +183,102 @@ def contact_name(contact: Contact) -> str:
     )
 
 
+def humanize(value: str) -> str:
+    """A value QuickBooks or Conductor added after our labels were written, readable:
+    "on_hold" -> "On hold"."""
+    words = value.replace("_", " ").strip()
+    return words[:1].upper() + words[1:] if words else value
+
+
 def job_status_label(status: str | None) -> str | None:
-    return JOB_STATUS_LABELS.get(status) if status else None
+    return (JOB_STATUS_LABELS.get(status) or humanize(status)) if status else None
 
 
 def delivery_method_label(method: str | None) -> str | None:
-    return DELIVERY_METHOD_LABELS.get(method) if method else None
+    return (DELIVERY_METHOD_LABELS.get(method) or humanize(method)) if method else None
 
 
 def custom_field_type_label(field_type: str | None) -> str | None:
-    return CUSTOM_FIELD_TYPE_LABELS.get(field_type, field_type) if field_type else None
+    return (CUSTOM_FIELD_TYPE_LABELS.get(field_type) or humanize(field_type)) if field_type else None
 
 
-def is_past(day: date | None, today: date) -> bool:
-    return day is not None and day < today
+@dataclass(frozen=True)
+class Badge:
+    label: str
+    css: str  # the badge's style: active, inactive, unreadable
+
+
+def active_badge(is_active: bool | None) -> Badge:
+    if is_active is None:
+        return Badge("Status unreadable", "unreadable")
+    return Badge("Active", "active") if is_active else Badge("Inactive", "inactive")
+
+
+@dataclass(frozen=True)
+class CustomFieldRow:
+    name: str
+    value: str
+    type_label: str
+    owner: str  # "Visible in QuickBooks", or the id of the application that owns it
+    owner_is_id: bool
+
+
+def custom_field_rows(customer: Customer) -> list[CustomFieldRow]:
+    """The custom fields that hold something; ownerId "0" marks those QuickBooks shows."""
+    result = []
+    for f in customer.custom_fields:
+        name, value = clean(f.name), clean(f.value)
+        if not name and not value:
+            continue
+        owner = clean(f.owner_id) or ""
+        result.append(
+            CustomFieldRow(
+                name=name or "—",
+                value=value or "",
+                type_label=custom_field_type_label(f.type) or "",
+                owner="Visible in QuickBooks" if owner == "0" else owner,
+                owner_is_id=owner not in ("", "0"),
+            )
+        )
+    return result
+
+
+_FIELD_LABELS = {
+    "createdAt": "Created",
+    "updatedAt": "Updated",
+    "revisionNumber": "Revision",
+    "isActive": "Status",
+    "sublevel": "Level",
+    "balance": "Balance",
+    "totalBalance": "Total balance",
+    "creditLimit": "Credit limit",
+}
+
+
+def _field_label(path: str) -> str:
+    """ "billingAddress.postalCode" -> "Billing address: postal code"."""
+    if path in _FIELD_LABELS:
+        return _FIELD_LABELS[path]
+    parts = [re.sub(r"(?<!^)(?=[A-Z])", " ", part).lower() for part in path.split(".")]
+    return ": ".join(parts)[:1].upper() + ": ".join(parts)[1:]
+
+
+def unreadable_fields(customer: Customer) -> list[str]:
+    """The fields QuickBooks sent in a form we cannot read, named for people."""
+    return [_field_label(path) for path in customer.unreadable]
+
+
+UNREADABLE = "unreadable"
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """Stands for a field that arrived but could not be read; shown as the word "unreadable"."""
+
+
+def _or_unreadable(customer: Customer, value: object, field: str) -> object:
+    """The value, or Unreadable where the field arrived in a form we cannot read."""
+    return Unreadable() if value is None and field in customer.unreadable else value
 
 
 _EMAIL = re.compile(r"[^\s@<>\"'():;,\\]+@[^\s@<>\"'():;,\\]+\.[A-Za-z]{2,}", re.ASCII)
@@ -223,7 +301,7 @@ class Row:
 
     label: str
     value: object
-    kind: str = "text"  # text | email | phone | date
+    kind: str = "text"  # text | email | phone | date | unreadable
 
 
 def rows(*pairs: tuple) -> list[Row]:
@@ -234,6 +312,9 @@ def rows(*pairs: tuple) -> list[Row]:
             value = clean(value)
         if value is None or value == [] or value == ():
             continue
+        if isinstance(value, Unreadable):
+            result.append(Row(label, UNREADABLE, "unreadable"))
+            continue
         row_kind = kind[0] if kind else "text"
         if isinstance(value, str):
             row_kind = link_kind(row_kind, value)
@@ -242,50 +323,67 @@ def rows(*pairs: tuple) -> list[Row]:
 
 
 def customer_sections(customer: Customer) -> dict[str, list[Row]]:
-    """The label/value sections of the customer page; empty ones stay empty (hidden)."""
+    """The label/value sections of the customer page; empty ones stay empty (hidden).
+    A field that arrived unreadable shows as "unreadable" instead of vanishing."""
     c = customer
+
+    def u(value: object, field: str) -> object:
+        return _or_unreadable(c, value, field)
+
     return {
         "identity": rows(
-            ("Company", c.company_name),
-            ("Customer type", ref_name(c.customer_type)),
-            ("Class", ref_name(c.class_ref)),
-            ("Account number", c.account_number),
+            ("Company", u(c.company_name, "companyName")),
+            ("Customer type", u(ref_name(c.customer_type), "customerType")),
+            ("Class", u(ref_name(c.class_ref), "class")),
+            ("Account number", u(c.account_number, "accountNumber")),
         ),
         "contact": rows(
             ("Name", person_name(c.salutation, c.first_name, c.middle_name, c.last_name)),
-            ("Job title", c.job_title),
-            ("Phone", c.phone, "phone"),
-            ("Alternate phone", c.alternate_phone, "phone"),
-            ("Fax", c.fax),
-            ("Email", c.email, "email"),
-            ("CC email", c.cc_email, "email"),
-            ("Contact", c.contact),
-            ("Alternate contact", c.alternate_contact),
+            ("Job title", u(c.job_title, "jobTitle")),
+            ("Phone", u(c.phone, "phone"), "phone"),
+            ("Alternate phone", u(c.alternate_phone, "alternatePhone"), "phone"),
+            ("Fax", u(c.fax, "fax")),
+            ("Email", u(c.email, "email"), "email"),
+            ("CC email", u(c.cc_email, "ccEmail"), "email"),
+            ("Contact", u(c.contact, "contact")),
+            ("Alternate contact", u(c.alternate_contact, "alternateContact")),
             *[(clean(f.name) or "Custom field", f.value) for f in c.custom_contact_fields],
         ),
         "terms": rows(
-            ("Terms", ref_name(c.terms)),
-            ("Sales rep", ref_name(c.sales_representative)),
-            ("Price level", ref_name(c.price_level)),
-            ("Preferred payment", ref_name(c.preferred_payment_method)),
-            ("Preferred delivery", delivery_method_label(c.preferred_delivery_method)),
+            ("Terms", u(ref_name(c.terms), "terms")),
+            ("Sales rep", u(ref_name(c.sales_representative), "salesRepresentative")),
+            ("Price level", u(ref_name(c.price_level), "priceLevel")),
+            ("Preferred payment", u(ref_name(c.preferred_payment_method), "preferredPaymentMethod")),
+            ("Preferred delivery", u(delivery_method_label(c.preferred_delivery_method), "preferredDeliveryMethod")),
         ),
         "sales_tax": rows(
-            ("Tax code", ref_name(c.sales_tax_code)),
-            ("Tax item", ref_name(c.sales_tax_item)),
-            ("Tax country", c.sales_tax_country.upper() if clean(c.sales_tax_country) else None),
-            ("Resale number", c.resale_number),
-            ("Tax registration number", c.tax_registration_number),
+            ("Tax code", u(ref_name(c.sales_tax_code), "salesTaxCode")),
+            ("Tax item", u(ref_name(c.sales_tax_item), "salesTaxItem")),
+            ("Tax country", u((clean(c.sales_tax_country) or "").upper() or None, "salesTaxCountry")),
+            ("Resale number", u(c.resale_number, "resaleNumber")),
+            ("Tax registration number", u(c.tax_registration_number, "taxRegistrationNumber")),
         ),
         "job": rows(
-            ("Job status", job_status_label(c.job_status)),
-            ("Job type", ref_name(c.job_type)),
-            ("Start date", c.job_start_date, "date"),
-            ("Projected end", c.job_projected_end_date, "date"),
-            ("End date", c.job_end_date, "date"),
-            ("Description", c.job_description),
+            ("Job status", u(job_status_label(c.job_status), "jobStatus")),
+            ("Job type", u(ref_name(c.job_type), "jobType")),
+            ("Start date", u(c.job_start_date, "jobStartDate"), "date"),
+            ("Projected end", u(c.job_projected_end_date, "jobProjectedEndDate"), "date"),
+            ("End date", u(c.job_end_date, "jobEndDate"), "date"),
+            ("Description", u(c.job_description, "jobDescription")),
         ),
     }
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A money figure of the balances section: an amount, or "unreadable"."""
+
+    amount: Money | None
+    unreadable: bool
+
+
+def figure(customer: Customer, amount: Decimal | None, field: str) -> Figure:
+    return Figure(money(amount), amount is None and field in customer.unreadable)
 
 
 @dataclass(frozen=True)
@@ -301,7 +399,7 @@ class ResultRow:
     email: str | None
     balance: Money | None
     total_balance: Money | None
-    is_active: bool
+    status: Badge
     job_status: str | None
 
 
@@ -316,6 +414,6 @@ def result_row(customer: Customer) -> ResultRow:
         email=clean(customer.email),
         balance=money(customer.balance),
         total_balance=money(customer.total_balance),
-        is_active=customer.is_active,
+        status=active_badge(customer.is_active),
         job_status=job_status_label(customer.job_status),
     )

@@ -34,7 +34,7 @@ DEMO_CONDUCTOR_PUBLISHABLE_KEY = "pk_conductor_demo_9a8b7c6d5e4f3a2b1c0d" if DEM
 
 
 def _required(name: str, demo_default: str) -> str:
-    value = env.str(name, default="")
+    value = str(env.str(name, default=""))
     if value:
         return value
     if DEMO:

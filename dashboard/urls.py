@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
+from django.views.generic import RedirectView
 
 from dashboard.views import customers, home
 
@@ -12,10 +13,15 @@ urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
     path("readyz", home.readyz, name="readyz"),
-    path("end-users/<str:end_user_id>/customers/", customers.company, name="company"),
-    path("end-users/<str:end_user_id>/jump/", customers.jump, name="jump"),
-    path("end-users/<str:end_user_id>/customers/<str:customer_id>/", customers.customer, name="customer"),
+    path("end-users/<str:company_id>/customers/", customers.customer_list, name="company"),
+    path("end-users/<str:company_id>/jump/", customers.jump, name="jump"),
+    path("end-users/<str:company_id>/customers/<str:customer_id>/", customers.customer, name="customer"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Admin's company pages lived under enduser/ before the model was named Company.
+    re_path(
+        r"^admin/dashboard/enduser/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/dashboard/company/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
 ]

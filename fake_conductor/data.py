@@ -157,7 +157,6 @@ REPS = ["Jane Doe", "Sam Lee", "Ravi Shah"]
 TYPES = ["Retail", "Wholesale", "Commercial", "Residential"]
 CLASSES = ["Consulting", "Construction", "Retail Sales"]
 METHODS = ["Credit Card", "Check", "Cash", "ACH"]
-CUSTOM_FIELD_TYPES = ["string_1024_type", "amount_type", "integer_type", "percent_type", "date_time_type"]
 
 
 def _ref(rng: random.Random, names: list[str], prefix: int) -> dict:

@@ -69,7 +69,7 @@ def filter_customers(customers: list[dict], query: dict, one: dict) -> list[dict
 
     result = []
     for c in customers:
-        if status == "active" and not c["isActive"] or status == "inactive" and c["isActive"]:
+        if (status == "active" and not c["isActive"]) or (status == "inactive" and c["isActive"]):
             continue
         name = c["name"].lower()
         if "nameContains" in one and one["nameContains"].lower() not in name:

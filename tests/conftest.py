@@ -5,9 +5,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
+from dashboard.models import ApiKey, Company
 from fake_conductor.data import DEMO_SECRET_KEY
 from fake_conductor.server import FakeConductor, FakeState
-from dashboard.models import ApiKey, EndUser
 
 # The contract as the project keeps it (the fake and the tests read this copy), and the
 # shared folder it is copied from, which only a development checkout has beside it.
@@ -62,13 +62,13 @@ def api_key(db) -> ApiKey:
     return key
 
 
-def make_end_user(api_key: ApiKey, conductor_id: str = BAKERY, name: str = "Fulton Street Bakery Group") -> EndUser:
-    return EndUser.objects.create(conductor_id=conductor_id, company_name=name, api_key=api_key)
+def make_company(api_key: ApiKey, conductor_id: str = BAKERY, name: str = "Fulton Street Bakery Group") -> Company:
+    return Company.objects.create(conductor_id=conductor_id, name=name, api_key=api_key)
 
 
 @pytest.fixture
-def company(api_key) -> EndUser:
-    return make_end_user(api_key)
+def company(api_key) -> Company:
+    return make_company(api_key)
 
 
 def support_group() -> Group:

@@ -2,10 +2,10 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
+from dashboard.models import ApiKey, Company, ConnectionStatus
 from fake_conductor.data import DEMO_SECRET_KEY
 from fake_conductor.server import Fault
-from dashboard.models import ApiKey, ConnectionStatus, EndUser
-from tests.conftest import BAKERY, DENTAL_OFFLINE, GARDEN_NOT_SET_UP, make_end_user
+from tests.conftest import BAKERY, DENTAL_OFFLINE, GARDEN_NOT_SET_UP, make_company
 
 NEW_SECRET = "sk_conductor_admin_test_9f8e7d6c5b4a3210"
 
@@ -67,17 +67,17 @@ def test_verify_reports_valid_and_invalid_keys(admin_client, api_key, fake):
 def test_import_creates_then_updates_without_duplicates(admin_client, api_key, fake):
     changelist = reverse("admin:dashboard_apikey_changelist")
     response = admin_client.post(
-        changelist, {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True
+        changelist, {"action": "import_companies", "_selected_action": [api_key.pk]}, follow=True
     )
-    assert "4 end user(s) created, 0 updated" in response.content.decode()
-    EndUser.objects.filter(conductor_id=BAKERY).update(company_name="old name", is_active=False)
+    assert "4 companies created, 0 updated" in response.content.decode()
+    Company.objects.filter(conductor_id=BAKERY).update(name="old name", is_active=False)
     response = admin_client.post(
-        changelist, {"action": "import_end_users", "_selected_action": [api_key.pk]}, follow=True
+        changelist, {"action": "import_companies", "_selected_action": [api_key.pk]}, follow=True
     )
-    assert "0 end user(s) created, 4 updated" in response.content.decode()
-    bakery = EndUser.objects.get(conductor_id=BAKERY)
-    assert bakery.company_name == "Fulton Street Bakery Group" and bakery.is_active is False
-    assert EndUser.objects.count() == 4
+    assert "0 companies created, 4 updated" in response.content.decode()
+    bakery = Company.objects.get(conductor_id=BAKERY)
+    assert bakery.name == "Fulton Street Bakery Group" and bakery.is_active is False
+    assert Company.objects.count() == 4
     assert bakery.conductor_last_successful_request_at is not None
 
 
@@ -85,24 +85,24 @@ def test_import_failure_is_reported_not_raised(admin_client, api_key, fake):
     fake.faults.add(Fault(path="/end-users", error="internal"))
     response = admin_client.post(
         reverse("admin:dashboard_apikey_changelist"),
-        {"action": "import_end_users", "_selected_action": [api_key.pk]},
+        {"action": "import_companies", "_selected_action": [api_key.pk]},
         follow=True,
     )
     assert response.status_code == 200 and "import failed" in response.content.decode()
 
 
 def test_check_connection_stores_each_outcome(admin_client, api_key, fake):
-    ok = make_end_user(api_key, BAKERY)
-    offline = make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental")
-    unfinished = make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise")
+    ok = make_company(api_key, BAKERY)
+    offline = make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    unfinished = make_company(api_key, GARDEN_NOT_SET_UP, "Sunrise")
     response = admin_client.post(
-        reverse("admin:dashboard_enduser_changelist"),
+        reverse("admin:dashboard_company_changelist"),
         {"action": "check_connections", "_selected_action": [ok.pk, offline.pk, unfinished.pk]},
         follow=True,
     )
     assert response.status_code == 200
-    for end_user in (ok, offline, unfinished):
-        end_user.refresh_from_db()
+    for company in (ok, offline, unfinished):
+        company.refresh_from_db()
     assert ok.connection_status == ConnectionStatus.CONNECTED and ok.last_success_at
     assert offline.connection_status == ConnectionStatus.OFFLINE
     assert "QuickBooks is running" in offline.last_error and offline.last_error_request_id.startswith("req_")
@@ -111,23 +111,23 @@ def test_check_connection_stores_each_outcome(admin_client, api_key, fake):
 
 
 def test_each_end_user_row_links_to_its_company_page(admin_client, company):
-    body = admin_client.get(reverse("admin:dashboard_enduser_changelist")).content.decode()
+    body = admin_client.get(reverse("admin:dashboard_company_changelist")).content.decode()
     assert f'href="/end-users/{BAKERY}/customers/"' in body
 
 
 def test_end_user_ids_are_validated(admin_client, api_key):
     form = {
-        "company_name": "X",
+        "name": "X",
         "api_key": api_key.pk,
         "is_active": "on",
         "checks-TOTAL_FORMS": "0",
         "checks-INITIAL_FORMS": "0",
     }
-    response = admin_client.post(reverse("admin:dashboard_enduser_add"), {**form, "conductor_id": "end_usr_../../x"})
-    assert response.status_code == 200 and not EndUser.objects.exists()
+    response = admin_client.post(reverse("admin:dashboard_company_add"), {**form, "conductor_id": "end_usr_../../x"})
+    assert response.status_code == 200 and not Company.objects.exists()
     assert "Enter a Conductor end-user id" in response.content.decode()
-    response = admin_client.post(reverse("admin:dashboard_enduser_add"), {**form, "conductor_id": "end_usr_good1"})
-    assert response.status_code == 302 and EndUser.objects.get().conductor_id == "end_usr_good1"
+    response = admin_client.post(reverse("admin:dashboard_company_add"), {**form, "conductor_id": "end_usr_good1"})
+    assert response.status_code == 302 and Company.objects.get().conductor_id == "end_usr_good1"
 
 
 def test_support_staff_cannot_manage_keys(client, support_user):
@@ -135,3 +135,10 @@ def test_support_staff_cannot_manage_keys(client, support_user):
     support_user.save()
     client.force_login(support_user)
     assert client.get(reverse("admin:dashboard_apikey_changelist")).status_code == 403
+
+
+def test_bookmarks_to_the_old_end_user_pages_land_on_the_company_pages(admin_client, company):
+    response = admin_client.get(f"/admin/dashboard/enduser/{company.pk}/change/?_changelist_filters=x")
+    assert response.status_code == 301
+    assert response["Location"] == f"/admin/dashboard/company/{company.pk}/change/?_changelist_filters=x"
+    assert admin_client.get(response["Location"]).status_code == 200

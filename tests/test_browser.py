@@ -15,7 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, make_end_user, support_group
+from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, make_company, support_group
 
 # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
 # are still plain synchronous code.
@@ -67,10 +67,10 @@ def screenshot_after(request, page):
 @pytest.fixture
 def companies(api_key, fake):
     return [
-        make_end_user(api_key),
-        make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC"),
-        make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental Partners"),
-        make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co."),
+        make_company(api_key),
+        make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC"),
+        make_company(api_key, DENTAL_OFFLINE, "Harbor Dental Partners"),
+        make_company(api_key, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co."),
     ]
 
 
@@ -98,8 +98,8 @@ def no_serious_accessibility_problems(page) -> None:
     assert serious == [], results.generate_report()
 
 
-def customer_url(customer_id=EXAMPLE_ID, end_user=BAKERY):
-    return f"/end-users/{end_user}/customers/{customer_id}/"
+def customer_url(customer_id=EXAMPLE_ID, company=BAKERY):
+    return f"/end-users/{company}/customers/{customer_id}/"
 
 
 # --- journeys ---------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def test_sign_in_and_see_the_companies(page, staff, companies):
 
 
 def test_search_page_and_open_a_customer(signed_in, companies, monkeypatch):
-    from dashboard import search
+    from dashboard.lookups import search
 
     monkeypatch.setattr(search, "PAGE_SIZE", 5)
     page = signed_in
@@ -196,8 +196,8 @@ def test_search_across_companies_with_one_offline(signed_in, companies):
         (customer_url("80000001-99"), 404, "Customer not found"),
         (customer_url("not-an-id"), 404, "Not a QuickBooks customer id"),
         ("/end-users/end_usr_nobody/customers/", 404, "Company not found"),
-        (customer_url(end_user=DENTAL_OFFLINE), 503, "QuickBooks is unreachable"),
-        (customer_url(end_user=GARDEN_NOT_SET_UP), 503, "QuickBooks setup is not finished"),
+        (customer_url(company=DENTAL_OFFLINE), 503, "QuickBooks is unreachable"),
+        (customer_url(company=GARDEN_NOT_SET_UP), 503, "QuickBooks setup is not finished"),
         ("/no/such/page", 404, "Page not found"),
     ],
 )

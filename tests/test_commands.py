@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from dashboard.models import ApiKey, Company
 from fake_conductor.data import DEMO_SECRET_KEY
 from fake_conductor.server import Fault
-from dashboard.models import ApiKey, EndUser
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,7 +53,7 @@ def test_add_api_key_takes_no_secret_argument(db):
 def test_import_end_users_reports_counts(api_key, fake):
     assert "4 created, 0 updated" in run("import_end_users", "demo")
     assert "0 created, 4 updated" in run("import_end_users", "demo")
-    assert EndUser.objects.count() == 4
+    assert Company.objects.count() == 4
 
 
 def test_import_end_users_fails_clearly(api_key, fake):

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from fake_conductor.server import Fault
-from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, make_end_user
+from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, make_company
 
 URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
 
@@ -36,7 +36,7 @@ def test_superusers_always_have_access(client, company, fake):
 
 
 def test_home_lists_the_active_companies_with_their_status(support_client, company, api_key):
-    make_end_user(api_key, "end_usr_hidden1", "Hidden Co").__class__.objects.filter(
+    make_company(api_key, "end_usr_hidden1", "Hidden Co").__class__.objects.filter(
         conductor_id="end_usr_hidden1"
     ).update(is_active=False)
     body = text_of(support_client.get("/"))
@@ -134,7 +134,7 @@ def test_customer_pages_are_private_and_not_stored(support_client, company, fake
 
 def test_null_values_are_left_out_cleanly(support_client, company, fake):
     customer = fake.state.companies[BAKERY].customers[1]
-    sparse = {k: v for k, v in customer.items()}
+    sparse = dict(customer.items())
     for key in [
         "class",
         "companyName",
@@ -309,13 +309,13 @@ def test_each_upstream_failure_has_its_own_page(support_client, company, fake, s
 
 
 def test_an_offline_company_explains_what_the_quickbooks_user_must_do(support_client, api_key, fake):
-    make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental Partners")
+    make_company(api_key, DENTAL_OFFLINE, "Harbor Dental Partners")
     body = text_of(support_client.get(f"/end-users/{DENTAL_OFFLINE}/customers/{EXAMPLE_ID}/"))
     assert "Web Connector" in body and "Please make sure QuickBooks is running." in body
 
 
 def test_setup_unfinished_is_its_own_page(support_client, api_key, fake):
-    make_end_user(api_key, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co.")
+    make_company(api_key, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co.")
     response = support_client.get(f"/end-users/{GARDEN_NOT_SET_UP}/customers/{EXAMPLE_ID}/")
     assert response.status_code == 503 and "setup is not finished" in text_of(response)
 

@@ -54,7 +54,7 @@ def http(fake):
 
 
 def test_the_fake_serves_the_contracts_own_example():
-    assert EXAMPLE_CUSTOMER_PATH == contract_file("customer-example.json")
+    assert contract_file("customer-example.json") == EXAMPLE_CUSTOMER_PATH
     assert json.loads(EXAMPLE_CUSTOMER_PATH.read_text())["id"] == EXAMPLE_ID
 
 

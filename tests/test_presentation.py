@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from dashboard import presentation as p
-from dashboard.records import Address, CreditCard, parse_customer
+from dashboard.conductor.records import Address, CreditCard, parse_customer
 
 
 @pytest.mark.parametrize(
@@ -29,9 +29,14 @@ def test_money_of_nothing_is_nothing():
 
 
 def _card(last_four="1234", **changes):
-    base = dict(
-        last_four=last_four, expiration_month=3, expiration_year=2027, name="Jo", address=None, postal_code=None
-    )
+    base = {
+        "last_four": last_four,
+        "expiration_month": 3,
+        "expiration_year": 2027,
+        "name": "Jo",
+        "address": None,
+        "postal_code": None,
+    }
     return CreditCard(**{**base, **changes})
 
 
@@ -75,7 +80,7 @@ def test_without_a_marked_alternate_the_shipping_address_is_the_default(example_
 
 
 def test_empty_addresses_are_left_out(example_customer):
-    example_customer["billingAddress"] = {k: None for k in example_customer["billingAddress"]}
+    example_customer["billingAddress"] = dict.fromkeys(example_customer["billingAddress"])
     example_customer["shippingAddress"] = None
     example_customer["alternateShippingAddresses"] = []
     assert p.address_cards(parse_customer(example_customer)) == []

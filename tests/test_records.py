@@ -1,11 +1,14 @@
 import copy
+import logging
 from datetime import date
 from decimal import Decimal
 
 import pytest
 
-from dashboard import identifiers, records
-from dashboard.records import MalformedRecord, parse_customer
+from dashboard import identifiers
+from dashboard.conductor import records
+from dashboard.conductor.records import MalformedRecord, parse_customer
+from tests.conftest import EXAMPLE_ID
 
 NULLABLE = [
     "class",
@@ -89,41 +92,66 @@ def test_it_reads_missing_nullable_keys_as_null_and_ignores_unknown_ones(example
     assert parse_customer(example_customer).email is None
 
 
-@pytest.mark.parametrize("key", ["id", "name", "fullName", "isActive", "sublevel", "createdAt"])
-def test_it_rejects_a_missing_required_key(example_customer, key):
+@pytest.mark.parametrize("key", ["id", "name", "fullName"])
+def test_it_rejects_a_record_without_its_id_or_names(example_customer, key):
     del example_customer[key]
     with pytest.raises(MalformedRecord, match=key):
         parse_customer(example_customer)
 
 
+@pytest.mark.parametrize("key,value", [("id", 42), ("name", 42), ("fullName", ["a"])])
+def test_it_rejects_an_id_or_a_name_of_the_wrong_type(example_customer, key, value):
+    example_customer[key] = value
+    with pytest.raises(MalformedRecord, match=key):
+        parse_customer(example_customer)
+
+
 @pytest.mark.parametrize(
-    "key,value",
+    "key,value,unreadable",
     [
-        ("name", 42),
-        ("isActive", "yes"),
-        ("sublevel", "1"),
-        ("sublevel", 1.5),
-        ("balance", 12.5),
-        ("balance", "12,50"),
-        ("balance", "NaN"),
-        ("balance", "1E+30"),
-        ("balance", "0.000000001"),
-        ("jobStatus", "exploded"),
-        ("jobStartDate", "15/01/2024"),
-        ("billingAddress", "540 Market St."),
-        ("additionalNotes", {"id": 1}),
-        ("customFields", [None]),
-        ("creditCard", {"number": 4111111111111111}),
-        ("createdAt", "yesterday"),
-        ("class", ["x"]),
+        ("isActive", "yes", "isActive"),
+        ("sublevel", "1", "sublevel"),
+        ("sublevel", 1.5, "sublevel"),
+        ("balance", 12.5, "balance"),
+        ("balance", "12,50", "balance"),
+        ("balance", "1,000.00", "balance"),
+        ("balance", "NaN", "balance"),
+        ("balance", "1E+30", "balance"),
+        ("balance", "0.000000001", "balance"),
+        ("jobStartDate", "15/01/2024", "jobStartDate"),
+        ("billingAddress", "540 Market St.", "billingAddress"),
+        ("additionalNotes", {"id": 1}, "additionalNotes"),
+        ("customFields", [None], "customFields[0]"),
+        ("creditCard", {"number": 4111111111111111}, "creditCard.number"),
+        ("createdAt", "yesterday", "createdAt"),
+        ("class", ["x"], "class"),
+        ("additionalContacts", [{"id": None, "name": "x"}], "additionalContacts[0]"),
     ],
 )
-def test_it_rejects_wrong_types_naming_the_field_not_the_value(example_customer, key, value):
+def test_one_unreadable_field_leaves_the_rest_of_the_record_readable(example_customer, caplog, key, value, unreadable):
     example_customer[key] = value
-    with pytest.raises(MalformedRecord) as raised:
-        parse_customer(example_customer)
-    assert key in str(raised.value)
-    assert "4111111111111111" not in str(raised.value)
+    with caplog.at_level(logging.WARNING, logger="dashboard.conductor.records"):
+        c = parse_customer(example_customer)
+    assert c.unreadable == (unreadable,)
+    # everything else is still there
+    assert c.id == EXAMPLE_ID and c.email == example_customer["email"]
+    assert (c.balance is None) == (key == "balance")
+    # the log names the field, never its value
+    assert unreadable in caplog.text
+    assert "4111111111111111" not in caplog.text and "1,000.00" not in caplog.text and "yesterday" not in caplog.text
+
+
+def test_a_level_that_cannot_be_read_is_taken_from_the_full_name(example_customer):
+    example_customer["sublevel"] = "one"
+    assert parse_customer(example_customer).sublevel == example_customer["fullName"].count(":")
+
+
+@pytest.mark.parametrize("key,value", [("jobStatus", "on_hold"), ("preferredDeliveryMethod", "fax")])
+def test_an_enum_value_the_contract_does_not_list_is_kept_as_it_came(example_customer, key, value):
+    example_customer[key] = value
+    c = parse_customer(example_customer)
+    assert c.unreadable == ()
+    assert getattr(c, {"jobStatus": "job_status", "preferredDeliveryMethod": "preferred_delivery_method"}[key]) == value
 
 
 @pytest.mark.parametrize("body", [None, [], "customer", 3, {"objectType": "qbd_invoice"}])
@@ -186,8 +214,8 @@ def test_it_validates_customer_ids(value, ok):
         ("end_usr_" + "a" * 65, False),
     ],
 )
-def test_it_validates_end_user_ids(value, ok):
-    assert identifiers.is_valid_end_user_id(value) is ok
+def test_it_validates_company_ids(value, ok):
+    assert identifiers.is_valid_company_id(value) is ok
 
 
 def test_it_masks_secret_keys():

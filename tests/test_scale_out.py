@@ -23,7 +23,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 
 from fake_conductor.server import Fault
-from tests.conftest import BAKERY, EXAMPLE_ID, make_end_user, support_group
+from tests.conftest import BAKERY, EXAMPLE_ID, make_company, support_group
 
 ROOT = Path(__file__).resolve().parents[1]
 BUILDERS = "end_usr_demoBuilders02"
@@ -101,8 +101,8 @@ def servers(fake):
 
 @pytest.fixture
 def setup(api_key, fake):
-    bakery = make_end_user(api_key)
-    builders = make_end_user(api_key, BUILDERS, "Northwind Builders LLC")
+    bakery = make_company(api_key)
+    builders = make_company(api_key, BUILDERS, "Northwind Builders LLC")
     staff = User.objects.create_user("sam", password=PASSWORD)
     staff.groups.add(support_group())
     User.objects.create_superuser("root", "root@example.com", PASSWORD)
@@ -171,7 +171,7 @@ def test_an_admin_change_on_one_server_is_seen_on_the_other(servers, setup):
     admin = sign_in(servers[0], "root")
     staff = sign_in(servers[1], "sam")
     assert httpx.get(f"{servers[1]}/end-users/{BAKERY}/customers/", cookies=staff).status_code in (200, 503)
-    change = f"/admin/dashboard/enduser/{bakery.pk}/change/"
+    change = f"/admin/dashboard/company/{bakery.pk}/change/"
     with httpx.Client(base_url=servers[0], cookies=admin) as client:
         form = client.get(change).text
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
@@ -181,7 +181,7 @@ def test_an_admin_change_on_one_server_is_seen_on_the_other(servers, setup):
             change,
             data={
                 "csrfmiddlewaretoken": token,
-                "company_name": bakery.company_name,
+                "name": bakery.name,
                 "conductor_id": BAKERY,
                 "api_key": bakery.api_key_id,
                 "email": "",

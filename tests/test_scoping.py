@@ -3,15 +3,15 @@ import re
 import pytest
 from django.contrib.auth.models import Group
 
-from dashboard.models import CompanyScope, visible_companies
-from tests.conftest import BAKERY, EXAMPLE_ID, make_end_user, support_group
+from dashboard.models import Company, CompanyScope
+from tests.conftest import BAKERY, EXAMPLE_ID, make_company, support_group
 
 BUILDERS = "end_usr_demoBuilders02"
 
 
 @pytest.fixture
 def two_companies(api_key):
-    return make_end_user(api_key), make_end_user(api_key, BUILDERS, "Northwind Builders")
+    return make_company(api_key), make_company(api_key, BUILDERS, "Northwind Builders")
 
 
 def scope_user(user, *companies):
@@ -20,27 +20,27 @@ def scope_user(user, *companies):
 
 
 def test_an_unrestricted_support_member_sees_every_company(support_user, two_companies):
-    assert set(visible_companies(support_user)) == set(two_companies)
+    assert set(Company.objects.visible_to(support_user)) == set(two_companies)
 
 
 def test_a_scoped_user_sees_only_their_companies(support_user, two_companies):
-    bakery, builders = two_companies
+    _bakery, builders = two_companies
     scope_user(support_user, builders)
-    assert list(visible_companies(support_user)) == [builders]
+    assert list(Company.objects.visible_to(support_user)) == [builders]
 
 
 def test_a_group_scope_applies_to_its_members(support_user, two_companies):
-    bakery, builders = two_companies
+    bakery, _builders = two_companies
     group = Group.objects.create(name="Builders team")
     support_user.groups.add(group)
     CompanyScope.objects.create(group=group).companies.set([bakery])
-    assert list(visible_companies(support_user)) == [bakery]
+    assert list(Company.objects.visible_to(support_user)) == [bakery]
 
 
 def test_superusers_are_never_scoped(django_user_model, two_companies):
     root = django_user_model.objects.create_superuser("root", "r@example.com", "pw")
     scope_user(root, two_companies[1])
-    assert set(visible_companies(root)) == set(two_companies)
+    assert set(Company.objects.visible_to(root)) == set(two_companies)
 
 
 def test_outside_the_scope_every_page_is_404_and_calls_nothing(support_client, support_user, two_companies, fake):

@@ -5,10 +5,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth.models import User
 
-from dashboard import search
-from fake_conductor.server import Fault
+from dashboard.lookups import search
 from dashboard.models import RecentView
-from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, make_end_user
+from fake_conductor.server import Fault
+from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, make_company
 
 SEARCH = f"/end-users/{BAKERY}/customers/"
 LIST_CALLS = "GET /quickbooks-desktop/customers"
@@ -137,7 +137,7 @@ def test_a_filter_conductor_rejects_gets_a_clear_page(support_client, company, f
 
 
 def test_an_offline_company_search_gets_the_offline_page(support_client, api_key, fake):
-    make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
     response = support_client.get(f"/end-users/{DENTAL_OFFLINE}/customers/")
     assert response.status_code == 503 and "QuickBooks is unreachable" in text_of(response)
 
@@ -245,9 +245,9 @@ def test_every_company_page_has_the_jump_box(support_client, company, fake):
 
 def test_search_across_companies_survives_one_offline_and_one_slow(support_client, api_key, fake, settings):
     settings.CROSS_COMPANY_SEARCH_BUDGET = 1.0
-    make_end_user(api_key)
-    make_end_user(api_key, DENTAL_OFFLINE, "Harbor Dental")
-    make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders")
+    make_company(api_key)
+    make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders")
     fake.faults.add(Fault(end_user_id="end_usr_demoBuilders02", latency=3.0))
     started = time.monotonic()
     response = support_client.get("/", {"q": "a"})
@@ -260,8 +260,8 @@ def test_search_across_companies_survives_one_offline_and_one_slow(support_clien
 
 
 def test_search_across_companies_runs_side_by_side(support_client, api_key, fake, settings):
-    make_end_user(api_key)
-    make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders")
+    make_company(api_key)
+    make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders")
     fake.faults.add(Fault(path="/quickbooks-desktop/customers", latency=0.5))
     started = time.monotonic()
     support_client.get("/", {"q": "a"})
@@ -345,7 +345,7 @@ def test_a_never_seen_customer_is_looked_up_in_order(support_client, company, fa
 
 
 def test_an_early_tree_for_a_renamed_customer_is_not_used(support_client, company, fake):
-    from dashboard.customer_lists import Position, remember_positions
+    from dashboard.lookups.customer_lists import Position, remember_positions
 
     customers = fake.state.companies[BAKERY].customers
     target = next(c for c in customers if c["sublevel"] == 0)
@@ -355,3 +355,15 @@ def test_an_early_tree_for_a_renamed_customer_is_not_used(support_client, compan
     jobs_html = body.split('id="h-jobs"')[1].split("</section>")[0]
     expected = {c["id"] for c in customers if c["sublevel"] == 1 and c["fullName"].startswith(target["fullName"] + ":")}
     assert set(re.findall(rf"/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/", jobs_html)) == expected
+
+
+def test_the_search_and_jump_boxes_take_their_limits_and_choices_from_the_forms(support_client, company, fake):
+    from dashboard.forms import MAX_FULL_NAME, CustomerSearchForm
+
+    body = support_client.get(SEARCH, {"q": "acme", "status": "inactive", "match": "starts"}).content.decode()
+    assert f'maxlength="{CustomerSearchForm.base_fields["q"].max_length}"' in body
+    assert re.search(rf'<input type="text" name="to"[^>]* maxlength="{MAX_FULL_NAME}"', body)
+    assert re.search(r'<option value="inactive" selected>Inactive</option>', body)
+    assert re.search(r'<option value="starts" selected>starts with</option>', body)
+    # the page's own search box takes "/", so the jump box does not
+    assert body.count("data-search-box") == 1

@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import pickle
 import re
@@ -12,8 +13,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from fake_conductor.data import DEMO_SECRET_KEY
+from dashboard.conductor import records
 from dashboard.models import ApiKey
+from fake_conductor.data import DEMO_SECRET_KEY
 from tests.conftest import BAKERY, EXAMPLE_ID, cached_raw_values
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -217,11 +219,42 @@ def test_query_strings_are_bounded(support_client, company, fake):
     assert fake.stats == {}
 
 
-def test_no_cached_value_is_anything_but_records_and_html(support_client, company, fake):
+def _walk(value, seen_types):
+    """Every object reachable from a cached value: dataclass fields, sequences, mappings."""
+    seen_types.add(type(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for field in dataclasses.fields(value):
+            yield from _walk(getattr(value, field.name), seen_types)
+    elif isinstance(value, list | tuple | set | frozenset):
+        for item in value:
+            yield from _walk(item, seen_types)
+    elif isinstance(value, dict):
+        yield value
+        for key, item in value.items():
+            yield from _walk(key, seen_types)
+            yield from _walk(item, seen_types)
+    else:
+        yield value
+
+
+def test_no_cached_value_holds_raw_conductor_data_or_a_card_number(support_client, company, fake):
+    example = fake.state.companies[BAKERY].customers[1]
+    assert example["id"] == EXAMPLE_ID
+    example["creditCard"] = {**example["creditCard"], "number": PAN}
     support_client.get(URL)
+    support_client.get(f"/end-users/{BAKERY}/customers/", {"q": "a", "status": "all"})
+    seen_types: set[type] = set()
+    scanned = 0
     for raw in cached_raw_values():
         try:
             value = pickle.loads(raw)
         except pickle.UnpicklingError:
             continue  # Redis keeps plain integers (counters, locks) unpickled
-        assert not isinstance(value, dict) or "creditCard" not in value
+        for item in _walk(value, seen_types):
+            scanned += 1
+            # parsed records only, never Conductor's JSON as it came (sessions are dicts too)
+            if isinstance(item, dict):
+                assert not {"objectType", "creditCard", "fullName"} & set(item), "raw Conductor data is cached"
+            if isinstance(item, str):
+                assert PAN[:12] not in re.sub(r"\D", "", item)
+    assert records.Customer in seen_types and scanned > 100

@@ -12,11 +12,13 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from dashboard import bulkhead, services
+from dashboard.caching import bulkhead
+from dashboard.caching.freshness import cache_key
 from dashboard.conductor import errors
+from dashboard.failures import CompanyBusyError
+from dashboard.lookups import customer_page
 from fake_conductor.server import Fault
-from dashboard.freshness import cache_key
-from tests.conftest import BAKERY, EXAMPLE_ID, make_end_user
+from tests.conftest import BAKERY, EXAMPLE_ID, make_company
 
 URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
 RETRIEVES = f"GET customer {EXAMPLE_ID}"
@@ -38,7 +40,7 @@ def test_cache_keys_are_namespaced_and_safe_for_any_backend():
 
 
 def test_search_keys_differ_by_every_criterion(company, fake):
-    from dashboard.search import Criteria, search_company
+    from dashboard.lookups.search import Criteria, search_company
 
     search_company(company, Criteria(text="a"))
     search_company(company, Criteria(text="a", status="all"))
@@ -150,7 +152,7 @@ def test_simultaneous_opens_of_one_uncached_customer_make_one_call(company, fake
 
     def open_customer(_):
         start.wait()
-        return services.fetch_customer(company, EXAMPLE_ID).value.id
+        return customer_page.fetch_customer(company, EXAMPLE_ID).value.id
 
     with ThreadPoolExecutor(20) as pool:
         ids = list(pool.map(open_customer, range(20)))
@@ -165,7 +167,7 @@ def test_waiters_share_the_leaders_error(company, fake):
     def open_customer(_):
         start.wait()
         try:
-            services.fetch_customer(company, EXAMPLE_ID)
+            customer_page.fetch_customer(company, EXAMPLE_ID)
         except errors.NotFoundError:
             return "not found"
 
@@ -185,7 +187,7 @@ def test_another_process_waits_for_the_leaders_result_in_the_cache(company, fake
         cache.delete(f"lock:{key}")
 
     threading.Thread(target=other_process_finishes).start()
-    assert services.fetch_customer(company, EXAMPLE_ID).value == "from the other process"
+    assert customer_page.fetch_customer(company, EXAMPLE_ID).value == "from the other process"
     assert RETRIEVES not in fake.stats
 
 
@@ -196,7 +198,7 @@ def test_the_bulkhead_caps_calls_per_company(settings):
     settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2
     settings.CONDUCTOR_BULKHEAD_WAIT = 0.2
     with bulkhead.company_slot(BAKERY), bulkhead.company_slot(BAKERY):
-        with pytest.raises(bulkhead.CompanyBusy):
+        with pytest.raises(CompanyBusyError):
             with bulkhead.company_slot(BAKERY):
                 pass
         with bulkhead.company_slot("end_usr_other"):  # other companies are not affected
@@ -212,7 +214,7 @@ def test_a_burst_on_one_company_never_runs_more_than_the_cap_upstream(company, f
     fake.faults.add(Fault(end_user_id=BAKERY, latency=0.3))
     started = time.monotonic()
     with ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda cid: services.fetch_customer(company, cid), customers))
+        list(pool.map(lambda cid: customer_page.fetch_customer(company, cid), customers))
     # six calls, two at a time, 0.3 s each: about three rounds
     assert time.monotonic() - started >= 0.85
 
@@ -221,8 +223,8 @@ def test_a_burst_on_one_company_never_runs_more_than_the_cap_upstream(company, f
 def test_a_hanging_company_does_not_slow_other_pages(api_key, fake, support_user, settings):
     settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2
     settings.CONDUCTOR_BULKHEAD_WAIT = 0.3
-    make_end_user(api_key)
-    other = make_end_user(api_key, "end_usr_demoBuilders02", "Northwind Builders")
+    make_company(api_key)
+    other = make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders")
     other_customer = fake.state.companies[other.conductor_id].customers[0]["id"]
     # four different customers, so coalescing does not fold them into one call
     hanging = [c["id"] for c in fake.state.companies[BAKERY].customers[:4]]

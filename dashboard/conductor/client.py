@@ -18,16 +18,17 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import httpx
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
-from dashboard import identifiers, records
-from dashboard.conductor import errors
+from dashboard import identifiers
+from dashboard.conductor import errors, records
 from dashboard.conductor import retry as retry_policy
 from dashboard.request_log import note_conductor_request
 
@@ -225,19 +226,20 @@ def check_connection(secret_key: str, end_user_id: str, timeout: float | None = 
 
 def _require_end_user_id(end_user_id: str | None) -> None:
     """Checked before any call: a malformed end-user id never reaches Conductor."""
-    if not end_user_id or not identifiers.is_valid_end_user_id(end_user_id):
+    if not end_user_id or not identifiers.is_valid_company_id(end_user_id):
         raise ValueError("not a Conductor end-user id")
 
 
-def _parse(parser, body: Any, request_id: str | None):
+def _parse[R](parser: Callable[[Any], R], body: Any, request_id: str | None) -> R:
     try:
         parsed = parser(body)
     except records.MalformedRecord as exc:
         raise errors.MalformedResponseError(
             f"Conductor's answer does not match the contract: {exc}", request_id=request_id
         ) from None
-    if dataclasses.is_dataclass(parsed) and hasattr(parsed, "request_id"):
-        parsed = dataclasses.replace(parsed, request_id=request_id)
+    if isinstance(parsed, records.Customer | records.CustomerPage):
+        # Records remember the call that fetched them, for the audit trail and logs.
+        return cast(R, dataclasses.replace(parsed, request_id=request_id))
     return parsed
 
 
@@ -280,7 +282,7 @@ def _request(
         except _Retryable as failure:
             delay = retry_policy.delay_before_retry(failure.error, failure.retry_after, retry)
             # POST is retried only when the request never left (a failed connect).
-            safe = method == "GET" or isinstance(failure.error, errors.ConnectError) and failure.never_sent
+            safe = method == "GET" or (isinstance(failure.error, errors.ConnectError) and failure.never_sent)
             if (
                 delay is None
                 or not safe
@@ -302,11 +304,20 @@ class _Retryable(Exception):
 
 
 @sensitive_variables("secret_key", "headers")
-def _attempt(method, path, secret_key, end_user_id, params, json_body, remaining: float, retry: int):
+def _attempt(
+    method: str,
+    path: str,
+    secret_key: str,
+    end_user_id: str | None,
+    params: list[tuple[str, str]] | None,
+    json_body: dict[str, Any] | None,
+    remaining: float,
+    retry: int,
+) -> tuple[Any, str | None]:
     read_timeout = max(0.1, min(remaining, settings.CONDUCTOR_READ_TIMEOUT))
     headers = {"Authorization": f"Bearer {secret_key}"}
     if path.startswith("quickbooks-desktop/"):
-        headers["Conductor-End-User-Id"] = end_user_id
+        headers["Conductor-End-User-Id"] = end_user_id or ""
         headers.update(_qbd_timeout_header(read_timeout))
     request_timeout = httpx.Timeout(
         connect=min(settings.CONDUCTOR_CONNECT_TIMEOUT, read_timeout),
@@ -322,7 +333,7 @@ def _attempt(method, path, secret_key, end_user_id, params, json_body, remaining
     try:
         try:
             with _http().stream(
-                method, path, headers=headers, params=params, json=json_body, timeout=request_timeout
+                method, path, headers=headers, params=tuple(params or ()), json=json_body, timeout=request_timeout
             ) as response:
                 status = response.status_code
                 request_id = response.headers.get("Conductor-Request-Id")

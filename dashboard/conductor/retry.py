@@ -17,7 +17,7 @@ MAX_RETRY_AFTER_SECONDS = 60
 
 def backoff(retry: int) -> float:
     """The official SDKs' schedule, with jitter so retries from many threads spread out."""
-    return min(0.5 * 2**retry, 8.0) * random.uniform(0.75, 1.0)
+    return float(min(0.5 * 2**retry, 8.0)) * random.uniform(0.75, 1.0)
 
 
 def delay_before_retry(exc: errors.ConductorError, retry_after: str | None, retry: int) -> float | None:

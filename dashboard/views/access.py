@@ -1,20 +1,33 @@
 """Who may see dashboard pages: signed-in users holding dashboard.view_customers."""
 
+from collections.abc import Callable
 from functools import wraps
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+type View = Callable[..., HttpResponse]
 
 VIEW_PERMISSION = "dashboard.view_customers"
 
 
-def staff_view(view):
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a request that staff_view let through."""
+    user = request.user
+    if not isinstance(user, User):  # staff_view sends anonymous visitors to sign in
+        raise PermissionDenied("Sign in first.")
+    return user
+
+
+def staff_view(view: View) -> View:
     """Anonymous users are sent to sign in; signed-in users without the permission get 403.
 
     (Superusers hold every permission, so they always pass.)"""
 
     @wraps(view)
-    def checked(request, *args, **kwargs):
+    def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not request.user.has_perm(VIEW_PERMISSION):
             raise PermissionDenied("You do not have access to the customer dashboard.")
         return view(request, *args, **kwargs)

@@ -1,54 +1,45 @@
+"""A company's customers, the jump box, and one customer's page."""
+
 import logging
 
-from django.conf import settings
-from django.core.cache import cache
+from django.contrib.auth.models import User
 from django.db import DatabaseError
-from django.http import QueryDict
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from dashboard import identifiers, job_tree, presentation, records, search, services
-from dashboard.conductor import errors as conductor_errors
+from dashboard import audit, identifiers, presentation
+from dashboard.conductor import records
 from dashboard.forms import CustomerSearchForm, JumpForm
-from dashboard.freshness import cache_key
-from dashboard import audit
-from dashboard.models import AuditAction, EndUser, RecentView, visible_companies
+from dashboard.lookups import customer_page, search
+from dashboard.lookups.job_tree import Hierarchy
+from dashboard.models import AuditAction, Company, RecentView
+from dashboard.problems import LOOKUP_FAILURES, problem_for
 from dashboard.views import errors
-from dashboard.views.access import staff_view
+from dashboard.views.access import signed_in_user, staff_view
+from dashboard.views.links import company_search_url, refresh_url, without_refresh
 
 logger = logging.getLogger("dashboard.views")
 
 
-def _company_or_none(request, end_user_id: str) -> EndUser | None:
+def _company_or_none(request: HttpRequest, company_id: str) -> Company | None:
     """The company, if it exists, is active and this user may see it.
 
     A company outside the user's scope is "not found", exactly like one that does not
     exist, so the answer confirms nothing."""
-    if not identifiers.is_valid_end_user_id(end_user_id):
+    if not identifiers.is_valid_company_id(company_id):
         return None
-    return visible_companies(request.user).select_related("api_key").filter(conductor_id=end_user_id).first()
+    return Company.objects.visible_to(request.user).select_related("api_key").filter(conductor_id=company_id).first()
 
 
-def _unknown_company(request):
+def _unknown_company(request: HttpRequest) -> HttpResponse:
     return errors.not_found(
         request,
         "Company not found",
         "There is no company with this id in the dashboard, or you do not have access to it.",
     )
-
-
-def _without_refresh(request) -> str:
-    query = request.GET.copy()
-    query.pop("refresh", None)
-    return f"{request.path}?{query.urlencode()}" if query else request.path
-
-
-def refresh_url(request) -> str:
-    query = request.GET.copy()
-    query["refresh"] = "1"
-    return f"{request.path}?{query.urlencode()}"
 
 
 def _describe_search(criteria: search.Criteria, after: str) -> str:
@@ -64,21 +55,19 @@ def _describe_search(criteria: search.Criteria, after: str) -> str:
     return ", ".join(parts)
 
 
-def _search_url(end_user: EndUser, **params) -> str:
-    query = QueryDict(mutable=True)
-    query.update({k: v for k, v in params.items() if v not in (None, "")})
-    url = reverse("company", args=[end_user.conductor_id])
-    return f"{url}?{query.urlencode()}" if query else url
+def _private(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @staff_view
-def company(request, end_user_id: str):
+def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
     """A company's customers: search by name, status and balance, paged by name."""
-    end_user = _company_or_none(request, end_user_id)
-    if end_user is None:
+    company = _company_or_none(request, company_id)
+    if company is None:
         return _unknown_company(request)
     form = CustomerSearchForm(request.GET or None)
-    ctx = {"end_user": end_user, "form": form, "page": None}
+    ctx = {"company": company, "form": form, "page": None}
     if request.GET and not form.is_valid():
         return render(request, "dashboard/company.html", ctx, status=400)
     data = form.cleaned_data if request.GET else {}
@@ -93,27 +82,13 @@ def company(request, end_user_id: str):
     action = AuditAction.REFRESH if refresh else AuditAction.SEARCH
     query_text = _describe_search(criteria, data.get("after", ""))
     try:
-        fetched = search.search_company(end_user, criteria, after=data.get("after", ""), refresh=refresh)
-    except conductor_errors.ConductorError as exc:
-        audit.record(
-            request,
-            action,
-            end_user=end_user,
-            target=query_text,
-            outcome=audit.outcome_of(exc),
-            request_id=exc.request_id,
-        )
-        return errors.upstream_error(request, exc, end_user)
-    audit.record(
-        request,
-        action,
-        end_user=end_user,
-        target=query_text,
-        outcome="stale" if fetched.stale_because else "ok",
-        request_id=None if fetched.from_cache else fetched.value.request_id,
-    )
+        fetched = search.search_company(company, criteria, after=data.get("after", ""), refresh=refresh)
+    except LOOKUP_FAILURES as exc:
+        audit.record_failure(request, action, company, query_text, exc)
+        return errors.lookup_failed(request, exc, company)
+    audit.record_fetched(request, action, company, query_text, fetched)
     if refresh and not fetched.stale_because:
-        return redirect(_without_refresh(request))
+        return redirect(without_refresh(request))
 
     page = fetched.value
     params = {k: data.get(k) for k in ("q", "match", "status", "balance", "min_balance")}
@@ -121,109 +96,89 @@ def company(request, end_user_id: str):
         page=page,
         fetched=fetched,
         refresh_url=refresh_url(request),
-        stale_reason=errors.short_reason(fetched.stale_because) if fetched.stale_because else None,
+        stale_reason=problem_for(fetched.stale_because).summary if fetched.stale_because else None,
         criteria=criteria,
         rows=[presentation.result_row(c) for c in page.customers],
-        next_url=_search_url(end_user, **params, after=page.next_after) if page.next_after else None,
-        first_url=_search_url(end_user, **params) if page.after else None,
+        next_url=company_search_url(company, **params, after=page.next_after) if page.next_after else None,
+        first_url=company_search_url(company, **params) if page.after else None,
     )
-    response = render(request, "dashboard/company.html", ctx)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private(render(request, "dashboard/company.html", ctx))
 
 
 @staff_view
-def jump(request, end_user_id: str):
+def jump(request: HttpRequest, company_id: str) -> HttpResponse:
     """Open a customer by QuickBooks id or exact full name."""
-    end_user = _company_or_none(request, end_user_id)
-    if end_user is None:
+    company = _company_or_none(request, company_id)
+    if company is None:
         return _unknown_company(request)
     form = JumpForm(request.GET)
     if not form.is_valid():
-        return redirect("company", end_user_id=end_user.conductor_id)
+        return redirect("company", company_id=company.conductor_id)
     wanted = form.cleaned_data["to"]
     if identifiers.is_valid_customer_id(wanted):
-        audit.record(request, AuditAction.JUMP, end_user=end_user, target=wanted)
-        return redirect("customer", end_user_id=end_user.conductor_id, customer_id=wanted)
+        audit.record(request, AuditAction.JUMP, company=company, target=wanted)
+        customer_id = identifiers.canonical_customer_id(wanted)
+        return redirect("customer", company_id=company.conductor_id, customer_id=customer_id)
     try:
-        found = search.find_by_full_name(end_user, wanted)
-    except conductor_errors.ConductorError as exc:
-        audit.record(
-            request,
-            AuditAction.JUMP,
-            end_user=end_user,
-            target=wanted,
-            outcome=audit.outcome_of(exc),
-            request_id=exc.request_id,
-        )
-        return errors.upstream_error(request, exc, end_user)
+        found = search.find_by_full_name(company, wanted)
+    except LOOKUP_FAILURES as exc:
+        audit.record_failure(request, AuditAction.JUMP, company, wanted, exc)
+        return errors.lookup_failed(request, exc, company)
     audit.record(
         request,
         AuditAction.JUMP,
-        end_user=end_user,
+        company=company,
         target=wanted,
         outcome="ok" if found else "no match",
         request_id=found.request_id if found else None,
     )
     if found is not None:
-        return redirect("customer", end_user_id=end_user.conductor_id, customer_id=found.id)
+        return redirect("customer", company_id=company.conductor_id, customer_id=found.id)
     # Name searches match a customer's own name, the last part of a full name.
     prefill = wanted.rsplit(":", 1)[-1].strip()[:100]
     return errors.not_found(
         request,
         "No customer by that name",
-        f"{end_user.company_name} has no customer whose id or full name is exactly what you entered.",
-        end_user=end_user,
+        f"{company.name} has no customer whose id or full name is exactly what you entered.",
+        company=company,
         search_form=CustomerSearchForm(initial={"q": prefill, "status": "all"}),
         wanted=wanted,
     )
 
 
-def _remember_view(user, end_user: EndUser, found: records.Customer) -> None:
+def _remember_view(user: User, company: Company, found: records.Customer) -> None:
     """Bookkeeping for "recently viewed": never worth failing the page over."""
     try:
-        RecentView.record(user, end_user, found.id, found.full_name)
+        RecentView.record(user, company, found.id, found.full_name)
     except DatabaseError:
         logger.warning("recent view not recorded for user %s", user.pk, exc_info=True)
 
 
-def _customer_body(request, end_user: EndUser, found: records.Customer, fetched, tree) -> str:
-    """The data sections, rendered once per fetched copy and job tree, then cached:
-    a cached page then costs little more than a trivial one. Nothing in it depends on
-    the viewer or the clock (the age line and the breadcrumb stay outside)."""
-    tree_version = repr((tuple(j.id for j in tree.jobs), tree.jobs_truncated, tree.problem))
-    key = cache_key("page", end_user.conductor_id, found.id, repr(fetched.fetched_at), tree_version)
-    html = cache.get(key)
-    if html is None:
-        ctx = {
-            "end_user": end_user,
-            "customer": found,
-            "tree": tree,
-            "jobs": [presentation.result_row(c) for c in tree.jobs],
-            "sections": presentation.customer_sections(found),
-            "balance": presentation.money(found.balance),
-            "total_balance": presentation.money(found.total_balance),
-            "credit_limit": presentation.money(found.credit_limit),
-            "currency": presentation.ref_name(found.currency),
-            "addresses": presentation.address_cards(found),
-            "card": presentation.card_display(found.credit_card),
-            "contacts": presentation.contact_cards(found),
-            "notes": [n for n in found.additional_notes if presentation.clean(n.note)],
-            "custom_fields": [
-                (f, presentation.custom_field_type_label(f.type))
-                for f in found.custom_fields
-                if presentation.clean(f.name) or presentation.clean(f.value)
-            ],
-        }
-        html = render_to_string("dashboard/_customer_body.html", ctx, request)
-        cache.set(key, html, timeout=settings.CUSTOMER_CACHE_TTL)
-    return mark_safe(html)  # our own template's output, escaped when it was rendered
+def _body_context(company: Company, found: records.Customer, tree: Hierarchy) -> dict[str, object]:
+    """What the page's data sections show; nothing in it depends on the viewer or the clock."""
+    return {
+        "company": company,
+        "customer": found,
+        "tree": tree,
+        "jobs": [presentation.result_row(c) for c in tree.jobs],
+        "sections": presentation.customer_sections(found),
+        "balance": presentation.figure(found, found.balance, "balance"),
+        "total_balance": presentation.figure(found, found.total_balance, "totalBalance"),
+        "credit_limit": presentation.figure(found, found.credit_limit, "creditLimit"),
+        "currency": presentation.ref_name(found.currency),
+        "addresses": presentation.address_cards(found),
+        "card": presentation.card_display(found.credit_card),
+        "contacts": presentation.contact_cards(found),
+        "notes": [n for n in found.additional_notes if presentation.clean(n.note)],
+        "custom_fields": presentation.custom_field_rows(found),
+        "unreadable": presentation.unreadable_fields(found),
+    }
 
 
 @staff_view
-def customer(request, end_user_id: str, customer_id: str):
-    end_user = _company_or_none(request, end_user_id)
-    if end_user is None:
+def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpResponse:
+    company = _company_or_none(request, company_id)
+    if company is None:
         return _unknown_company(request)
     if not identifiers.is_valid_customer_id(customer_id):
         # Checked before any call: a malformed id never reaches Conductor.
@@ -231,54 +186,44 @@ def customer(request, end_user_id: str, customer_id: str):
             request,
             "Not a QuickBooks customer id",
             "QuickBooks customer ids look like 80000001-1234567890 (hex digits, a dash, digits).",
-            end_user=end_user,
+            company=company,
         )
+    canonical_id = identifiers.canonical_customer_id(customer_id)
+    if canonical_id != customer_id:
+        # QuickBooks matches ids exactly: the id as typed would find nothing.
+        url = reverse("customer", args=[company.conductor_id, canonical_id])
+        query = request.GET.urlencode()
+        return redirect(f"{url}?{query}" if query else url, permanent=True)
     refresh = request.GET.get("refresh") == "1"
     action = AuditAction.REFRESH if refresh else AuditAction.VIEW
     try:
-        fetched = None if refresh else services.fresh_customer(end_user, customer_id)
-        early = None
-        if fetched is None:
-            # When the customer's place in the tree is known, its tree is looked up while
-            # the record is fetched: one QuickBooks round trip for the page, not two.
-            early = job_tree.start_early(end_user, customer_id, refresh=refresh)
-            fetched = services.fetch_customer(end_user, customer_id, refresh=refresh)
-        found = fetched.value
-        tree = job_tree.hierarchy(end_user, found, refresh=refresh, early=early)
-    except conductor_errors.ConductorError as exc:
-        audit.record(
-            request,
-            action,
-            end_user=end_user,
-            target=customer_id,
-            outcome=audit.outcome_of(exc),
-            request_id=exc.request_id,
-        )
-        return errors.upstream_error(request, exc, end_user, customer_id)
-    audit.record(
-        request,
-        action,
-        end_user=end_user,
-        target=customer_id,
-        outcome="stale" if fetched.stale_because else "ok",
-        request_id=None if fetched.from_cache else found.request_id,
-    )
-    _remember_view(request.user, end_user, found)
+        page = customer_page.open_customer(company, customer_id, refresh=refresh)
+    except LOOKUP_FAILURES as exc:
+        audit.record_failure(request, action, company, customer_id, exc)
+        return errors.lookup_failed(request, exc, company, customer_id)
+    audit.record_fetched(request, action, company, customer_id, page.fetched)
+    found, fetched = page.customer, page.fetched
+    _remember_view(signed_in_user(request), company, found)
     if refresh and not fetched.stale_because:
         # The fresh copy is cached now: send the browser back to the plain address,
         # so the refresh is not repeated by a reload or kept in a bookmark.
-        return redirect(_without_refresh(request))
+        return redirect(without_refresh(request))
 
+    body_html = customer_page.rendered_body(
+        page,
+        company,
+        lambda: render_to_string("dashboard/_customer_body.html", _body_context(company, found, page.tree)),
+    )
     ctx = {
-        "end_user": end_user,
+        "company": company,
         "customer": found,
         "fetched": fetched,
         "refresh_url": refresh_url(request),
-        "stale_reason": errors.short_reason(fetched.stale_because) if fetched.stale_because else None,
-        "tree": tree,
+        "stale_reason": problem_for(fetched.stale_because).summary if fetched.stale_because else None,
+        "tree": page.tree,
         "job_status": presentation.job_status_label(found.job_status),
-        "body_html": _customer_body(request, end_user, found, fetched, tree),
+        "status": presentation.active_badge(found.is_active),
+        # Our own template's output, escaped when it was rendered.
+        "body_html": mark_safe(body_html),
     }
-    response = render(request, "dashboard/customer.html", ctx)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return _private(render(request, "dashboard/customer.html", ctx))

@@ -6,16 +6,18 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
-from dashboard import audit, presentation, search
+from dashboard import audit, presentation
 from dashboard.forms import GlobalSearchForm
-from dashboard.models import AuditAction, RecentView, visible_companies
+from dashboard.lookups import search
+from dashboard.models import AuditAction, Company, RecentView
 from dashboard.views.access import staff_view
+from dashboard.views.links import company_search_url
 
 
 @staff_view
 def home(request):
     """The companies, the user's recently viewed customers, and search across companies."""
-    companies = list(visible_companies(request.user).select_related("api_key"))
+    companies = list(Company.objects.visible_to(request.user).select_related("api_key"))
     form = GlobalSearchForm(request.GET or None)
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
@@ -27,8 +29,16 @@ def home(request):
             target=form.cleaned_data["q"],
             outcome=f"ok, {failed} of {len(found)} companies failed" if failed else "ok",
         )
-        results = [(result, [presentation.result_row(c) for c in result.customers]) for result in found]
-    recent = RecentView.objects.filter(user=request.user, end_user__in=companies).select_related("end_user")[:10]
+        text = form.cleaned_data["q"]
+        results = [
+            (
+                result,
+                [presentation.result_row(c) for c in result.customers],
+                company_search_url(result.company, q=text, status="all") if result.has_more else None,
+            )
+            for result in found
+        ]
+    recent = RecentView.objects.filter(user=request.user, company__in=companies).select_related("company")[:10]
     ctx = {"companies": companies, "form": form, "results": results, "recent": recent}
     response = render(request, "dashboard/home.html", ctx, status=400 if form.errors else 200)
     response["Cache-Control"] = "private, no-store"

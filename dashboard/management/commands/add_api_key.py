@@ -1,9 +1,8 @@
 import sys
 
-from django import forms
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard.admin import validate_secret_key
+from dashboard.identifiers import secret_key_problem
 from dashboard.models import ApiKey
 
 
@@ -28,10 +27,9 @@ class Command(BaseCommand):
                 "No secret key on standard input. Pipe it in: "
                 "printf '%s' \"$CONDUCTOR_SECRET_KEY\" | python manage.py add_api_key NAME"
             )
-        try:
-            secret = validate_secret_key(secret)
-        except forms.ValidationError as exc:
-            raise CommandError(" ".join(exc.messages)) from None
+        problem = secret_key_problem(secret)
+        if problem:
+            raise CommandError(problem)
         api_key = ApiKey.objects.filter(name=name).first()
         created = api_key is None
         api_key = api_key or ApiKey(name=name)

@@ -2,8 +2,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard import services
-from dashboard.models import ConnectionStatus, EndUser
+from dashboard import connections
+from dashboard.failures import KeyUnreadableError
+from dashboard.lookups.calls import secret_for
+from dashboard.models import Company, ConnectionStatus
 
 
 class Command(BaseCommand):
@@ -20,7 +22,7 @@ class Command(BaseCommand):
     def handle(self, *args, concurrency, timeout, **options):
         if concurrency < 1 or timeout <= 0:
             raise CommandError("--concurrency must be at least 1 and --timeout above 0.")
-        companies = list(EndUser.objects.active().select_related("api_key"))
+        companies = list(Company.objects.active().select_related("api_key"))
         if not companies:
             self.stdout.write("No active companies to check.")
             return
@@ -33,26 +35,26 @@ class Command(BaseCommand):
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for company in companies:
                 try:
-                    secret = services.secret_for(company)
-                except services.KeyUnreadable as exc:
-                    results[company.pk] = services.CheckResult(ConnectionStatus.ERROR, str(exc), "", None)
+                    secret = secret_for(company)
+                except KeyUnreadableError as exc:
+                    results[company.pk] = connections.unreadable_key_result(exc)
                     continue
-                probes[company.pk] = pool.submit(services.probe_connection, secret, company.conductor_id, timeout)
+                probes[company.pk] = pool.submit(connections.probe_connection, secret, company.conductor_id, timeout)
         for company in companies:
             probe = probes.get(company.pk)
             if probe is not None:
                 try:
                     results[company.pk] = probe.result()
                 except Exception as exc:  # a bug must not hide the other companies' results
-                    results[company.pk] = services.CheckResult(
+                    results[company.pk] = connections.CheckResult(
                         ConnectionStatus.ERROR, f"The check failed: {type(exc).__name__}", "", None
                     )
-            services.store_check(company, results[company.pk])
+            connections.store_check(company, results[company.pk])
 
         failing = 0
         for company in companies:
             result = results[company.pk]
-            line = f"{company.company_name} ({company.conductor_id}): {ConnectionStatus(result.status).label}"
+            line = f"{company.name} ({company.conductor_id}): {ConnectionStatus(result.status).label}"
             if result.message:
                 line += f": {result.message}"
             if result.status in (ConnectionStatus.OFFLINE, ConnectionStatus.ERROR):

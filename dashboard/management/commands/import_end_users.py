@@ -1,12 +1,12 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard import services
-from dashboard.conductor.errors import ConductorError
+from dashboard import onboarding
 from dashboard.models import ApiKey
+from dashboard.problems import LOOKUP_FAILURES, for_admins
 
 
 class Command(BaseCommand):
-    help = "Import (create or update) every end user of an API key from Conductor."
+    help = "Import (create or update) every company (Conductor end user) of an API key from Conductor."
 
     def add_arguments(self, parser):
         parser.add_argument("name", help="The API key's name, as given to add_api_key.")
@@ -17,13 +17,11 @@ class Command(BaseCommand):
             known = ", ".join(ApiKey.objects.values_list("name", flat=True)) or "none yet"
             raise CommandError(f"No API key named {name!r} (known: {known}). Add it with add_api_key.")
         try:
-            result = services.import_end_users(api_key)
-        except ConductorError as exc:
-            detail = exc.user_facing_message or exc.message
-            request = f" (Conductor request {exc.request_id})" if exc.request_id else ""
-            raise CommandError(f"Import failed: {detail}{request}") from None
+            result = onboarding.import_companies(api_key)
+        except LOOKUP_FAILURES as exc:
+            raise CommandError(f"Import failed: {for_admins(exc)}") from None
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported end users for {api_key.name}: {result.created} created, {result.updated} updated."
+                f"Imported companies for {api_key.name}: {result.created} created, {result.updated} updated."
             )
         )

@@ -5,14 +5,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 
-from dashboard import services
-from dashboard.conductor.errors import ConductorError
-from dashboard.models import ApiKey, EndUser
+from dashboard import connections, onboarding
+from dashboard.models import ApiKey, Company
+from dashboard.problems import LOOKUP_FAILURES, for_admins
 
 
 class Command(BaseCommand):
     help = (
-        "Demo only: an admin and a support login, the fake Conductor's key, its end users "
+        "Demo only: an admin and a support login, the fake Conductor's key, its companies "
         "imported and their connections checked. Needs the fake Conductor running."
     )
 
@@ -36,15 +36,15 @@ class Command(BaseCommand):
         api_key.set_publishable_key(settings.DEMO_CONDUCTOR_PUBLISHABLE_KEY)  # so the demo can make setup links
         api_key.save()
         try:
-            result = services.import_end_users(api_key)
-        except ConductorError as exc:
-            raise CommandError(f"Could not reach the fake Conductor: {exc.message}. Is it running?") from None
-        for end_user in EndUser.objects.filter(api_key=api_key):
-            services.check_connection(end_user)
+            result = onboarding.import_companies(api_key)
+        except LOOKUP_FAILURES as exc:
+            raise CommandError(f"Could not reach the fake Conductor: {for_admins(exc)}. Is it running?") from None
+        for company in Company.objects.filter(api_key=api_key):
+            connections.check_connection(company)
 
         self.stdout.write(
             self.style.SUCCESS(
-                f"Demo ready: {result.created} end users created, {result.updated} updated.\n"
+                f"Demo ready: {result.created} companies created, {result.updated} updated.\n"
                 f"  admin login:   admin / {admin_password}\n"
                 f"  support login: support / {support_password}\n"
                 "  try: /end-users/end_usr_demoBakery01/customers/80000001-1234567890/"

@@ -2,25 +2,29 @@
 
 This is the boundary where upstream data stops being a dict of anything. The shapes
 follow the contract in shared/conductor/openapi-subset.json:
-- a wrong type anywhere raises MalformedRecord (naming the field, never its value,
-  since values may be personal data or card numbers);
-- a missing nullable key reads as null, and unknown keys are ignored, so a newer
-  Conductor that adds fields does not break the page;
+- a tolerant reader: only a record without its id or names, or a body that is not the
+  object at all, raises MalformedRecord (naming the field, never its value, since
+  values may be personal data or card numbers); any other field of the wrong type reads
+  as None and is listed in the record's `unreadable`, so the page shows the rest;
+- a missing nullable key reads as null, unknown keys are ignored, and an enum value
+  the contract does not list is kept as it came, so a newer Conductor does not break
+  the page;
 - money stays exact (Decimal), dates become date/datetime objects;
 - a credit card number is reduced to its last four digits here, so the full number
   never travels further than this module, whatever Conductor sends.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from dashboard.identifiers import is_valid_end_user_id
-
 # MalformedRecord is what every parser here raises; callers import it from this module.
-from dashboard.record_fields import Fields, MalformedRecord
+from dashboard.conductor.record_fields import Fields, MalformedRecord
+from dashboard.identifiers import is_valid_company_id
 
+# The values the contract lists today; others are kept and shown humanised.
 JOB_STATUSES = ("awarded", "closed", "in_progress", "none", "not_awarded", "pending")
 DELIVERY_METHODS = ("email", "mail", "none")
 
@@ -99,12 +103,12 @@ class CustomField:
 @dataclass(frozen=True)
 class Customer:
     id: str
-    created_at: datetime
-    updated_at: datetime
-    revision_number: str
+    created_at: datetime | None
+    updated_at: datetime | None
+    revision_number: str | None
     name: str
     full_name: str
-    is_active: bool
+    is_active: bool | None  # None only when QuickBooks sent something unreadable
     sublevel: int
     class_ref: Ref | None
     parent: Ref | None
@@ -153,6 +157,8 @@ class Customer:
     tax_registration_number: str | None
     currency: Ref | None
     custom_fields: tuple[CustomField, ...]
+    # Paths of the fields that arrived unreadable ("balance", "billingAddress.city").
+    unreadable: tuple[str, ...] = ()
     request_id: str | None = None  # Conductor's id for the call that fetched it
 
     @property
@@ -235,8 +241,10 @@ def _ref(fields: Fields, key: str) -> Ref | None:
 
 
 def _address(fields: Fields | None) -> Address | None:
-    if fields is None:
-        return None
+    return None if fields is None else _address_of(fields)
+
+
+def _address_of(fields: Fields) -> Address:
     return Address(
         line1=fields.text("line1"),
         line2=fields.text("line2"),
@@ -273,6 +281,17 @@ def _custom_contact_fields(fields: Fields) -> tuple[CustomContactField, ...]:
     )
 
 
+def _each[T](fields: Fields, key: str, parse: Callable[[Fields], T]) -> tuple[T, ...]:
+    """Every readable item of a list; an item that cannot be read is noted and left out."""
+    parsed = []
+    for item in fields.objects(key):
+        try:
+            parsed.append(parse(item))
+        except MalformedRecord:
+            item.note_unreadable(item.path.partition(".")[2], "a complete item")
+    return tuple(parsed)
+
+
 def _contact(fields: Fields) -> Contact:
     return Contact(
         id=fields.text("id", required=True),
@@ -292,18 +311,21 @@ def _contact(fields: Fields) -> Contact:
 def parse_customer(data: Any) -> Customer:
     """A qbd_customer object as a Customer; MalformedRecord if it is not one."""
     f = Fields(data, "customer")
-    object_type = f.text("objectType")
+    object_type = f.data.get("objectType")
     if object_type is not None and object_type != "qbd_customer":
         raise MalformedRecord("customer.objectType is not qbd_customer")
+    full_name = f.text("fullName", required=True)
+    sublevel = f.whole("sublevel")
     return Customer(
         id=f.text("id", required=True),
-        created_at=f.timestamp("createdAt", required=True),
-        updated_at=f.timestamp("updatedAt", required=True),
-        revision_number=f.text("revisionNumber", required=True),
+        created_at=f.timestamp("createdAt"),
+        updated_at=f.timestamp("updatedAt"),
+        revision_number=f.text("revisionNumber"),
         name=f.text("name", required=True),
-        full_name=f.text("fullName", required=True),
-        is_active=f.flag("isActive", required=True),
-        sublevel=f.whole("sublevel", required=True),
+        full_name=full_name,
+        is_active=f.flag("isActive"),
+        # A job's level is also its number of ancestors in the full name.
+        sublevel=sublevel if sublevel is not None else full_name.count(":"),
         class_ref=_ref(f, "class"),
         parent=_ref(f, "parent"),
         company_name=f.text("companyName"),
@@ -314,7 +336,7 @@ def parse_customer(data: Any) -> Customer:
         job_title=f.text("jobTitle"),
         billing_address=_address(f.obj("billingAddress")),
         shipping_address=_address(f.obj("shippingAddress")),
-        alternate_shipping_addresses=tuple(_address(item) for item in f.objects("alternateShippingAddresses")),
+        alternate_shipping_addresses=tuple(_address_of(item) for item in f.objects("alternateShippingAddresses")),
         phone=f.text("phone"),
         alternate_phone=f.text("alternatePhone"),
         fax=f.text("fax"),
@@ -323,7 +345,7 @@ def parse_customer(data: Any) -> Customer:
         contact=f.text("contact"),
         alternate_contact=f.text("alternateContact"),
         custom_contact_fields=_custom_contact_fields(f),
-        additional_contacts=tuple(_contact(item) for item in f.objects("additionalContacts")),
+        additional_contacts=_each(f, "additionalContacts", _contact),
         customer_type=_ref(f, "customerType"),
         terms=_ref(f, "terms"),
         sales_representative=_ref(f, "salesRepresentative"),
@@ -362,6 +384,7 @@ def parse_customer(data: Any) -> Customer:
             )
             for item in f.objects("customFields")
         ),
+        unreadable=tuple(f.unreadable),
     )
 
 
@@ -380,7 +403,7 @@ def parse_customer_page(data: Any) -> CustomerPage:
 def parse_end_user(data: Any) -> EndUser:
     f = Fields(data, "endUser")
     end_user_id = f.text("id", required=True)
-    if not is_valid_end_user_id(end_user_id):
+    if not is_valid_company_id(end_user_id):
         raise MalformedRecord("endUser.id is not an end_usr_ id")
     return EndUser(
         id=end_user_id,

@@ -15,12 +15,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
 
-from dashboard.coalescing import coalesced
+from dashboard.caching.coalescing import coalesced
 from dashboard.conductor import errors
 
 T = TypeVar("T")
@@ -33,7 +33,7 @@ KEY_VERSION = "v1"
 
 
 @dataclass(frozen=True)
-class Fetched(Generic[T]):
+class Fetched[T]:
     value: T
     fetched_at: float  # epoch seconds
     from_cache: bool
@@ -42,10 +42,6 @@ class Fetched(Generic[T]):
     @property
     def fetched_at_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.fetched_at, tz=UTC)
-
-    @property
-    def age_seconds(self) -> float:
-        return max(0.0, time.time() - self.fetched_at)
 
 
 _SAFE_PART = re.compile(r"[A-Za-z0-9_.-]{1,80}", re.ASCII)
@@ -66,7 +62,7 @@ def peek(key: str, *, ttl: float) -> Fetched | None:
     return None
 
 
-def get_or_fetch(key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool = False) -> Fetched[T]:
+def get_or_fetch[T](key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool = False) -> Fetched[T]:
     """The cached value if fresh (and not refreshing); else one coalesced fetch."""
     if not refresh:
         fresh = peek(key, ttl=ttl)
@@ -79,7 +75,7 @@ def get_or_fetch(key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool 
         cache.set(key, stored, timeout=settings.STALE_MAX_AGE)
         return stored
 
-    def published(since: float):
+    def published(since: float) -> tuple[Any, float] | None:
         found = cache.get(key)
         return found if found is not None and found[1] >= since else None
 

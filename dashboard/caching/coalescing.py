@@ -36,10 +36,9 @@ def coalesced(
     seconds), or None; `fetch` itself must store what it returns, so that other
     processes can find it."""
     with _lock:
-        flight = _flights.get(key)
-        leader = flight is None
-        if leader:
-            flight = _flights[key] = _Flight()
+        existing = _flights.get(key)
+        leader = existing is None
+        flight = _flights[key] = _Flight() if existing is None else existing
     if not leader:
         flight.done.wait()
         if flight.error is not None:
@@ -57,7 +56,9 @@ def coalesced(
             _flights.pop(key, None)
 
 
-def _across_processes(key, fetch, published, lock_seconds):
+def _across_processes(
+    key: str, fetch: Callable[[], Any], published: Callable[[float], Any | None], lock_seconds: float
+) -> Any:
     lock_key = f"lock:{key}"
     since = time.time()
     deadline = time.monotonic() + lock_seconds

@@ -12,22 +12,20 @@ page's position is our own: the last full name shown.
 """
 
 import dataclasses
-import logging
 from concurrent.futures import wait
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 
-from dashboard import records
-from dashboard.conductor import client, errors
+from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
+from dashboard.conductor import client, errors, records
 from dashboard.conductor.client import CustomerQuery
-from dashboard.customer_lists import fetch_bounded, remember_positions, side_by_side, sort_key
-from dashboard.freshness import Fetched, cache_key, get_or_fetch
-from dashboard.models import EndUser
-from dashboard.services import KeyUnreadable, qbd, secret_for
-
-logger = logging.getLogger("dashboard.search")
+from dashboard.failures import KeyUnreadableError
+from dashboard.lookups.calls import call_company, secret_for, start_lookup
+from dashboard.lookups.customer_lists import fetch_bounded, remember_positions, sort_key
+from dashboard.models import Company
+from dashboard.problems import LOOKUP_FAILURES, problem_for
 
 PAGE_SIZE = 50
 MAX_TEXT_MATCHES = 600  # four calls of 150; past that, ask for a narrower search
@@ -45,16 +43,17 @@ class Criteria:
     min_balance: Decimal | None = None
 
     def query(self) -> CustomerQuery:
-        balance = {}
-        if self.balance == "open":
-            balance["total_balance_greater_than"] = "0"
-        elif self.balance == "min" and self.min_balance is not None:
-            balance["total_balance_greater_than_or_equal_to"] = f"{self.min_balance:f}"
-        name = {}
-        if self.text:
-            field = {"contains": "name_contains", "starts": "name_starts_with", "ends": "name_ends_with"}[self.match]
-            name[field] = self.text
-        return CustomerQuery(status=self.status, **name, **balance)
+        text = self.text or None
+        return CustomerQuery(
+            status=self.status,
+            name_contains=text if self.match == "contains" else None,
+            name_starts_with=text if self.match == "starts" else None,
+            name_ends_with=text if self.match == "ends" else None,
+            total_balance_greater_than="0" if self.balance == "open" else None,
+            total_balance_greater_than_or_equal_to=(
+                f"{self.min_balance:f}" if self.balance == "min" and self.min_balance is not None else None
+            ),
+        )
 
 
 @dataclass(frozen=True)
@@ -69,24 +68,24 @@ class SearchPage:
 
 
 def search_company(
-    end_user: EndUser, criteria: Criteria, after: str = "", *, refresh: bool = False
+    company: Company, criteria: Criteria, after: str = "", *, refresh: bool = False
 ) -> Fetched[SearchPage]:
     """One page of results, from the cache while fresh (the page says how old)."""
-    secret = secret_for(end_user)
+    secret = secret_for(company)
     return get_or_fetch(
-        cache_key("search", end_user.conductor_id, repr((criteria, after))),
-        lambda: _search_company(secret, end_user.conductor_id, criteria, after),
+        cache_key("search", company.conductor_id, repr((criteria, after))),
+        lambda: _search_company(secret, company.conductor_id, criteria, after),
         ttl=settings.SEARCH_CACHE_TTL,
         refresh=refresh,
     )
 
 
-def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: str) -> SearchPage:
+def _search_company(secret: str, company_id: str, criteria: Criteria, after: str) -> SearchPage:
     position = after.casefold()
     if criteria.text:
-        matches, truncated, request_id = fetch_bounded(secret, end_user_id, criteria.query(), MAX_TEXT_MATCHES)
+        matches, truncated, request_id = fetch_bounded(secret, company_id, criteria.query(), MAX_TEXT_MATCHES)
         matches.sort(key=sort_key)
-        remember_positions(end_user_id, matches)
+        remember_positions(company_id, matches)
         following = [c for c in matches if sort_key(c) > position] if after else matches
         shown = following[:PAGE_SIZE]
         remaining = len(following) - len(shown)
@@ -102,19 +101,19 @@ def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: st
 
     query = dataclasses.replace(criteria.query(), name_from=after or FIRST_NAME_FROM)
     # One more than a page: the first row may be the one the position names.
-    page = qbd(end_user_id, client.list_customers, secret, end_user_id, query, limit=PAGE_SIZE + 1)
+    page = call_company(company_id, client.list_customers, secret, company_id, query, limit=PAGE_SIZE + 1)
     rows = sorted(page.customers, key=sort_key)
-    remember_positions(end_user_id, rows)
+    remember_positions(company_id, rows)
     following = [c for c in rows if sort_key(c) > position] if after else rows
     shown = following[:PAGE_SIZE]
     leftover = len(following) - len(shown)
     more = leftover > 0 or page.has_more
-    remaining = page.remaining_count + leftover if page.remaining_count is not None else None
+    following_count = page.remaining_count + leftover if page.remaining_count is not None else None
     return SearchPage(
         customers=shown,
         after=after,
         next_after=shown[-1].full_name if more and shown else None,
-        remaining=remaining,
+        remaining=following_count,
         total=None,
         truncated=False,
         request_id=page.request_id,
@@ -124,17 +123,17 @@ def _search_company(secret: str, end_user_id: str, criteria: Criteria, after: st
 # --- jump to a customer -----------------------------------------------------------
 
 
-def find_by_full_name(end_user: EndUser, full_name: str) -> records.Customer | None:
+def find_by_full_name(company: Company, full_name: str) -> records.Customer | None:
     """The customer with exactly this full name, or None.
 
     Conductor fails the whole request on an unknown full name (it does not return an
     empty list), so that failure means "no such customer" here."""
     try:
-        page = qbd(
-            end_user.conductor_id,
+        page = call_company(
+            company.conductor_id,
             client.list_customers,
-            secret_for(end_user),
-            end_user.conductor_id,
+            secret_for(company),
+            company.conductor_id,
             CustomerQuery(full_names=(full_name,)),
             limit=1,
         )
@@ -149,21 +148,24 @@ def find_by_full_name(end_user: EndUser, full_name: str) -> records.Customer | N
 
 @dataclass(frozen=True)
 class CompanyResult:
-    end_user: EndUser
+    company: Company
     customers: list[records.Customer]
     has_more: bool
     error: str | None  # a short sentence when this company could not answer
 
 
 PER_COMPANY_LIMIT = 10
+TOO_SLOW = "It did not answer in time."
 
 
-def _search_one(secret: str, end_user_id: str, text: str, budget: float) -> records.CustomerPage:
+def _search_one(secret: str, company_id: str, text: str, budget: float) -> records.CustomerPage:
     query = CustomerQuery(status="all", name_contains=text)
-    return qbd(end_user_id, client.list_customers, secret, end_user_id, query, limit=PER_COMPANY_LIMIT, timeout=budget)
+    return call_company(
+        company_id, client.list_customers, secret, company_id, query, limit=PER_COMPANY_LIMIT, timeout=budget
+    )
 
 
-def search_all_companies(end_users: list[EndUser], text: str) -> list[CompanyResult]:
+def search_all_companies(companies: list[Company], text: str) -> list[CompanyResult]:
     """Ask every company at once; each gets the same time budget and its own error line.
 
     The total wait is about one company's budget, not the sum: the calls run side by
@@ -172,38 +174,26 @@ def search_all_companies(end_users: list[EndUser], text: str) -> list[CompanyRes
     budget = settings.CROSS_COMPANY_SEARCH_BUDGET
     calls = {}
     results: dict[int, CompanyResult] = {}
-    for end_user in end_users:
+    for company in companies:
         try:
-            secret = secret_for(end_user)
-        except KeyUnreadable:
-            results[end_user.pk] = CompanyResult(end_user, [], False, "Its stored API key cannot be read.")
+            secret = secret_for(company)
+        except KeyUnreadableError as exc:
+            results[company.pk] = CompanyResult(company, [], False, problem_for(exc).summary)
             continue
-        calls[end_user.pk] = side_by_side(_search_one, secret, end_user.conductor_id, text, budget)
+        calls[company.pk] = start_lookup(_search_one, secret, company.conductor_id, text, budget)
     wait(calls.values(), timeout=budget + 0.5)
-    for end_user in end_users:
-        call = calls.get(end_user.pk)
+    for company in companies:
+        call = calls.get(company.pk)
         if call is None:
             continue
         if not call.done():
             call.cancel()
-            results[end_user.pk] = CompanyResult(end_user, [], False, "It did not answer in time.")
+            results[company.pk] = CompanyResult(company, [], False, TOO_SLOW)
             continue
         try:
             page = call.result()
-        except errors.ConductorError as exc:
-            results[end_user.pk] = CompanyResult(end_user, [], False, _short_reason(exc))
+        except LOOKUP_FAILURES as exc:
+            results[company.pk] = CompanyResult(company, [], False, problem_for(exc).summary)
         else:
-            results[end_user.pk] = CompanyResult(end_user, sorted(page.customers, key=sort_key), page.has_more, None)
-    return [results[end_user.pk] for end_user in end_users]
-
-
-def _short_reason(exc: errors.ConductorError) -> str:
-    if isinstance(exc, errors.ConnectionNotSetUpError):
-        return "QuickBooks setup is not finished."
-    if isinstance(exc, errors.IntegrationConnectionError):
-        return "QuickBooks is unreachable (" + (exc.user_facing_message or "offline") + ")"
-    if isinstance(exc, (errors.RequestTimeoutError, errors.QuickBooksTimeoutError)):
-        return "It did not answer in time."
-    if isinstance(exc, (errors.AuthenticationError, errors.PermissionDeniedError)):
-        return "Conductor refused its API key; ask an admin."
-    return "It could not be searched: " + (exc.user_facing_message or exc.message)
+            results[company.pk] = CompanyResult(company, sorted(page.customers, key=sort_key), page.has_more, None)
+    return [results[company.pk] for company in companies]

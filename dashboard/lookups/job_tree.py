@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
-from dashboard import records
-from dashboard.conductor import client, errors
+from dashboard.caching.freshness import cache_key
+from dashboard.conductor import client, records
 from dashboard.conductor.client import CustomerQuery
-from dashboard.customer_lists import fetch_bounded, known_position, remember_positions, side_by_side, sort_key
-from dashboard.freshness import cache_key
-from dashboard.models import EndUser
-from dashboard.services import qbd, secret_for
+from dashboard.lookups.calls import call_company, secret_for, start_lookup
+from dashboard.lookups.customer_lists import Position, fetch_bounded, known_position, remember_positions, sort_key
+from dashboard.models import Company
+from dashboard.problems import LOOKUP_FAILURES, problem_for
 
-logger = logging.getLogger("dashboard.job_tree")
+logger = logging.getLogger("dashboard.lookups.job_tree")
 
 MAX_JOBS = 300
 
@@ -40,12 +40,18 @@ class Hierarchy:
     problem: str | None  # why part of the tree could not be loaded
 
 
-def _ancestor_names(customer) -> list[tuple[str, str]]:
+# Where a customer sits in the tree: its record, or what a list remembered of it.
+type Place = records.Customer | Position
+# The tree's lookups, started before the record arrived, and the place they asked about.
+type EarlyTree = Future[tuple[Hierarchy, Place]]
+
+
+def _ancestor_names(customer: Place) -> list[tuple[str, str]]:
     parts = customer.full_name.split(":")
     return [(parts[i], ":".join(parts[: i + 1])) for i in range(len(parts) - 1)]
 
 
-def _parent_link(customer) -> dict[str, str]:
+def _parent_link(customer: Place) -> dict[str, str]:
     """The parent's id comes with the customer itself: no lookup needed for it."""
     parent = customer.parent
     if parent and parent.id and parent.full_name:
@@ -53,45 +59,45 @@ def _parent_link(customer) -> dict[str, str]:
     return {}
 
 
-def _resolve_full_names(secret: str, end_user_id: str, full_names: list[str]) -> dict[str, str]:
+def _resolve_full_names(secret: str, company_id: str, full_names: list[str]) -> dict[str, str]:
     """full name (casefolded) -> id, for all of them in one fullNames lookup."""
-    page = qbd(
-        end_user_id,
+    page = call_company(
+        company_id,
         client.list_customers,
         secret,
-        end_user_id,
+        company_id,
         CustomerQuery(full_names=tuple(full_names)),
         limit=min(150, len(full_names)),
     )
     return {c.full_name.casefold(): c.id for c in page.customers}
 
 
-def _direct_jobs(secret: str, end_user_id: str, customer) -> tuple[list[records.Customer], bool]:
+def _direct_jobs(secret: str, company_id: str, customer: Place) -> tuple[list[records.Customer], bool]:
     # Every descendant's full name starts with "<full name>:"; ";" is the character
     # after ":", so this inclusive range holds exactly the subtree.
     query = CustomerQuery(status="all", name_from=customer.full_name + ":", name_to=customer.full_name + ";")
-    found, truncated, _ = fetch_bounded(secret, end_user_id, query, MAX_JOBS)
+    found, truncated, _ = fetch_bounded(secret, company_id, query, MAX_JOBS)
     prefix = customer.full_name.casefold() + ":"
     jobs = [c for c in found if c.sublevel == customer.sublevel + 1 and sort_key(c).startswith(prefix)]
     return sorted(jobs, key=sort_key), truncated
 
 
-def start_early(end_user: EndUser, customer_id: str, *, refresh: bool = False) -> Future | None:
+def start_early(company: Company, customer_id: str, *, refresh: bool = False) -> EarlyTree | None:
     """Start the tree's lookups before the record arrives, when the customer's place in
     the tree is already known (it was in a list or a tree seen before) and the tree is
     not cached. Returns the running lookup, or None."""
-    position = known_position(end_user.conductor_id, customer_id)
-    if position is None or (not refresh and cache.get(_tree_key(end_user.conductor_id, position)) is not None):
+    position = known_position(company.conductor_id, customer_id)
+    if position is None or (not refresh and cache.get(_tree_key(company.conductor_id, position)) is not None):
         return None
-    return side_by_side(_hierarchy, secret_for(end_user), end_user.conductor_id, position)
+    return start_lookup(_hierarchy, secret_for(company), company.conductor_id, position)
 
 
-def _tree_key(end_user_id: str, position) -> str:
-    return cache_key("tree", end_user_id, position.id, position.full_name)
+def _tree_key(company_id: str, position: Place) -> str:
+    return cache_key("tree", company_id, position.id, position.full_name)
 
 
 def hierarchy(
-    end_user: EndUser, customer: records.Customer, *, refresh: bool = False, early: Future | None = None
+    company: Company, customer: records.Customer, *, refresh: bool = False, early: EarlyTree | None = None
 ) -> Hierarchy:
     """Ancestors with their ids and the direct jobs, fetched side by side.
 
@@ -100,42 +106,42 @@ def hierarchy(
     breaks the customer page: it is reported as a problem and the page shows what it has
     (the parent's link comes with the customer itself). Only a complete tree is cached,
     for as long as the customer record."""
-    key = _tree_key(end_user.conductor_id, customer)
+    key = _tree_key(company.conductor_id, customer)
     cached = None if refresh else cache.get(key)
-    if cached is not None:
+    if isinstance(cached, Hierarchy):
         return cached
-    tree = None
+    tree: Hierarchy | None = None
     if early is not None:
         tree, started_for = early.result()
         if (started_for.full_name, started_for.sublevel) != (customer.full_name, customer.sublevel):
             tree = None  # renamed or moved since: the early lookup asked about another place
     if tree is None:
-        tree, _ = _hierarchy(secret_for(end_user), end_user.conductor_id, customer)
-    remember_positions(end_user.conductor_id, [customer, *tree.jobs])
+        tree, _ = _hierarchy(secret_for(company), company.conductor_id, customer)
+    remember_positions(company.conductor_id, [customer, *tree.jobs])
     if tree.problem is None:
         cache.set(key, tree, timeout=settings.CUSTOMER_CACHE_TTL)
     return tree
 
 
-def _hierarchy(secret: str, end_user_id: str, customer) -> tuple[Hierarchy, object]:
+def _hierarchy(secret: str, company_id: str, customer: Place) -> tuple[Hierarchy, Place]:
     """The tree around `customer` (a record or a Position), and what it was asked for."""
     names = _ancestor_names(customer)
     known = _parent_link(customer)
     unknown = [full for _, full in names if full.casefold() not in known]
     # The ancestors' lookup runs beside the jobs' lookup, which runs in this thread.
-    ancestors_call = side_by_side(_resolve_full_names, secret, end_user_id, unknown) if unknown else None
+    ancestors_call = start_lookup(_resolve_full_names, secret, company_id, unknown) if unknown else None
 
     problems = []
     try:
-        jobs, truncated = _direct_jobs(secret, end_user_id, customer)
-    except errors.ConductorError as exc:
+        jobs, truncated = _direct_jobs(secret, company_id, customer)
+    except LOOKUP_FAILURES as exc:
         logger.warning("jobs of %s not loaded: %s", customer.id, exc)
         jobs, truncated = [], False
-        problems.append(f"Jobs could not be loaded: {exc.user_facing_message or exc.message}")
+        problems.append(f"Jobs could not be loaded: {problem_for(exc).summary}")
     if ancestors_call:
         try:
             known.update(ancestors_call.result())
-        except errors.ConductorError as exc:
+        except LOOKUP_FAILURES as exc:
             logger.warning("ancestors of %s not resolved: %s", customer.id, exc)
             problems.insert(0, "The links of higher-level customers could not be loaded.")
     ancestors = [Ancestor(name, full, known.get(full.casefold())) for name, full in names]

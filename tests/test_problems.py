@@ -1,0 +1,52 @@
+"""The one table from a failure to the words a person reads (dashboard/problems.py)."""
+
+import inspect
+
+import pytest
+
+from dashboard import failures
+from dashboard.conductor import errors
+from dashboard.problems import LOOKUP_FAILURES, for_admins, problem_for
+
+
+def every_failure_class():
+    for module in (errors, failures):
+        for _, cls in inspect.getmembers(module, inspect.isclass):
+            if issubclass(cls, LOOKUP_FAILURES):
+                yield cls
+
+
+@pytest.mark.parametrize("cls", list(every_failure_class()), ids=lambda cls: cls.__name__)
+def test_every_failure_reads_as_a_page_a_line_and_a_next_step(cls):
+    problem = problem_for(cls("what happened"), "Harbor Dental")
+    assert 400 <= problem.status < 600
+    assert problem.title and problem.explanation and problem.next_step and problem.summary
+    assert problem.summary.endswith(".")
+
+
+def test_the_specific_failures_get_their_own_words_and_status():
+    assert problem_for(errors.NotFoundError("x"), "Harbor Dental").status == 404
+    offline = problem_for(errors.IntegrationConnectionError("x"), "Harbor Dental")
+    assert offline.status == 503 and "Harbor Dental" in offline.explanation
+    assert problem_for(errors.QuickBooksTimeoutError("x")).status == 504
+    assert problem_for(errors.ConnectionNotSetUpError("x")).title == "QuickBooks setup is not finished"
+    assert problem_for(failures.CompanyBusyError("x")).status == 503
+    refused = problem_for(errors.AuthenticationError("x"))
+    assert refused.status == 502 and refused.show_key_link
+    assert problem_for(failures.KeyUnreadableError("x")).show_key_link
+
+
+def test_our_own_failures_do_not_pretend_to_come_from_conductor():
+    ours = [cls for _, cls in inspect.getmembers(failures, inspect.isclass) if cls.__module__ == failures.__name__]
+    assert len(ours) >= 5
+    for cls in ours:
+        assert cls.__name__.endswith("Error")
+        assert not issubclass(cls, errors.ConductorError)
+        assert cls("x").request_id is None or cls is failures.DuplicateSourceIdError
+
+
+def test_admins_read_conductors_words_and_the_request_id():
+    exc = errors.IntegrationError("QBD said no", user_facing_message="The record is in use.", request_id="req_42")
+    assert for_admins(exc) == "The record is in use. (Conductor request req_42)"
+    assert for_admins(errors.InternalError("Conductor failed")) == "Conductor failed"
+    assert for_admins(failures.NoPublishableKeyError("Add a pk_ key first.")) == "Add a pk_ key first."
