@@ -12,11 +12,19 @@ import copy
 import json
 import random
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 DEMO_SECRET_KEY = "sk_conductor_demo_4f7c2a9e1b3d5f6a8c0e"
 DEMO_PUBLISHABLE_KEY = "pk_conductor_demo_9a8b7c6d5e4f3a2b1c0d"
+
+# Every demo company's QuickBooks computer runs on Pacific time.
+COMPANY_TIME_ZONE = "America/Los_Angeles"
+ZONE = ZoneInfo(COMPANY_TIME_ZONE)
+# No seeded edit is later than this (the seed must not depend on today's date).
+LAST_EDIT = datetime(2026, 11, 24, 17, 0, tzinfo=ZONE)
 
 # A copy of shared/conductor/customer-example.json, so the fake also runs where
 # shared/ is not (the container image); tests check the copy is still identical.
@@ -36,6 +44,8 @@ class Company:
     state: str = "connected"
     last_successful_request_at: str | None = "2026-11-24T16:02:11.000Z"
     customers: list[dict] = field(default_factory=list)
+    # The QuickBooks computer's own zone: dates in filters are its days.
+    time_zone: str = COMPANY_TIME_ZONE
 
     def end_user_json(self) -> dict:
         connections = []
@@ -185,36 +195,55 @@ def _money(value: Decimal) -> str:
 
 
 class _Builder:
-    """Builds one company's customers, numbering ids from a per-company base."""
+    """Builds one company's customers, numbering ids from a per-company base.
 
-    def __init__(self, seed: int, id_base: int) -> None:
+    Consistent as QuickBooks is: a ListID's digits are its creation time (epoch
+    seconds) and revisionNumber its last edit's, so neither predates createdAt; times
+    carry the offset the company's zone had on that date (daylight saving included);
+    a job is created after its parent and is never active under an inactive one; and
+    one company file either uses multiple currencies for every customer or for none."""
+
+    def __init__(self, seed: int, id_base: int, currency: dict | None) -> None:
         self.rng = random.Random(seed)
         self.next_number = id_base
+        self.currency = currency
         self.customers: list[dict] = []
 
-    def _new_id(self) -> str:
+    def _new_id(self, created: datetime) -> str:
         self.next_number += 1
-        return f"{self.next_number:X}-{1700000000 + self.next_number % 100000 * 7919}"
+        return f"{self.next_number:X}-{int(created.timestamp())}"
+
+    def _times(self, parent: dict | None) -> tuple[datetime, datetime]:
+        rng = self.rng
+        earliest = datetime.fromisoformat(parent["createdAt"]) if parent else datetime(2024, 1, 2, tzinfo=ZONE)
+        created = (earliest + timedelta(days=rng.randint(1, 300), hours=rng.randint(0, 8))).astimezone(ZONE)
+        # A quarter past the hour; through UTC and back, so a local time that daylight
+        # saving skips (02:15 on its first day) becomes the real one with its offset.
+        created = created.replace(minute=15, second=0, microsecond=0).astimezone(UTC).astimezone(ZONE)
+        updated = (
+            created.astimezone(UTC) + timedelta(days=rng.randint(0, 500), minutes=rng.randint(0, 600))
+        ).astimezone(ZONE)
+        return created, min(updated, LAST_EDIT).replace(microsecond=0)
 
     def customer(self, name: str, parent: dict | None = None, rich: bool | None = None) -> dict:
         rng = self.rng
         rich = rng.random() < 0.6 if rich is None else rich
         first, last = rng.choice(FIRST), rng.choice(LAST)
-        created = f"2024-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(8, 17):02d}:15:00-08:00"
-        updated = f"2026-{rng.randint(1, 10):02d}-{rng.randint(1, 28):02d}T10:{rng.randint(10, 59):02d}:00-07:00"
+        created_at, updated_at = self._times(parent)
+        created, updated = created_at.isoformat(), updated_at.isoformat()
         balance = Decimal(rng.choice([0, 0, rng.randint(1, 900000), -rng.randint(100, 50000)])) / 100
         email_name = f"{first}.{last}".lower().replace("'", "").replace("ü", "u")
         full_name = f"{parent['fullName']}:{name}" if parent else name
         card_number = rng.choice([None, "xxxxxxxxxxxx4242", "xxxxxxxxxxxx1881", "4111 1111 1111 1111"])
         record = {
-            "id": self._new_id(),
+            "id": self._new_id(created_at),
             "objectType": "qbd_customer",
             "createdAt": created,
             "updatedAt": updated,
-            "revisionNumber": str(rng.randint(1600000000, 1790000000)),
+            "revisionNumber": str(int(updated_at.timestamp())),
             "name": name,
             "fullName": full_name,
-            "isActive": rng.random() > 0.15,
+            "isActive": rng.random() > 0.15 and (parent is None or parent["isActive"]),
             "class": _ref(rng, CLASSES, 0x40000001) if rich else None,
             "parent": {"id": parent["id"], "fullName": parent["fullName"]} if parent else None,
             "sublevel": parent["sublevel"] + 1 if parent else 0,
@@ -239,7 +268,7 @@ class _Builder:
             "contact": f"{first} {last}",
             "alternateContact": f"{rng.choice(FIRST)} {rng.choice(LAST)}" if rich else None,
             "customContactFields": [{"name": "Mobile", "value": f"555-{rng.randint(1000, 9999)}"}] if rich else [],
-            "additionalContacts": [self._contact(created, updated)] if rich and rng.random() < 0.5 else [],
+            "additionalContacts": [self._contact(created_at, updated_at)] if rich and rng.random() < 0.5 else [],
             "customerType": _ref(rng, TYPES, 0x50000001) if rich else None,
             "terms": _ref(rng, TERMS, 0x60000001) if rich or rng.random() < 0.5 else None,
             "salesRepresentative": _ref(rng, REPS, 0x70000001) if rich else None,
@@ -285,7 +314,7 @@ class _Builder:
             if rich
             else None,
             "taxRegistrationNumber": None,
-            "currency": {"id": "A0000001-1200000001", "fullName": "US Dollar"} if rich else None,
+            "currency": dict(self.currency) if self.currency else None,
             "customFields": [
                 {
                     "ownerId": "0",
@@ -301,15 +330,15 @@ class _Builder:
         self.customers.append(record)
         return record
 
-    def _contact(self, created: str, updated: str) -> dict:
+    def _contact(self, created: datetime, updated: datetime) -> dict:
         rng = self.rng
         first, last = rng.choice(FIRST), rng.choice(LAST)
         return {
-            "id": self._new_id(),
+            "id": self._new_id(created),
             "objectType": "qbd_contact",
-            "createdAt": created,
-            "updatedAt": updated,
-            "revisionNumber": str(rng.randint(1600000000, 1790000000)),
+            "createdAt": created.isoformat(),
+            "updatedAt": updated.isoformat(),
+            "revisionNumber": str(int(updated.timestamp())),
             "name": f"{first} {last}",
             "salutation": rng.choice([None, "Mr.", "Ms."]),
             "firstName": first,
@@ -334,8 +363,10 @@ def _roll_up_totals(customers: list[dict]) -> None:
         c["totalBalance"] = _money(totals[c["fullName"]])
 
 
-def _company_customers(seed: int, id_base: int, businesses: list[str], people: int) -> list[dict]:
-    builder = _Builder(seed, id_base)
+def _company_customers(
+    seed: int, id_base: int, businesses: list[str], people: int, currency: dict | None = None
+) -> list[dict]:
+    builder = _Builder(seed, id_base, currency)
     rng = builder.rng
     for business in businesses:
         top = builder.customer(business)
@@ -381,7 +412,11 @@ def example_customers() -> list[dict]:
 
 
 def seed_companies() -> list[Company]:
-    bakery_customers = example_customers() + _company_customers(11, 0x80000100, BUSINESSES[:12], 14)
+    examples = example_customers()
+    # The bakery's file uses multiple currencies, so every customer names one (the
+    # contract's example says USD); the other files do not, so none does.
+    currency = examples[1]["currency"]
+    bakery_customers = examples + _company_customers(11, 0x80000100, BUSINESSES[:12], 14, currency)
     return [
         Company(
             id="end_usr_demoBakery01",

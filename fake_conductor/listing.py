@@ -1,6 +1,9 @@
 """QuickBooks' customer query semantics, as Conductor documents them, for the fake."""
 
+import re
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo
 
 from fake_conductor.faults import ApiError
 
@@ -36,7 +39,37 @@ def _decimal(name: str, value: str) -> Decimal:
         raise ApiError("invalid_request", f"{name} must be a decimal number.") from None
 
 
-def filter_customers(customers: list[dict], query: dict, one: dict) -> list[dict]:
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+
+
+def time_bound(name: str, value: str, time_zone: str, *, end_of_day: bool) -> datetime:
+    """updatedAfter/updatedBefore as an instant, as the contract reads them: a date is
+    the start (after) or the end (before) of that day in the company's time zone, a
+    date and time without offset is company-local, one with an offset is an instant.
+    Anything else is refused."""
+    zone = ZoneInfo(time_zone)
+    try:
+        if _DAY.fullmatch(value):
+            day = date.fromisoformat(value)
+            if end_of_day:
+                return datetime.combine(day + timedelta(days=1), time(), zone) - timedelta(microseconds=1)
+            return datetime.combine(day, time(), zone)
+        if _LOCAL_TIME.fullmatch(value):
+            return datetime.fromisoformat(value).replace(tzinfo=zone)
+        if _INSTANT.fullmatch(value):
+            return datetime.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ApiError(
+        "invalid_request",
+        f"{name} must be a date (YYYY-MM-DD), a company-local date and time (YYYY-MM-DDTHH:mm:ss) "
+        "or a date and time with an offset.",
+    )
+
+
+def filter_customers(customers: list[dict], query: dict, one: dict, time_zone: str = "UTC") -> list[dict]:
     """QuickBooks' customer query semantics, as Conductor documents them."""
     if "ids" in query or "fullNames" in query:
         # ids/fullNames override every other filter; one unknown value fails the request.
@@ -63,6 +96,16 @@ def filter_customers(customers: list[dict], query: dict, one: dict) -> list[dict
     balance_filters = [p for p in one if p.startswith("totalBalance")]
     if len(balance_filters) > 1:
         raise ApiError("invalid_request", "Only one totalBalance filter may be used.")
+    if "nameFrom" in one and "nameTo" in one and one["nameFrom"].lower() > one["nameTo"].lower():
+        raise ApiError("invalid_request", "nameFrom must not come after nameTo.")
+    updated_after = (
+        time_bound("updatedAfter", one["updatedAfter"], time_zone, end_of_day=False) if "updatedAfter" in one else None
+    )
+    updated_before = (
+        time_bound("updatedBefore", one["updatedBefore"], time_zone, end_of_day=True)
+        if "updatedBefore" in one
+        else None
+    )
     status = one.get("status", "active")
     if status not in ("active", "inactive", "all"):
         raise ApiError("invalid_request", "status must be one of active, inactive, all.")
@@ -87,10 +130,12 @@ def filter_customers(customers: list[dict], query: dict, one: dict) -> list[dict
             continue
         if "currencyIds" in query and (not c["currency"] or c["currency"]["id"] not in query["currencyIds"]):
             continue
-        if "updatedAfter" in one and c["updatedAt"] < one["updatedAfter"]:
-            continue
-        if "updatedBefore" in one and c["updatedAt"] > one["updatedBefore"]:
-            continue
+        if updated_after or updated_before:
+            updated = datetime.fromisoformat(c["updatedAt"])  # compare instants, never strings
+            if updated_after and updated < updated_after:
+                continue
+            if updated_before and updated > updated_before:
+                continue
         if balance_filters:
             param = balance_filters[0]
             bound, total = _decimal(param, one[param]), Decimal(c["totalBalance"] or "0")

@@ -128,6 +128,7 @@ class FakeConductor:
 class _Handler(BaseHTTPRequestHandler):
     fake: FakeConductor
     protocol_version = "HTTP/1.1"
+    _raw_body = b""
     server_version = "FakeConductor/1.0"
     # Headers and body leave in one write, without Nagle's delay: otherwise every
     # keep-alive answer waits ~40 ms for a delayed ACK and latency figures lie.
@@ -165,9 +166,18 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(raw)
 
+    def _take_body(self) -> bytes:
+        """Read the request's body off the connection, whatever the answer will be: a
+        body left unread would be taken for the next request on this keep-alive
+        connection."""
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        return self.rfile.read(length) if length > 0 else b""
+
     def _read_body(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
+        raw = self._raw_body
         if not raw:
             return None
         try:
@@ -176,6 +186,7 @@ class _Handler(BaseHTTPRequestHandler):
             raise ApiError("invalid_request", "The request body is not valid JSON.") from None
 
     def _dispatch(self, method: str) -> None:
+        self._raw_body = self._take_body()
         split = urlsplit(self.path)
         if split.path.startswith("/_fake/"):
             self._control(method, split.path)
@@ -348,6 +359,10 @@ class _Handler(BaseHTTPRequestHandler):
         if body["endUserId"] not in self.fake.state.companies:
             raise ApiError("resource_missing", f"No end user with id '{body['endUserId']}'.")
         minutes = body.get("linkExpiryMins", 30)
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 15 <= minutes <= 7 * 24 * 60:
+            raise ApiError(
+                "invalid_request", "linkExpiryMins must be a whole number from 15 (15 minutes) to 10080 (7 days)."
+            )
         secret = "auth_sess_client_secret_" + secrets.token_hex(8)
         now = time.time()
         return {
@@ -386,7 +401,7 @@ class _Handler(BaseHTTPRequestHandler):
                 cursor.expires_at = time.monotonic() + CURSOR_TTL_SECONDS
                 remaining = len(cursor.remaining)
         else:
-            matches = filter_customers(company.customers, query, one)
+            matches = filter_customers(company.customers, query, one, company.time_zone)
             page, rest = matches[:limit], matches[limit:]
             remaining = len(rest)
             if rest:

@@ -159,11 +159,11 @@ def test_walk_the_breadcrumb_up_and_the_jobs_down(signed_in, companies, fake):
     job = next(c for c in fake.state.companies[BAKERY].customers if c["sublevel"] == 2)
     top, middle = job["fullName"].split(":")[:2]
     page.goto(customer_url(job["id"]))
-    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=middle).click()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=middle, exact=True).click()
     page.get_by_role("heading", level=1, name=middle).wait_for()
     page.locator("section.jobs a", has_text=job["name"]).first.click()
     page.get_by_role("heading", level=1, name=job["name"]).wait_for()
-    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=top).click()
+    page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name=top, exact=True).click()
     page.get_by_role("heading", level=1, name=top).wait_for()
 
 

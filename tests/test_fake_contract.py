@@ -8,7 +8,7 @@ import httpx
 import jsonschema
 import pytest
 
-from fake_conductor.data import DEMO_SECRET_KEY, EXAMPLE_CUSTOMER_PATH
+from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, EXAMPLE_CUSTOMER_PATH
 from fake_conductor.server import Fault
 from tests.conftest import (
     BAKERY,
@@ -185,3 +185,32 @@ def test_the_official_sdk_sees_the_fakes_errors(sdk):
     with pytest.raises(conductor.APIStatusError) as raised:
         sdk.qbd.customers.retrieve(EXAMPLE_ID, conductor_end_user_id=DENTAL_OFFLINE)
     assert raised.value.status_code == 502
+
+
+def test_the_sdk_keeps_working_on_its_pooled_connection_after_a_refused_post(sdk):
+    refused = conductor.Conductor(api_key="sk_conductor_nope_000000000000", base_url=sdk.base_url, max_retries=0)
+    with refused:
+        for _ in range(2):
+            with pytest.raises(conductor.AuthenticationError):
+                refused.end_users.create(company_name="X", source_id="s-1", email="x@example.com")
+            # the same client (one pooled connection) asks again and is answered cleanly
+            with pytest.raises(conductor.AuthenticationError):
+                refused.end_users.list()
+
+
+def test_the_sdk_reads_the_updated_and_link_rules(sdk):
+    page = sdk.qbd.customers.list(
+        conductor_end_user_id=BAKERY,
+        status="all",
+        updated_after="2025-01-01",
+        updated_before="2026-11-30T23:59:59-08:00",
+    )
+    assert page.data
+    with pytest.raises(conductor.BadRequestError):
+        sdk.qbd.customers.list(conductor_end_user_id=BAKERY, updated_after="last tuesday")
+    with pytest.raises(conductor.BadRequestError):
+        sdk.qbd.customers.list(conductor_end_user_id=BAKERY, name_from="Z", name_to="A")
+    session = sdk.auth_sessions.create(publishable_key=DEMO_PUBLISHABLE_KEY, end_user_id=BAKERY, link_expiry_mins=15)
+    assert session.auth_flow_url.startswith("https://")
+    with pytest.raises(conductor.BadRequestError):
+        sdk.auth_sessions.create(publishable_key=DEMO_PUBLISHABLE_KEY, end_user_id=BAKERY, link_expiry_mins=0)

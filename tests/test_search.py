@@ -85,7 +85,7 @@ def test_it_says_how_many_remain(support_client, company, fake, small_pages):
     "params,predicate",
     [
         ({"q": "corp", "match": "contains"}, lambda c: "corp" in c["name"].lower() and c["isActive"]),
-        ({"q": "acme", "match": "starts"}, lambda c: c["name"].lower().startswith("acme") and c["isActive"]),
+        ({"q": "cedar", "match": "starts"}, lambda c: c["name"].lower().startswith("cedar") and c["isActive"]),
         ({"q": "project", "match": "ends", "status": "all"}, lambda c: c["name"].lower().endswith("project")),
         ({"status": "inactive"}, lambda c: not c["isActive"]),
         ({"status": "all", "balance": "open"}, lambda c: float(c["totalBalance"]) > 0),
