@@ -13,7 +13,7 @@ from dashboard.conductor import client, errors
 from dashboard.failures import KeyUnreadableError
 from dashboard.lookups.calls import call_company, secret_for
 from dashboard.models import Company, ConnectionCheck, ConnectionStatus
-from dashboard.problems import for_admins
+from dashboard.problems import for_admins, in_its_own_words
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def probe_connection(secret: str, company_id: str, timeout: float | None = None)
             status = ConnectionStatus.OFFLINE
         else:
             status = ConnectionStatus.ERROR
-        return CheckResult(status, (exc.user_facing_message or exc.message)[:1000], (exc.request_id or "")[:100], None)
+        return CheckResult(status, in_its_own_words(exc)[:1000], (exc.request_id or "")[:100], None)
     if last_success is None:
         return CheckResult(
             ConnectionStatus.SETUP_UNFINISHED,

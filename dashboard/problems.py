@@ -170,10 +170,14 @@ def problem_for(exc: LookupFailure, company: str = "this company") -> Problem:
     )
 
 
+def in_its_own_words(exc: LookupFailure) -> str:
+    """What the failure said: Conductor's user-facing words when it sent some, else its
+    message (written for admins), or our own failure's message."""
+    return exc.user_facing_message or exc.message
+
+
 def for_admins(exc: LookupFailure) -> str:
-    """One line for an admin message or a command's output: the failure in Conductor's
-    words (its message is written for admins) and the request id to quote."""
-    if isinstance(exc, DashboardError):
-        return exc.message
+    """One line for an admin message or a command's output: the failure in its own
+    words and the request id to quote."""
     suffix = f" (Conductor request {exc.request_id})" if exc.request_id else ""
-    return f"{exc.user_facing_message or exc.message}{suffix}"
+    return f"{in_its_own_words(exc)}{suffix}"
