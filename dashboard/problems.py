@@ -92,9 +92,10 @@ def problem_for(exc: LookupFailure, company: str = "this company") -> Problem:
         return Problem(
             503,
             "Too many lookups for this company right now",
-            f"Several lookups for {company} are already waiting on QuickBooks, which answers one request at a time.",
+            f"So many lookups for {company} are waiting on QuickBooks, which answers one request at a time, "
+            "that this one could not be answered in time.",
             "Wait a few seconds and try again.",
-            "Too many lookups are waiting on it.",
+            "QuickBooks is busy with other lookups right now.",
         )
     if isinstance(exc, errors.RequestTimeoutError):
         return Problem(

@@ -127,7 +127,30 @@ elif DATABASES["default"]["ENGINE"].startswith("django.db.backends.postgresql"):
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://dashboard")}
+# One cache per machine by default: every gunicorn worker shares it (a customer fetched
+# by one is served by all, simultaneous opens make one upstream call, the per-company
+# limit sees every call) and it outlives a restart (an offline QuickBooks still shows
+# yesterday's copy after a deploy). diskcache keeps it in SQLite files under CACHE_DIR,
+# safe across processes, with atomic add for the coalescing lock. CACHE_URL=redis://…
+# shares it across machines instead.
+CACHE_DIR = env.path("CACHE_DIR", default=BASE_DIR / "var" / "cache")
+if env.str("CACHE_URL", default=""):
+    CACHES = {"default": env.cache_url("CACHE_URL")}
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "diskcache.DjangoCache",
+            "LOCATION": str(CACHE_DIR),
+            "TIMEOUT": 300,
+            # Writers on different shards never wait for each other.
+            "SHARDS": 8,
+            # A busy shard fails a cache call fast (it then behaves as a miss) rather
+            # than holding a page.
+            "DATABASE_TIMEOUT": 0.25,
+            # Bounded on disk; the least recently stored entries go first.
+            "OPTIONS": {"size_limit": env.int("CACHE_SIZE_LIMIT_MB", default=512) * 2**20},
+        }
+    }
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
     # Django's default of 300 entries would evict customers as fast as staff open them.
     CACHES["default"].setdefault("OPTIONS", {}).setdefault("MAX_ENTRIES", 10000)
@@ -225,11 +248,14 @@ CONDUCTOR_MAX_CONNECTIONS = env.int("CONDUCTOR_MAX_CONNECTIONS", default=100)
 # timeout (60 s), so a page always gets to explain itself.
 CONDUCTOR_TOTAL_BUDGET = env.float("CONDUCTOR_TOTAL_BUDGET", default=45.0)
 CONDUCTOR_MAX_RETRIES = env.int("CONDUCTOR_MAX_RETRIES", default=2)
-# The bulkhead: at most this many calls in flight per company (QuickBooks serves one
-# at a time anyway); a request that cannot get a slot within the wait gets a "busy"
-# page instead of holding a web thread.
-CONDUCTOR_MAX_CALLS_PER_COMPANY = env.int("CONDUCTOR_MAX_CALLS_PER_COMPANY", default=4)
-CONDUCTOR_BULKHEAD_WAIT = env.float("CONDUCTOR_BULKHEAD_WAIT", default=2.0)
+# The per-company limit (dashboard/caching/company_limit.py) adapts between 1 and
+# CONDUCTOR_LIMIT_MAX calls at once, starting from CONDUCTOR_LIMIT_START (QuickBooks
+# serves one request at a time; a parallel upstream earns more). A page waits for its
+# turn only while its answer can still come within CONDUCTOR_WAIT_BUDGET seconds; past
+# that it gets the "busy" page, or a saved copy, at once.
+CONDUCTOR_LIMIT_START = env.int("CONDUCTOR_LIMIT_START", default=4)
+CONDUCTOR_LIMIT_MAX = env.int("CONDUCTOR_LIMIT_MAX", default=64)
+CONDUCTOR_WAIT_BUDGET = env.float("CONDUCTOR_WAIT_BUDGET", default=15.0)
 # Threads per process for calls made side by side (see dashboard/search.py).
 CONDUCTOR_FANOUT_THREADS = env.int("CONDUCTOR_FANOUT_THREADS", default=64)
 # Search across companies: how long each company may take before it is reported as

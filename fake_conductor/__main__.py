@@ -1,4 +1,4 @@
-"""`python -m fake_conductor --port 8787 [--latency 0.2]`: the stand-in Conductor on loopback."""
+"""`python -m fake_conductor --port 8787 [--latency 0.2] [--serial]`: the stand-in Conductor on loopback."""
 
 import argparse
 
@@ -13,9 +13,15 @@ def main() -> None:
     parser.add_argument(
         "--latency", type=float, default=0.0, help="Seconds added to every answer, like a slow QuickBooks."
     )
+    parser.add_argument(
+        "--serial",
+        action="store_true",
+        help="One QuickBooks request at a time per company file, the rest queued, as QuickBooks does.",
+    )
     args = parser.parse_args()
-    fake = FakeConductor(host=args.host, port=args.port, latency=args.latency)
-    print(f"Fake Conductor at {fake.url} (latency {args.latency:.3f}s). Ctrl+C stops it.", flush=True)
+    fake = FakeConductor(host=args.host, port=args.port, latency=args.latency, serial=args.serial)
+    mode = "serial per company file" if args.serial else "parallel"
+    print(f"Fake Conductor at {fake.url} (latency {args.latency:.3f}s, {mode}). Ctrl+C stops it.", flush=True)
     print(f"Demo secret key: {DEMO_SECRET_KEY[:17]}… (see fake_conductor/data.py)", flush=True)
     try:
         fake.serve_forever()

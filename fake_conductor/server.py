@@ -14,6 +14,7 @@ one path, or the next N requests:
 It imports nothing of the product: two independent readings of one contract.
 """
 
+import contextlib
 import itertools
 import json
 import re
@@ -28,6 +29,31 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, seed_companies
 from fake_conductor.faults import ApiError, Fault, Faults
 from fake_conductor.listing import CURSOR_TTL_SECONDS, LIST_PARAMS, filter_customers
+
+
+class _FairLock:
+    """A lock that lets its waiters in by arrival order (threading.Lock does not promise it)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._waiters: list[threading.Event] = []
+        self._held = False
+
+    def __enter__(self) -> None:
+        with self._guard:
+            if not self._held:
+                self._held = True
+                return
+            turn = threading.Event()
+            self._waiters.append(turn)
+        turn.wait()  # handed over by the previous holder, still held for us
+
+    def __exit__(self, *exc_info: object) -> None:
+        with self._guard:
+            if self._waiters:
+                self._waiters.pop(0).set()
+            else:
+                self._held = False
 
 
 @dataclass
@@ -59,11 +85,21 @@ class FakeConductor:
     """The server: `start()` in a thread, `url` for clients, `stop()` when done."""
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, latency: float = 0.0, state: FakeState | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        latency: float = 0.0,
+        state: FakeState | None = None,
+        serial: bool = False,
     ) -> None:
         self.state = state or FakeState.seeded()
         self.faults = Faults()
         self.latency = latency
+        # serial: one QuickBooks request at a time per company file, the others queued
+        # in arrival order, as Conductor and QuickBooks Desktop do. Otherwise every
+        # request is answered in parallel (a stand-in that scales, or a future Conductor).
+        self.serial = serial
+        self._company_files: dict[str, threading.Lock] = {}
         self.stats: Counter = Counter()
         self._in_flight: Counter = Counter()
         self._stats_lock = threading.Lock()
@@ -120,6 +156,14 @@ class FakeConductor:
         if end_user_id:
             with self._stats_lock:
                 self._in_flight[end_user_id] -= 1
+
+    def company_file(self, end_user_id: str | None, path: str) -> "threading.Lock | contextlib.nullcontext":
+        """What a QuickBooks request holds while QuickBooks works on it: in serial mode,
+        the company file (a fair lock: waiters are served in arrival order)."""
+        if not self.serial or not end_user_id or not path.startswith("/quickbooks-desktop/"):
+            return contextlib.nullcontext()
+        with self._stats_lock:
+            return self._company_files.setdefault(end_user_id, _FairLock())
 
     def new_request_id(self) -> str:
         return f"req_fake{next(self._request_numbers):06d}{secrets.token_hex(3)}"
@@ -212,7 +256,8 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.fake.faults.take(path, end_user_id, customer_id)
         delay = self.fake.latency + (fault.latency if fault else 0.0)
         if delay:
-            time.sleep(delay)
+            with self.fake.company_file(end_user_id, path):
+                time.sleep(delay)
         try:
             if fault and fault.body:
                 self._body_fault(fault.body, request_id)
@@ -255,6 +300,9 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/_fake/reset" and method == "POST":
                 self.fake.reset()
                 self._send_json(200, {"reset": True}, None)
+            elif path == "/_fake/serial" and method == "POST":
+                self.fake.serial = bool((self._read_body() or {}).get("on", True))
+                self._send_json(200, {"serial": self.fake.serial}, None)
             elif path == "/_fake/latency" and method == "POST":
                 self.fake.latency = float((self._read_body() or {}).get("seconds", 0))
                 self._send_json(200, {"latency": self.fake.latency}, None)

@@ -5,6 +5,7 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
+from dashboard.caching import company_limit
 from dashboard.models import ApiKey, Company
 from fake_conductor.data import DEMO_SECRET_KEY
 from fake_conductor.server import FakeConductor, FakeState
@@ -27,8 +28,10 @@ def contract_file(name: str) -> Path:
 def empty_cache():
     """Every test starts with no cached customers, searches or bulkhead slots."""
     cache.clear()
+    company_limit.forget()
     yield
     cache.clear()
+    company_limit.forget()
 
 
 @pytest.fixture
@@ -49,9 +52,11 @@ def fake(fake_server, settings):
     seeded data fresh for each test."""
     fake_server.reset()
     fake_server.state = FakeState.seeded()
+    fake_server.latency, fake_server.serial = 0.0, False
     settings.CONDUCTOR_BASE_URL = fake_server.url
     yield fake_server
     fake_server.reset()
+    fake_server.latency, fake_server.serial = 0.0, False
 
 
 @pytest.fixture
@@ -95,6 +100,10 @@ def support_client(client, support_user):
 def cached_raw_values() -> list[bytes]:
     """Every value in the cache as stored (pickled), whatever the backend: what an
     attacker who reads the cache would see."""
+    import pickle
+    import sqlite3
+
+    import diskcache
     from django.core.cache import caches
     from django.core.cache.backends.locmem import LocMemCache, _caches
     from django.core.cache.backends.redis import RedisCache
@@ -105,4 +114,17 @@ def cached_raw_values() -> list[bytes]:
     if isinstance(backend, RedisCache):
         client = backend._cache.get_client()
         return [client.get(key) or b"" for key in client.keys("*")]
+    if isinstance(backend, diskcache.DjangoCache):
+        # Straight from its files: each shard's SQLite rows (pickles as stored; plain
+        # numbers and text, which it keeps unpickled, pickled here so every value reads
+        # one way), and the values it keeps in files of their own.
+        values: list[bytes] = []
+        for path in Path(backend.directory).rglob("*"):
+            if path.name == "cache.db":
+                with sqlite3.connect(path) as db:
+                    for mode, value in db.execute("SELECT mode, value FROM Cache WHERE value IS NOT NULL"):
+                        values.append(bytes(value) if mode == diskcache.core.MODE_PICKLE else pickle.dumps(value))
+            elif path.is_file() and path.suffix == ".val":
+                values.append(path.read_bytes())
+        return values
     raise NotImplementedError(type(backend).__name__)

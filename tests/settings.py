@@ -13,6 +13,10 @@ CONDUCTOR_CONNECT_TIMEOUT = 2.0
 # Retries sleep; the retry policy has its own tests (tests/test_retries.py).
 CONDUCTOR_MAX_RETRIES = 0
 
+if CACHES["default"]["BACKEND"] == "diskcache.DjangoCache":
+    # The shipped default, in a folder of the tests' own.
+    CACHES["default"]["LOCATION"] = str(BASE_DIR / "var" / "test-cache")
+
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared in-memory database: tests that run requests in
     # several threads at once (coalescing, the bulkhead, browsers) then get SQLite's

@@ -4,6 +4,8 @@ link lifetimes, and seed data that did not hang together in time."""
 
 import http.client
 import json
+import threading
+import time
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -177,3 +179,37 @@ def test_each_company_file_has_one_currency_policy():
     for company in seed_companies():
         currencies = {json.dumps(c["currency"], sort_keys=True) for c in company.customers}
         assert len(currencies) <= 1, company.id
+
+
+def test_a_serial_company_file_answers_one_request_at_a_time_in_arrival_order(fake):
+    fake.latency, fake.serial = 0.2, True
+    answered: list[int] = []
+
+    def ask(n):
+        with httpx.Client(base_url=fake.url + "/") as http:
+            http.get(
+                "quickbooks-desktop/health-check",
+                headers={"Authorization": f"Bearer {DEMO_SECRET_KEY}", "Conductor-End-User-Id": BAKERY},
+            )
+        answered.append(n)
+
+    started = time.monotonic()
+    threads = []
+    for n in range(4):
+        threads.append(threading.Thread(target=ask, args=(n,)))
+        threads[-1].start()
+        time.sleep(0.03)
+    for thread in threads:
+        thread.join(5)
+    assert time.monotonic() - started >= 0.75  # four answers, one after another
+    assert answered == [0, 1, 2, 3]
+    assert fake.stats[f"max_in_flight {BAKERY}"] == 4  # queued at Conductor, as QuickBooks does
+    # in parallel mode the same four overlap
+    fake.serial = False
+    started = time.monotonic()
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(5)
+    assert time.monotonic() - started < 0.6

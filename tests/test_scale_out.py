@@ -1,5 +1,6 @@
 """Two app servers (real gunicorn processes) on one PostgreSQL and one Redis, with the
-fake Conductor behind them: the cache, coalescing and the bulkhead hold across both,
+fake Conductor behind them: the cache and coalescing hold across both, each server's
+per-company limit keeps a serial QuickBooks' queue short,
 sessions work whichever server answers, and an admin change on one is seen on the other.
 
 Runs when the suite itself runs on PostgreSQL and Redis (DATABASE_URL / CACHE_URL, as
@@ -8,26 +9,20 @@ Runs when the suite itself runs on PostgreSQL and Redis (DATABASE_URL / CACHE_UR
 
 import os
 import re
-import socket
-import subprocess
-import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
-from django.db import connection
 
 from fake_conductor.server import Fault
 from tests.conftest import BAKERY, EXAMPLE_ID, make_company, support_group
+from tests.servers import PASSWORD, gunicorn_servers, sign_in
 
-ROOT = Path(__file__).resolve().parents[1]
 BUILDERS = "end_usr_demoBuilders02"
-PASSWORD = "scale-out-password-1"
 
 shared_backends = django_settings.DATABASES["default"]["ENGINE"].startswith(
     "django.db.backends.postgresql"
@@ -39,64 +34,17 @@ pytestmark = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def database_url() -> str:
-    db = connection.settings_dict  # the suite's test database, not the configured one
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 @pytest.fixture
 def servers(fake):
     env = {
-        **os.environ,
-        "DASHBOARD_DEMO": "1",  # the same demo SECRET_KEY on both, as one deployment shares one
-        "DATABASE_URL": database_url(),
         "CACHE_URL": os.environ["CACHE_URL"],
         "CONDUCTOR_BASE_URL": fake.url,
-        "CONDUCTOR_MAX_CALLS_PER_COMPANY": "2",
-        "CONDUCTOR_BULKHEAD_WAIT": "0.5",
-        "CONDUCTOR_MAX_RETRIES": "0",
+        "CONDUCTOR_LIMIT_START": "1",
+        "CONDUCTOR_WAIT_BUDGET": "2",
         "WEB_CONCURRENCY": "1",
-        "GUNICORN_THREADS": "32",
-        "LOG_LEVEL": "WARNING",
     }
-    processes, urls = [], []
-    for _ in range(2):
-        port = free_port()
-        processes.append(
-            subprocess.Popen(
-                [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py"],
-                cwd=ROOT,
-                env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
-        )
-        urls.append(f"http://127.0.0.1:{port}")
-    try:
-        for url in urls:
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    if httpx.get(url + "/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    pytest.fail(f"{url} did not become ready")
-                time.sleep(0.2)
+    with gunicorn_servers(2, **env) as urls:
         yield urls
-    finally:
-        for process in processes:
-            process.terminate()
-        for process in processes:
-            process.wait(timeout=20)
 
 
 @pytest.fixture
@@ -107,19 +55,6 @@ def setup(api_key, fake):
     staff.groups.add(support_group())
     User.objects.create_superuser("root", "root@example.com", PASSWORD)
     return bakery, builders
-
-
-def sign_in(base_url: str, username: str) -> httpx.Cookies:
-    with httpx.Client(base_url=base_url) as client:
-        page = client.get("/accounts/login/")
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
-        response = client.post(
-            "/accounts/login/",
-            data={"csrfmiddlewaretoken": token, "username": username, "password": PASSWORD},
-            headers={"Referer": base_url + "/accounts/login/"},
-        )
-        assert response.status_code == 302, response.text[:500]
-        return client.cookies
 
 
 def test_a_session_made_on_one_server_works_on_the_other(servers, setup):
@@ -149,21 +84,27 @@ def test_simultaneous_opens_through_either_server_make_one_upstream_call(servers
     assert fake.stats[f"GET customer {EXAMPLE_ID}"] == 1
 
 
-def test_the_bulkhead_holds_across_both_servers(servers, setup, fake):
+def test_a_serial_quickbooks_keeps_a_short_queue_across_both_servers(servers, setup, fake):
     cookies = sign_in(servers[0], "sam")
-    customers = [c["id"] for c in fake.state.companies[BUILDERS].customers[:6]]
-    fake.faults.add(Fault(end_user_id=BUILDERS, latency=1.5))
+    customers = [c["id"] for c in fake.state.companies[BUILDERS].customers[:8]]
+    fake.latency, fake.serial = 0.5, True
     barrier = threading.Barrier(len(customers))
 
     def open_customer(i):
         with httpx.Client(base_url=servers[i % 2], cookies=cookies, timeout=30) as client:
             barrier.wait()
-            return client.get(f"/end-users/{BUILDERS}/customers/{customers[i]}/").status_code
+            started = time.monotonic()
+            status = client.get(f"/end-users/{BUILDERS}/customers/{customers[i]}/").status_code
+            return status, time.monotonic() - started
 
     with ThreadPoolExecutor(len(customers)) as pool:
-        statuses = list(pool.map(open_customer, range(len(customers))))
-    assert fake.stats[f"max_in_flight {BUILDERS}"] <= 2  # the cap is 2 for both servers together
-    assert statuses.count(503) >= 2 and statuses.count(200) >= 2
+        results = list(pool.map(open_customer, range(len(customers))))
+    statuses = [status for status, _ in results]
+    # each server's limit starts at one and, on a serial QuickBooks, only ever probes two
+    assert fake.stats[f"max_in_flight {BUILDERS}"] <= 4
+    assert statuses.count(200) >= 2 and statuses.count(503) >= 2
+    # the pages that could not be answered within the 2 s budget were told so before it ran out
+    assert all(seconds < 2.0 for status, seconds in results if status == 503)
 
 
 def test_an_admin_change_on_one_server_is_seen_on_the_other(servers, setup):

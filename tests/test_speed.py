@@ -1,4 +1,5 @@
-"""Caching with visible freshness, stale copies while offline, coalescing and the bulkhead.
+"""Caching with visible freshness, stale copies while offline, coalescing, and one hanging
+company never slowing the others.
 
 Behaviour only: how fast things are is measured in benchmarks/, not here."""
 
@@ -12,10 +13,8 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from dashboard.caching import bulkhead
 from dashboard.caching.freshness import cache_key
 from dashboard.conductor import errors
-from dashboard.failures import CompanyBusyError
 from dashboard.lookups import customer_page
 from fake_conductor.server import Fault
 from tests.conftest import BAKERY, EXAMPLE_ID, make_company
@@ -191,38 +190,13 @@ def test_another_process_waits_for_the_leaders_result_in_the_cache(company, fake
     assert RETRIEVES not in fake.stats
 
 
-# --- bulkhead ----------------------------------------------------------------------------
-
-
-def test_the_bulkhead_caps_calls_per_company(settings):
-    settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2
-    settings.CONDUCTOR_BULKHEAD_WAIT = 0.2
-    with bulkhead.company_slot(BAKERY), bulkhead.company_slot(BAKERY):
-        with pytest.raises(CompanyBusyError):
-            with bulkhead.company_slot(BAKERY):
-                pass
-        with bulkhead.company_slot("end_usr_other"):  # other companies are not affected
-            pass
-    with bulkhead.company_slot(BAKERY):  # slots come back
-        pass
-
-
-def test_a_burst_on_one_company_never_runs_more_than_the_cap_upstream(company, fake, settings):
-    settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2
-    settings.CONDUCTOR_BULKHEAD_WAIT = 5
-    customers = [c["id"] for c in fake.state.companies[BAKERY].customers[:6]]
-    fake.faults.add(Fault(end_user_id=BAKERY, latency=0.3))
-    started = time.monotonic()
-    with ThreadPoolExecutor(6) as pool:
-        list(pool.map(lambda cid: customer_page.fetch_customer(company, cid), customers))
-    # six calls, two at a time, 0.3 s each: about three rounds
-    assert time.monotonic() - started >= 0.85
+# --- the per-company limit (more in test_company_limit.py) -----------------------------
 
 
 @pytest.mark.django_db(transaction=True)
 def test_a_hanging_company_does_not_slow_other_pages(api_key, fake, support_user, settings):
-    settings.CONDUCTOR_MAX_CALLS_PER_COMPANY = 2
-    settings.CONDUCTOR_BULKHEAD_WAIT = 0.3
+    settings.CONDUCTOR_LIMIT_START = 2
+    settings.CONDUCTOR_WAIT_BUDGET = 0.3
     make_company(api_key)
     other = make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders")
     other_customer = fake.state.companies[other.conductor_id].customers[0]["id"]
@@ -247,5 +221,5 @@ def test_a_hanging_company_does_not_slow_other_pages(api_key, fake, support_user
         fake.faults.clear()
         fake.stop_hanging()
     assert elapsed < 1.0
-    assert busy.count(503) >= 2  # those that found no slot were told the company is busy
+    assert busy.count(503) >= 2  # those that found no place in time were told the company is busy
     connection.close()

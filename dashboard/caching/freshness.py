@@ -22,12 +22,14 @@ from django.core.cache import cache
 
 from dashboard.caching.coalescing import coalesced
 from dashboard.conductor import errors
+from dashboard.failures import CompanyBusyError
 
 T = TypeVar("T")
 
-# Failures where an older copy beats an error page: the data is not wrong, only
-# unreachable right now.
-UNREACHABLE = (errors.IntegrationConnectionError, errors.ConnectError, errors.RequestTimeoutError)
+# Failures where an older copy beats an error page: the data is not wrong, only out of
+# reach right now (QuickBooks offline or slow, Conductor unreachable, or too many
+# lookups already waiting on this company).
+UNREACHABLE = (errors.IntegrationConnectionError, errors.ConnectError, errors.RequestTimeoutError, CompanyBusyError)
 
 KEY_VERSION = "v1"
 
@@ -37,7 +39,7 @@ class Fetched[T]:
     value: T
     fetched_at: float  # epoch seconds
     from_cache: bool
-    stale_because: errors.ConductorError | None = None  # set when shown despite a failure
+    stale_because: errors.ConductorError | CompanyBusyError | None = None  # set when shown despite a failure
 
     @property
     def fetched_at_datetime(self) -> datetime:

@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 
-from dashboard.caching.bulkhead import company_slot
+from dashboard.caching.company_limit import company_slot
 from dashboard.crypto import UnreadableSecret
 from dashboard.failures import KeyUnreadableError
 from dashboard.models import ApiKey, Company

@@ -16,8 +16,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--latency", type=float, default=0.0, help="Seconds added to every answer, like a slow QuickBooks."
         )
+        parser.add_argument(
+            "--serial",
+            action="store_true",
+            help="One QuickBooks request at a time per company file, as QuickBooks does.",
+        )
 
-    def handle(self, *args, host, port, latency, **options):
+    def handle(self, *args, host, port, latency, serial, **options):
         try:
             from fake_conductor import __main__ as fake_main
         except ImportError:
@@ -26,4 +31,6 @@ class Command(BaseCommand):
                 "(it ships with the source tree, not the production image)."
             ) from None
         sys.argv = ["fake_conductor", "--host", host, "--port", str(port), "--latency", str(latency)]
+        if serial:
+            sys.argv.append("--serial")
         fake_main.main()
