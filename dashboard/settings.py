@@ -254,7 +254,7 @@ CONDUCTOR_MAX_RETRIES = env.int("CONDUCTOR_MAX_RETRIES", default=2)
 # turn only while its answer can still come within CONDUCTOR_WAIT_BUDGET seconds; past
 # that it gets the "busy" page, or a saved copy, at once.
 CONDUCTOR_LIMIT_START = env.int("CONDUCTOR_LIMIT_START", default=4)
-CONDUCTOR_LIMIT_MAX = env.int("CONDUCTOR_LIMIT_MAX", default=64)
+CONDUCTOR_LIMIT_MAX = env.int("CONDUCTOR_LIMIT_MAX", default=256)
 CONDUCTOR_WAIT_BUDGET = env.float("CONDUCTOR_WAIT_BUDGET", default=15.0)
 # Threads per process for calls made side by side (see dashboard/search.py).
 CONDUCTOR_FANOUT_THREADS = env.int("CONDUCTOR_FANOUT_THREADS", default=64)

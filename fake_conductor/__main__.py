@@ -3,7 +3,7 @@
 import argparse
 
 from fake_conductor.data import DEMO_SECRET_KEY
-from fake_conductor.server import FakeConductor
+from fake_conductor.server import FakeConductor, FakeState
 
 
 def main() -> None:
@@ -18,8 +18,13 @@ def main() -> None:
         action="store_true",
         help="One QuickBooks request at a time per company file, the rest queued, as QuickBooks does.",
     )
+    parser.add_argument(
+        "--large-companies", type=int, default=0, help="Add this many generated companies (end_usr_large01, …)."
+    )
+    parser.add_argument("--customers-each", type=int, default=500, help="Customers in each generated company.")
     args = parser.parse_args()
-    fake = FakeConductor(host=args.host, port=args.port, latency=args.latency, serial=args.serial)
+    state = FakeState.seeded(args.large_companies, args.customers_each)
+    fake = FakeConductor(host=args.host, port=args.port, latency=args.latency, serial=args.serial, state=state)
     mode = "serial per company file" if args.serial else "parallel"
     print(f"Fake Conductor at {fake.url} (latency {args.latency:.3f}s, {mode}). Ctrl+C stops it.", flush=True)
     print(f"Demo secret key: {DEMO_SECRET_KEY[:17]}… (see fake_conductor/data.py)", flush=True)

@@ -411,6 +411,24 @@ def example_customers() -> list[dict]:
     return [parent, example]
 
 
+def large_company(number: int, customers: int) -> Company:
+    """A generated company of `customers` top-level customers with unique names, for the
+    benchmark and for tests that need volume (end_usr_large01, end_usr_large02, …)."""
+    builder = _Builder(1000 + number, 0x90000000 + number * 0x100000, None)
+    for n in range(customers):
+        rng = builder.rng
+        builder.customer(f"{rng.choice(LAST)}, {rng.choice(FIRST)} {n:05d}")
+    _roll_up_totals(builder.customers)
+    return Company(
+        id=f"end_usr_large{number:02d}",
+        company_name=f"Large Company {number}",
+        source_id=f"large-{number}",
+        email=f"books@large{number}.example.com",
+        created_at="2025-01-15T09:00:00.000Z",
+        customers=builder.customers,
+    )
+
+
 def seed_companies() -> list[Company]:
     examples = example_customers()
     # The bakery's file uses multiple currencies, so every customer names one (the

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, seed_companies
+from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, large_company, seed_companies
 from fake_conductor.faults import ApiError, Fault, Faults
 from fake_conductor.listing import CURSOR_TTL_SECONDS, LIST_PARAMS, filter_customers
 
@@ -73,9 +73,11 @@ class FakeState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def seeded(cls) -> "FakeState":
+    def seeded(cls, large_companies: int = 0, customers_each: int = 0) -> "FakeState":
+        """The demo's companies, plus `large_companies` generated ones of `customers_each`."""
         state = cls()
-        for company in seed_companies():
+        large = [large_company(n, customers_each) for n in range(1, large_companies + 1)]
+        for company in [*seed_companies(), *large]:
             state.companies[company.id] = company
             state.owners[company.id] = DEMO_SECRET_KEY
         return state

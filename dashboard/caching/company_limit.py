@@ -6,7 +6,7 @@ the rest, so sending more at once only makes every answer later. A stand-in (or 
 future Conductor) may answer in parallel, and then holding calls back only makes pages
 wait. The limit learns which it is from latency, as Netflix's concurrency-limits and
 Envoy's adaptive concurrency do: after each window of `limit` answered calls it compares
-their average latency with the best recent one. Flat latency while pages were waiting
+their typical (median) latency with the best recent one. Flat latency while pages were waiting
 means the company can take more: the limit doubles. Latency that grew with concurrency
 means calls are queueing upstream: the limit shrinks by the same ratio (never below 1).
 On a serial QuickBooks it settles between one and two; on a parallel upstream it climbs
@@ -23,6 +23,7 @@ The state lives in each process; what a process has learned is also written to t
 cache, so other workers, and this one after a restart, start from it.
 """
 
+import statistics
 import threading
 import time
 from collections import deque
@@ -36,8 +37,12 @@ from django.core.cache import cache
 from dashboard.caching.freshness import cache_key
 from dashboard.failures import CompanyBusyError
 
-# A window's average latency within this of the best recent latency is "flat".
-FLAT_RATIO = 1.25
+# A window is "flat" when its median latency is within FLAT_RATIO of the best recent
+# latency and its slowest call within SLOWEST_RATIO. Not tighter: under load our own
+# process and the network add latency that has nothing to do with QuickBooks queueing.
+# Not looser: two calls at once on a serial QuickBooks already take 1 and 2 times as long.
+FLAT_RATIO = 1.5
+SLOWEST_RATIO = 1.75
 FLAT_SLACK = 0.01  # seconds: timer noise on fast answers
 # How many windows the best recent latency is remembered for: long enough to keep a
 # baseline through a busy spell, short enough to follow an upstream that got slower.
@@ -139,18 +144,18 @@ def _record(company_id: str, state: _Company, seconds: float) -> None:
         state.window_saturated = True
     if len(state.window) < state.slots:
         return
-    average = sum(state.window) / len(state.window)
+    typical = statistics.median(state.window)
     state.window_minimums.append(min(state.window))
-    baseline = state.baseline or average
-    if average <= baseline * FLAT_RATIO + FLAT_SLACK:
+    baseline = state.baseline or typical
+    if typical <= baseline * FLAT_RATIO + FLAT_SLACK and max(state.window) <= baseline * SLOWEST_RATIO + FLAT_SLACK:
         if state.window_saturated:  # flat while pages waited: room for more
             state.limit = min(float(settings.CONDUCTOR_LIMIT_MAX), state.limit * 2)
     else:  # calls queue upstream: fewer at once, by how much latency grew
         before = state.limit
-        state.limit = max(1.0, before * max(0.5, baseline / average))
+        state.limit = max(1.0, before * max(0.5, baseline / typical))
         # Queued upstream, latency shrinks with the calls in flight: price the queue at
         # the new limit now rather than after a window of samples.
-        state.latency = max(baseline, average * state.limit / before)
+        state.latency = max(baseline, typical * state.limit / before)
     state.window, state.window_saturated = [], False
     cache.set(_learned_key(company_id), (state.limit, state.latency, baseline), timeout=LEARNED_TTL)
 
@@ -203,6 +208,14 @@ def company_slot(company_id: str) -> Iterator[None]:
             if answered:
                 _record(company_id, state, time.monotonic() - started)
             _admit_waiters(state, time.monotonic())
+
+
+def has_room(company_id: str) -> bool:
+    """Whether a call for the company would start now, without waiting: a lookup that only
+    saves time (the job tree started beside the record) is worth starting only then."""
+    with _lock:
+        state = _company(company_id)
+        return not state.waiting and state.running(time.monotonic()) < state.slots
 
 
 def forget() -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from dashboard.caching.company_limit import has_room
 from dashboard.caching.freshness import cache_key
 from dashboard.conductor import client, records
 from dashboard.conductor.client import CustomerQuery
@@ -85,9 +86,13 @@ def _direct_jobs(secret: str, company_id: str, customer: Place) -> tuple[list[re
 def start_early(company: Company, customer_id: str, *, refresh: bool = False) -> EarlyTree | None:
     """Start the tree's lookups before the record arrives, when the customer's place in
     the tree is already known (it was in a list or a tree seen before) and the tree is
-    not cached. Returns the running lookup, or None."""
+    not cached, and the company has a free place now. Returns the running lookup, or None."""
     position = known_position(company.conductor_id, customer_id)
     if position is None or (not refresh and cache.get(_tree_key(company.conductor_id, position)) is not None):
+        return None
+    if not has_room(company.conductor_id):
+        # Pages are queueing for this company: the record goes first, and the tree after
+        # it only if the page is still being answered.
         return None
     return start_lookup(_hierarchy, secret_for(company), company.conductor_id, position)
 

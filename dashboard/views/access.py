@@ -1,4 +1,5 @@
-"""Who may see dashboard pages: signed-in users holding dashboard.view_customers."""
+"""Who may see dashboard pages: signed-in users holding dashboard.view_customers
+(answered from the cache, see dashboard/permissions.py)."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -8,9 +9,9 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-type View = Callable[..., HttpResponse]
+from dashboard.permissions import access_for
 
-VIEW_PERMISSION = "dashboard.view_customers"
+type View = Callable[..., HttpResponse]
 
 
 def signed_in_user(request: HttpRequest) -> User:
@@ -28,7 +29,7 @@ def staff_view(view: View) -> View:
 
     @wraps(view)
     def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not request.user.has_perm(VIEW_PERMISSION):
+        if not access_for(request.user).may_view:
             raise PermissionDenied("You do not have access to the customer dashboard.")
         return view(request, *args, **kwargs)
 

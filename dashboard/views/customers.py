@@ -16,6 +16,7 @@ from dashboard.forms import CustomerSearchForm, JumpForm
 from dashboard.lookups import customer_page, search
 from dashboard.lookups.job_tree import Hierarchy
 from dashboard.models import AuditAction, Company, RecentView
+from dashboard.permissions import access_for
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 from dashboard.views import errors
 from dashboard.views.access import signed_in_user, staff_view
@@ -31,7 +32,7 @@ def _company_or_none(request: HttpRequest, company_id: str) -> Company | None:
     exist, so the answer confirms nothing."""
     if not identifiers.is_valid_company_id(company_id):
         return None
-    return Company.objects.visible_to(request.user).select_related("api_key").filter(conductor_id=company_id).first()
+    return access_for(request.user).company(company_id)
 
 
 def _unknown_company(request: HttpRequest) -> HttpResponse:

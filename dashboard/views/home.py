@@ -9,7 +9,8 @@ from django.views.decorators.cache import never_cache
 from dashboard import audit, presentation
 from dashboard.forms import GlobalSearchForm
 from dashboard.lookups import search
-from dashboard.models import AuditAction, Company, RecentView
+from dashboard.models import AuditAction, RecentView
+from dashboard.permissions import access_for
 from dashboard.views.access import staff_view
 from dashboard.views.links import company_search_url
 
@@ -17,7 +18,7 @@ from dashboard.views.links import company_search_url
 @staff_view
 def home(request):
     """The companies, the user's recently viewed customers, and search across companies."""
-    companies = list(Company.objects.visible_to(request.user).select_related("api_key"))
+    companies = list(access_for(request.user).companies.values())
     form = GlobalSearchForm(request.GET or None)
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
