@@ -11,7 +11,7 @@ every worker that shares the cache.
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, Group, Permission, User
+from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
@@ -34,7 +34,7 @@ class Access:
         return self.companies.get(company_id)
 
 
-def access_for(user: AbstractBaseUser | AnonymousUser) -> Access:
+def access_for(user: User | AnonymousUser) -> Access:
     if not user.is_authenticated or user.pk is None:
         return Access(False, {})
     generation = cache.get(_GENERATION_KEY, 0)

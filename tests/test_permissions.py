@@ -12,9 +12,7 @@ from tests.conftest import BAKERY, EXAMPLE_ID, make_company
 URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
 
 
-def test_a_cached_customer_page_reads_only_the_user_and_writes_only_its_audit_entry(
-    support_client, company, fake
-):
+def test_a_cached_customer_page_reads_only_the_user_and_writes_only_its_audit_entry(support_client, company, fake):
     assert support_client.get(URL).status_code == 200  # fetched and cached
     with CaptureQueriesContext(connection) as queries:
         assert support_client.get(URL).status_code == 200
