@@ -13,7 +13,7 @@ CONDUCTOR_CONNECT_TIMEOUT = 2.0
 # Retries sleep; the retry policy has its own tests (tests/test_retries.py).
 CONDUCTOR_MAX_RETRIES = 0
 
-if CACHES["default"]["BACKEND"] == "diskcache.DjangoCache":
+if CACHES["default"]["BACKEND"] == "dashboard.caching.disk.DiskCache":
     # The shipped default, in a folder of the tests' own.
     CACHES["default"]["LOCATION"] = str(BASE_DIR / "var" / "test-cache")
 

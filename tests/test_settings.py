@@ -60,3 +60,17 @@ def test_secrets_round_trip_and_rotate(settings):
     with pytest.raises(crypto.UnreadableSecret) as raised:
         crypto.decrypt(token)
     assert "sk_conductor_secret" not in str(raised.value)
+
+
+def test_every_environment_variable_is_documented():
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    settings_py = (root / "dashboard" / "settings.py").read_text()
+    read = set(re.findall(r'(?:env\.\w+|_required)\(\s*"([A-Z_]+)"', settings_py))
+    read |= set(re.findall(r'os\.environ\.get\("([A-Z_]+)"', (root / "gunicorn.conf.py").read_text()))
+    assert {"SECRET_KEY", "CACHE_DIR", "CONDUCTOR_WAIT_BUDGET", "WEB_CONCURRENCY"} <= read
+    example, readme = (root / ".env.example").read_text(), (root / "README.md").read_text()
+    assert not sorted(name for name in read if name not in example), "missing from .env.example"
+    assert not sorted(name for name in read if f"`{name}`" not in readme), "missing from the README"

@@ -211,7 +211,7 @@ def test_a_hanging_company_does_not_slow_other_pages(api_key, fake, support_user
 
     with ThreadPoolExecutor(6) as pool:
         hung = [pool.submit(client().get, f"/end-users/{BAKERY}/customers/{cid}/") for cid in hanging]
-        time.sleep(0.5)
+        time.sleep(0.9)  # past the 0.3 s budget and a look or two at the queue
         started = time.monotonic()
         assert client().get("/healthz").status_code == 200
         assert client().get("/").status_code == 200

@@ -23,6 +23,7 @@ The state lives in each process; what a process has learned is also written to t
 cache, so other workers, and this one after a restart, start from it.
 """
 
+import contextvars
 import statistics
 import threading
 import time
@@ -73,6 +74,10 @@ class _Company:
     window_saturated: bool = False  # pages waited while this window's calls ran
     calls: dict[int, float] = field(default_factory=dict)  # call id -> start time
     waiting: deque[_Waiter] = field(default_factory=deque)
+    # Smoothed time between answers while pages queued: how fast places really come free,
+    # whatever the limit says (on a serial QuickBooks shared by several workers, slower).
+    between_answers: float | None = None
+    last_answer: float | None = None
 
     @property
     def slots(self) -> int:
@@ -94,11 +99,17 @@ class _Company:
         while nothing has been measured yet."""
         if self.latency is None:
             return None
+        if self.running(now) < self.slots and position == 0:
+            return now + self.latency
+        if self.between_answers is not None:  # one place comes free per answer
+            return now + (position + 1) * self.between_answers + self.latency
         rounds = (self.running(now) + position) // self.slots
         return now + (rounds + 1) * self.latency
 
 
 _lock = threading.Lock()
+# The deadline of the page being answered (monotonic), when one is set (page_budget).
+_page_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("page_deadline", default=None)
 _companies: dict[str, _Company] = {}
 _call_ids = iter(range(1, 2**62))
 
@@ -173,7 +184,7 @@ def company_slot(company_id: str) -> Iterator[None]:
     Raises CompanyBusyError at once, or as soon as the estimate says so, when the call
     would not be answered within CONDUCTOR_WAIT_BUDGET."""
     arrived = time.monotonic()
-    waiter = _Waiter(deadline=arrived + settings.CONDUCTOR_WAIT_BUDGET)
+    waiter = _Waiter(deadline=_page_deadline.get() or arrived + settings.CONDUCTOR_WAIT_BUDGET)
     with _lock:
         state = _company(company_id)
         if not state.waiting and state.running(arrived) < state.slots:
@@ -204,10 +215,28 @@ def company_slot(company_id: str) -> Iterator[None]:
         answered = True
     finally:
         with _lock:
+            now = time.monotonic()
             state.calls.pop(call_id, None)
+            if state.waiting and state.last_answer is not None:
+                gap = now - state.last_answer
+                state.between_answers = (
+                    gap if state.between_answers is None else 0.8 * state.between_answers + 0.2 * gap
+                )
+            state.last_answer = now
             if answered:
-                _record(company_id, state, time.monotonic() - started)
-            _admit_waiters(state, time.monotonic())
+                _record(company_id, state, now - started)
+            _admit_waiters(state, now)
+
+
+@contextmanager
+def page_budget() -> Iterator[None]:
+    """Every call made for one page, and any lookup it starts beside, shares one budget:
+    CONDUCTOR_WAIT_BUDGET from now, not from each call's own start."""
+    token = _page_deadline.set(_page_deadline.get() or time.monotonic() + settings.CONDUCTOR_WAIT_BUDGET)
+    try:
+        yield
+    finally:
+        _page_deadline.reset(token)
 
 
 def has_room(company_id: str) -> bool:

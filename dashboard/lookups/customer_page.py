@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from dashboard.caching.company_limit import page_budget
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, peek
 from dashboard.conductor import client, records
 from dashboard.lookups import job_tree
@@ -48,15 +49,17 @@ def fetch_customer(company: Company, customer_id: str, *, refresh: bool = False)
 
 
 def open_customer(company: Company, customer_id: str, *, refresh: bool = False) -> CustomerPage:
-    """The record and its tree. Raises what the lookups raise (see problems.LOOKUP_FAILURES)."""
-    fetched = None if refresh else fresh_customer(company, customer_id)
-    early = None
-    if fetched is None:
-        # When the customer's place in the tree is known, its tree is looked up while
-        # the record is fetched: one QuickBooks round trip for the page, not two.
-        early = job_tree.start_early(company, customer_id, refresh=refresh)
-        fetched = fetch_customer(company, customer_id, refresh=refresh)
-    tree = job_tree.hierarchy(company, fetched.value, refresh=refresh, early=early)
+    """The record and its tree, within one page's budget for waiting on QuickBooks.
+    Raises what the lookups raise (see problems.LOOKUP_FAILURES)."""
+    with page_budget():
+        fetched = None if refresh else fresh_customer(company, customer_id)
+        early = None
+        if fetched is None:
+            # When the customer's place in the tree is known, its tree is looked up while
+            # the record is fetched: one QuickBooks round trip for the page, not two.
+            early = job_tree.start_early(company, customer_id, refresh=refresh)
+            fetched = fetch_customer(company, customer_id, refresh=refresh)
+        tree = job_tree.hierarchy(company, fetched.value, refresh=refresh, early=early)
     return CustomerPage(fetched, tree)
 
 

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from dashboard.caching.company_limit import page_budget
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
 from dashboard.conductor import client, errors, records
 from dashboard.conductor.client import CustomerQuery
@@ -71,13 +72,14 @@ def search_company(
     company: Company, criteria: Criteria, after: str = "", *, refresh: bool = False
 ) -> Fetched[SearchPage]:
     """One page of results, from the cache while fresh (the page says how old)."""
-    secret = secret_for(company)
-    return get_or_fetch(
-        cache_key("search", company.conductor_id, repr((criteria, after))),
-        lambda: _search_company(secret, company.conductor_id, criteria, after),
-        ttl=settings.SEARCH_CACHE_TTL,
-        refresh=refresh,
-    )
+    with page_budget():
+        secret = secret_for(company)
+        return get_or_fetch(
+            cache_key("search", company.conductor_id, repr((criteria, after))),
+            lambda: _search_company(secret, company.conductor_id, criteria, after),
+            ttl=settings.SEARCH_CACHE_TTL,
+            refresh=refresh,
+        )
 
 
 def _search_company(secret: str, company_id: str, criteria: Criteria, after: str) -> SearchPage:
