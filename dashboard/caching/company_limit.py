@@ -74,10 +74,6 @@ class _Company:
     window_saturated: bool = False  # pages waited while this window's calls ran
     calls: dict[int, float] = field(default_factory=dict)  # call id -> start time
     waiting: deque[_Waiter] = field(default_factory=deque)
-    # Smoothed time between answers while pages queued: how fast places really come free,
-    # whatever the limit says (on a serial QuickBooks shared by several workers, slower).
-    between_answers: float | None = None
-    last_answer: float | None = None
 
     @property
     def slots(self) -> int:
@@ -101,8 +97,6 @@ class _Company:
             return None
         if self.running(now) < self.slots and position == 0:
             return now + self.latency
-        if self.between_answers is not None:  # one place comes free per answer
-            return now + (position + 1) * self.between_answers + self.latency
         rounds = (self.running(now) + position) // self.slots
         return now + (rounds + 1) * self.latency
 
@@ -217,12 +211,6 @@ def company_slot(company_id: str) -> Iterator[None]:
         with _lock:
             now = time.monotonic()
             state.calls.pop(call_id, None)
-            if state.waiting and state.last_answer is not None:
-                gap = now - state.last_answer
-                state.between_answers = (
-                    gap if state.between_answers is None else 0.8 * state.between_answers + 0.2 * gap
-                )
-            state.last_answer = now
             if answered:
                 _record(company_id, state, now - started)
             _admit_waiters(state, now)
