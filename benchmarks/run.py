@@ -432,7 +432,11 @@ class Bench:
 
 def _burst_row(label: str, r: dict) -> tuple[str, str, str]:
     answered = f"{r['answered']}/{r['pages']} answered, p50 {r['answered_p50_s']} s, p99 {r['answered_p99_s']} s"
-    refused = f"; {r['refused']} refused, told within {r['refused_told_max_s']} s" if r["refused"] else ""
+    refused = (
+        f"; {r['refused']} refused, told after p50 {r['refused_told_p50_s']} s, max {r['refused_told_max_s']} s"
+        if r["refused"]
+        else ""
+    )
     odd = f"; other statuses {r['other_statuses']}" if r["other_statuses"] else ""
     return (label, f"{answered}{refused}{odd}; {r['pages_per_s']} pages/s", "")
 
