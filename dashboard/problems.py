@@ -5,6 +5,7 @@ messages and management commands all describe failures from here, so one failure
 the same wherever it shows up.
 """
 
+import math
 from dataclasses import dataclass
 
 from dashboard.conductor import errors
@@ -121,6 +122,15 @@ def problem_for(exc: LookupFailure, company: str = "this company") -> Problem:
             "Try again. If it keeps happening, tell a dashboard admin and quote the request id below.",
             "Conductor's answer could not be read.",
         )
+    if isinstance(exc, errors.RateLimitError):
+        wait = rate_limit_wait(exc)
+        return Problem(
+            503,
+            "Conductor is limiting requests",
+            f"Conductor is limiting requests right now; try again in {wait} s.",
+            f"Wait {wait} seconds and try again.",
+            "Conductor is limiting requests right now.",
+        )
     if isinstance(exc, errors.InvalidRequestError):
         return Problem(
             400,
@@ -169,6 +179,11 @@ def problem_for(exc: LookupFailure, company: str = "this company") -> Problem:
         "Try again in a minute. If it keeps happening, quote the request id below to an admin.",
         "Conductor reported an error.",
     )
+
+
+def rate_limit_wait(exc: errors.RateLimitError) -> int:
+    """Whole seconds to wait: Conductor's Retry-After, or a minute when it gave none."""
+    return math.ceil(exc.retry_after) if exc.retry_after else 60
 
 
 def in_its_own_words(exc: LookupFailure) -> str:

@@ -27,9 +27,15 @@ from dashboard.failures import CompanyBusyError
 T = TypeVar("T")
 
 # Failures where an older copy beats an error page: the data is not wrong, only out of
-# reach right now (QuickBooks offline or slow, Conductor unreachable, or too many
-# lookups already waiting on this company).
-UNREACHABLE = (errors.IntegrationConnectionError, errors.ConnectError, errors.RequestTimeoutError, CompanyBusyError)
+# reach right now (QuickBooks offline or slow, Conductor unreachable or limiting us, or
+# too many lookups already waiting on this company).
+UNREACHABLE = (
+    errors.IntegrationConnectionError,
+    errors.ConnectError,
+    errors.RequestTimeoutError,
+    errors.RateLimitError,
+    CompanyBusyError,
+)
 
 KEY_VERSION = "v1"
 

@@ -369,7 +369,10 @@ def _attempt(
     except errors.MalformedResponseError as exc:
         raise _Retryable(exc, retry_after) from None
     if response.status_code >= 400:
-        raise _Retryable(_api_error(body, response.status_code, request_id, secret_key), retry_after)
+        error = _api_error(body, response.status_code, request_id, secret_key)
+        if isinstance(error, errors.RateLimitError):
+            error.retry_after = retry_policy.retry_after_seconds(retry_after)
+        raise _Retryable(error, retry_after)
     return body, request_id
 
 

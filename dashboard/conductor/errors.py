@@ -84,6 +84,12 @@ class IntegrationError(ConductorAPIError):
     """QuickBooks rejected the request (INTEGRATION_ERROR)."""
 
 
+class RateLimitError(ConductorAPIError):
+    """Conductor is limiting our requests (HTTP 429); retry_after says when to try again."""
+
+    retry_after: float | None = None
+
+
 class InternalError(ConductorAPIError):
     """Conductor itself failed (INTERNAL_ERROR)."""
 
@@ -130,4 +136,6 @@ def error_class_for(
         return ConnectionNotSetUpError
     if code == "QBD_REQUEST_TIMEOUT":
         return QuickBooksTimeoutError
+    if status == 429:
+        return RateLimitError
     return _BY_TYPE.get(error_type or "", ConductorAPIError)

@@ -26,11 +26,14 @@ def delay_before_retry(exc: errors.ConductorError, retry_after: str | None, retr
         return backoff(retry)
     if isinstance(exc, errors.IntegrationConnectionError) or exc.status not in RETRY_STATUSES:
         return None
-    if retry_after:
-        try:
-            seconds = float(retry_after)
-        except ValueError:
-            seconds = None
-        if seconds is not None and 0 <= seconds <= MAX_RETRY_AFTER_SECONDS:
-            return seconds
-    return backoff(retry)
+    seconds = retry_after_seconds(retry_after)
+    return seconds if seconds is not None else backoff(retry)
+
+
+def retry_after_seconds(header: str | None) -> float | None:
+    """A Retry-After in seconds when it is one we would honour (0 to 60 s), else None."""
+    try:
+        seconds = float(header) if header else None
+    except ValueError:
+        return None
+    return seconds if seconds is not None and 0 <= seconds <= MAX_RETRY_AFTER_SECONDS else None

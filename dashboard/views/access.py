@@ -31,6 +31,10 @@ def staff_view(view: View) -> View:
     def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not access_for(request.user).may_view:
             raise PermissionDenied("You do not have access to the customer dashboard.")
-        return view(request, *args, **kwargs)
+        response = view(request, *args, **kwargs)
+        # Every staff page names a company or a customer, whatever its status (an error
+        # page, a form with errors, a redirect): no shared cache may keep it.
+        response["Cache-Control"] = "private, no-store"
+        return response
 
     return login_required(checked)

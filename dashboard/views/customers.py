@@ -56,11 +56,6 @@ def _describe_search(criteria: search.Criteria, after: str) -> str:
     return ", ".join(parts)
 
 
-def _private(response: HttpResponse) -> HttpResponse:
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
 @staff_view
 def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
     """A company's customers: search by name, status and balance, paged by name."""
@@ -103,7 +98,7 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
         next_url=company_search_url(company, **params, after=page.next_after) if page.next_after else None,
         first_url=company_search_url(company, **params) if page.after else None,
     )
-    return _private(render(request, "dashboard/company.html", ctx))
+    return render(request, "dashboard/company.html", ctx)
 
 
 @staff_view
@@ -227,4 +222,4 @@ def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpRes
         # Our own template's output, escaped when it was rendered.
         "body_html": mark_safe(body_html),
     }
-    return _private(render(request, "dashboard/customer.html", ctx))
+    return render(request, "dashboard/customer.html", ctx)

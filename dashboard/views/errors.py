@@ -10,8 +10,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from dashboard.conductor import errors as conductor_errors
 from dashboard.models import Company
-from dashboard.problems import LookupFailure, problem_for
+from dashboard.problems import LookupFailure, problem_for, rate_limit_wait
 
 logger = logging.getLogger("dashboard.views")
 
@@ -41,7 +42,10 @@ def lookup_failed(
         "request_id": exc.request_id,
         "key_link": key_link,
     }
-    return render(request, "errors/upstream.html", ctx, status=problem.status)
+    response = render(request, "errors/upstream.html", ctx, status=problem.status)
+    if isinstance(exc, conductor_errors.RateLimitError):
+        response["Retry-After"] = str(rate_limit_wait(exc))
+    return response
 
 
 def not_found(

@@ -41,9 +41,7 @@ def home(request):
         ]
     recent = RecentView.objects.filter(user=request.user, company__in=companies).select_related("company")[:10]
     ctx = {"companies": companies, "form": form, "results": results, "recent": recent}
-    response = render(request, "dashboard/home.html", ctx, status=400 if form.errors else 200)
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return render(request, "dashboard/home.html", ctx, status=400 if form.errors else 200)
 
 
 @never_cache
