@@ -72,6 +72,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "dashboard.request_log.RequestLogMiddleware",  # outermost: it times everything
+    "dashboard.database_busy.DatabaseBusyMiddleware",  # a locked database: a 503 page, not a 500
     "dashboard.health.HealthProbeMiddleware",  # probes skip host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -111,14 +112,16 @@ TEMPLATES = [
 
 DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Many threads write (sessions, recently viewed): WAL lets readers run beside a
+    # Many threads write (sessions, audit entries): WAL lets readers run beside a
     # writer, IMMEDIATE takes the write lock up front instead of failing on upgrade,
-    # and the timeout queues writers rather than raising "database is locked".
+    # and the timeout queues writers briefly before "database is locked" (a 503 page).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
+            # Seconds a writer waits for the lock: long enough for a burst of audit
+            # entries, short enough that a locked file gets its own 503 page in moments.
+            "timeout": 3,
         }
     )
     # A file, not a server: keeping each thread's connection open costs nothing, while

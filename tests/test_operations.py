@@ -2,6 +2,8 @@
 
 import json
 import logging
+import sqlite3
+import time
 
 import pytest
 from django.db import connection
@@ -106,3 +108,36 @@ def test_the_log_format_is_chosen_by_setting(log_format, formatter):
         env={"PATH": "/usr/bin:/bin", "DASHBOARD_DEMO": "1", "LOG_FORMAT": log_format},
     )
     assert result.stdout.strip() == formatter, result.stderr
+
+
+# --- a locked database ---------------------------------------------------------------
+
+
+@pytest.fixture
+def locked_sqlite_file(support_client, company, fake):
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's file lock; PostgreSQL has lock timeouts of its own")
+    support_client.get(f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/")  # cached: only the audit write is left
+    locker = sqlite3.connect(connection.settings_dict["NAME"], timeout=1)
+    locker.execute("BEGIN EXCLUSIVE")
+    yield
+    locker.rollback()
+    locker.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_locked_database_is_a_clear_503_within_seconds(support_client, locked_sqlite_file):
+    started = time.monotonic()
+    response = support_client.get(f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/")
+    waited = time.monotonic() - started
+    assert response.status_code == 503 and response["Retry-After"] == "5"
+    assert "The dashboard's database is busy" in response.content.decode()
+    assert "Website Redesign Project" not in response.content.decode()  # nothing shown unrecorded
+    assert waited < 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_says_when_the_database_cannot_take_a_write(client, locked_sqlite_file):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert "database" in response.content.decode()
