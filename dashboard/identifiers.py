@@ -60,3 +60,63 @@ def mask_secret_key(secret_key: str) -> str:
     # A short or odd value shows no characters at all: four of eight would be half a key.
     last_four = secret_key[-4:] if len(secret_key) - len(prefix) >= 16 else ""
     return f"{prefix}…{last_four}"
+
+
+# A run this long of a stored key's characters is scrubbed wherever it turns up: shorter
+# runs are too common in ordinary text to mean the key, longer ones are too much of it.
+SCRUB_RUN = 12
+# Percent-escapes (URL-encoded) and JSON's \uXXXX escapes are read through, so an echo of
+# the key in either encoding is found too.
+_ESCAPED = re.compile(r"%([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})")
+
+
+def scrub_secret(text: str, secret: str) -> str:
+    """`text` with every run of SCRUB_RUN or more of the secret's characters that reaches
+    past its public prefix replaced by `sk_conductor_…[hidden]`: verbatim, in another
+    case, URL-encoded, JSON-escaped, or only part of it (its last 20 characters, say)."""
+    if len(secret) < SCRUB_RUN or not text:
+        return text
+    # The text as read through escapes: one decoded character per span of the original.
+    decoded: list[str] = []
+    spans: list[tuple[int, int]] = []
+    position = 0
+    for match in _ESCAPED.finditer(text):
+        for i in range(position, match.start()):
+            decoded.append(text[i])
+            spans.append((i, i + 1))
+        decoded.append(chr(int(match.group(1) or match.group(2), 16)))
+        spans.append(match.span())
+        position = match.end()
+    for i in range(position, len(text)):
+        decoded.append(text[i])
+        spans.append((i, i + 1))
+    # Case folded one character at a time, so each still lines up with its span.
+    folded = "".join(f if len(f := c.casefold()) == 1 else c for c in decoded)
+    key = secret.casefold()
+    # The kind's prefix (sk_conductor_) is public: only runs reaching past it are the key.
+    public = next((len(p) for p in _KEY_PREFIXES if secret.startswith(p)), 0)
+    grams = {key[i : i + SCRUB_RUN] for i in range(max(0, public - SCRUB_RUN + 1), len(key) - SCRUB_RUN + 1)}
+    hidden: list[tuple[int, int]] = []  # decoded index ranges to replace
+    i = 0
+    while i <= len(folded) - SCRUB_RUN:
+        if folded[i : i + SCRUB_RUN] in grams:
+            start, end = i, i + SCRUB_RUN
+            while start > (hidden[-1][1] if hidden else 0) and folded[start - 1 : end] in key:
+                start -= 1
+            while end < len(folded) and folded[start : end + 1] in key:
+                end += 1
+            hidden.append((start, end))
+            i = end
+        else:
+            i += 1
+    if not hidden:
+        return text
+    # The kind only: the last four a display shows could, beside other text, rebuild a run.
+    mask = secret[:public] + "…[hidden]"
+    pieces, cursor = [], 0
+    for start, end in hidden:
+        first, last = spans[start][0], spans[end - 1][1]
+        pieces += [text[cursor:first], mask]
+        cursor = last
+    pieces.append(text[cursor:])
+    return "".join(pieces)

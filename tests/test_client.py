@@ -169,7 +169,7 @@ def test_the_secret_never_appears_in_exceptions_or_logs(transport, caplog):
     exc = raised.value
     everything = " ".join([str(exc), repr(exc), exc.message, exc.user_facing_message or "", caplog.text])
     assert SECRET not in everything
-    assert "sk_conductor_…CRET" in exc.message
+    assert "sk_conductor_…[hidden]" in exc.message
 
 
 def test_each_call_is_logged_with_status_duration_and_request_id(transport, caplog, example_customer):
@@ -206,3 +206,28 @@ def test_nothing_listening_is_a_connect_error(settings):
     settings.CONDUCTOR_BASE_URL = "http://127.0.0.1:9/v1"
     with pytest.raises(errors.ConnectError):
         client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+
+
+@pytest.mark.parametrize(
+    "echo",
+    [
+        SECRET.upper(),
+        "".join(f"%{ord(c):02X}" for c in SECRET),
+        SECRET[-20:],
+        "".join(f"\\u{ord(c):04x}" for c in SECRET),
+        f"Bearer {SECRET.lower()}",
+    ],
+    ids=["upper", "url-encoded", "last-20", "json-escaped", "bearer-lower"],
+)
+def test_an_echoed_key_is_scrubbed_in_any_encoding(transport, caplog, echo):
+    caplog.set_level(logging.DEBUG)
+    transport.handler = lambda r: envelope(
+        401, "AUTHENTICATION_ERROR", "API_KEY_INVALID", message=f"Invalid API key: {echo}", user=f"bad key {echo}"
+    )
+    with pytest.raises(errors.AuthenticationError) as raised:
+        client.retrieve_customer(SECRET, END_USER, CUSTOMER_ID)
+    exc = raised.value
+    everything = " ".join([str(exc), exc.message, exc.user_facing_message or "", caplog.text])
+    assert echo not in everything
+    assert SECRET[-12:].casefold() not in everything.casefold()
+    assert "sk_conductor_…[hidden]" in exc.message

@@ -101,3 +101,55 @@ def test_money_is_exact(amount):
 
     assert Decimal(shown.text.replace(",", "")) == amount.copy_abs()
     assert shown.is_credit == (amount < 0)
+
+
+# --- key scrubbing ---------------------------------------------------------------------------
+
+key_bodies = st.text(
+    alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=24, max_size=40
+)
+
+
+def _percent(text: str, data) -> str:
+    return "".join(f"%{ord(c):02X}" if data.draw(st.booleans()) else c for c in text)
+
+
+@given(body=key_bodies, before=st.text(max_size=40), after=st.text(max_size=40), data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_no_run_of_twelve_key_characters_survives_scrubbing_in_any_encoding(body, before, after, data):
+    from urllib.parse import unquote
+
+    from dashboard.identifiers import SCRUB_RUN, scrub_secret
+
+    secret = "sk_conductor_" + body
+    start = data.draw(st.integers(0, len(secret) - SCRUB_RUN))
+    part = secret[start : data.draw(st.integers(start + SCRUB_RUN, len(secret)))]
+    encode = data.draw(st.sampled_from(["verbatim", "upper", "lower", "percent", "json", "bearer"]))
+    echo = {
+        "verbatim": part,
+        "upper": part.upper(),
+        "lower": part.lower(),
+        "percent": _percent(part, data),
+        "json": json.dumps(part, ensure_ascii=True).strip('"').replace("_", "\\u005f"),
+        "bearer": f"Bearer {part}",
+    }[encode]
+    scrubbed = scrub_secret(before + echo + after, secret)
+    readable = unquote(scrubbed.replace("\\u005f", "_")).casefold()
+    key = secret.casefold()
+    # every run that reaches past the public prefix (sk_conductor_, which the mask shows)
+    for i in range(len("sk_conductor_") - SCRUB_RUN + 1, len(key) - SCRUB_RUN + 1):
+        assert key[i : i + SCRUB_RUN] not in readable
+
+
+@given(text=st.text(max_size=200), body=key_bodies)
+@settings(max_examples=200, deadline=None)
+def test_text_without_the_key_comes_back_unchanged(text, body):
+    from dashboard.identifiers import SCRUB_RUN, scrub_secret
+
+    secret = "sk_conductor_" + body
+    key = secret.casefold()
+    if any(key[i : i + SCRUB_RUN] in text.casefold() for i in range(2, len(key) - SCRUB_RUN + 1)):
+        return
+    if "%" in text or "\\u" in text:
+        return  # an escape could spell part of the key; the first test covers those
+    assert scrub_secret(text, secret) == text

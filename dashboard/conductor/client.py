@@ -415,9 +415,9 @@ def _api_error(body: Any, status: int, request_id: str | None, secret_key: str) 
         value = envelope.get(key)
         if value is None:
             return None
-        # Conductor masks keys in its messages; make sure of it whatever arrives.
-        masked = identifiers.mask_secret_key(secret_key)
-        return str(value).replace(secret_key, masked) if secret_key else str(value)
+        # Conductor masks keys in its messages; make sure of it whatever arrives, in
+        # whatever encoding or part.
+        return identifiers.scrub_secret(str(value), secret_key)
 
     error_type, code, integration_code = text("type"), text("code"), text("integrationCode")
     error_class = errors.error_class_for(error_type, code, integration_code, status)
