@@ -6,6 +6,7 @@ class DashboardConfig(AppConfig):
     verbose_name = "Customer dashboard"
 
     def ready(self) -> None:
-        from dashboard import permissions
+        from dashboard import permissions, sign_in
 
         permissions.connect_signals()
+        sign_in.connect_signals()

@@ -89,6 +89,7 @@ MIDDLEWARE = [
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses sign-ins while locked out
+    "dashboard.sign_in.AddressThrottleBackend",  # one address trying many usernames
     "django.contrib.auth.backends.ModelBackend",
 ]
 
@@ -227,10 +228,18 @@ if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
 # Query strings are small here; a flood of parameters is refused before any view runs.
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 100
 
-# Login throttling (django-axes): a username from one address is locked out after
-# LOGIN_FAILURE_LIMIT failures, for LOGIN_LOCKOUT_MINUTES. Lockouts show in admin.
+# Login throttling (django-axes and dashboard/sign_in.py): a username from one address is
+# locked out after LOGIN_FAILURE_LIMIT failures, and an address, whatever the usernames,
+# after LOGIN_ADDRESS_FAILURE_LIMIT, for LOGIN_LOCKOUT_MINUTES. Lockouts show in admin.
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+LOGIN_ADDRESS_FAILURE_LIMIT = env.int("LOGIN_ADDRESS_FAILURE_LIMIT", default=20)
+# How many proxies of ours (the load balancer: 1) append the client's address to
+# X-Forwarded-For. 0 (the default): the header is ignored and the connecting address is
+# the client's. Set it only when every request passes through those proxies.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "dashboard.sign_in.client_address"
 AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
-AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
