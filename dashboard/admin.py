@@ -388,7 +388,7 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     list_display = ["at", "username", "company_name", "action", "target", "outcome", "conductor_request_id"]
     list_filter = ["action", ("at", admin.DateFieldListFilter), "user", "company"]
-    search_fields = ["username", "company_name", "target", "conductor_request_id"]
+    search_fields = ["username", "company_name", "target", "conductor_request_id", "client_address"]
     date_hierarchy = "at"
     list_select_related = ["user", "company"]
 

@@ -6,11 +6,13 @@ that cannot be recorded is not shown either: the write is not allowed to fail qu
 
 from typing import Any
 
+from django.core.cache import cache
 from django.http import HttpRequest
 
-from dashboard.caching.freshness import Fetched
+from dashboard.caching.freshness import Fetched, cache_key
 from dashboard.models import AuditAction, AuditEntry, Company
 from dashboard.problems import LookupFailure
+from dashboard.sign_in import client_address
 
 
 def record(
@@ -53,6 +55,41 @@ def record_failure(
     request: HttpRequest, action: AuditAction, company: Company, target: str, exc: LookupFailure
 ) -> None:
     record(request, action, company=company, target=target, outcome=outcome_of(exc), request_id=exc.request_id)
+
+
+# Refusals are recorded up to this many per address per window, then once more to say the
+# rest were not: an anonymous or scripted flood must not fill the trail (or the disk).
+DENIALS_PER_WINDOW = 30
+DENIAL_WINDOW_SECONDS = 60
+
+
+def record_denial(request: HttpRequest, why: str, *, company: Company | None = None) -> None:
+    """A request refused (no permission, a company out of scope or unknown, a malformed
+    id): who, what they asked for, and why, within the per-address budget above."""
+    address = client_address(request)
+    key = cache_key("audit-denials", address or "-")
+    if cache.add(key, 1, timeout=DENIAL_WINDOW_SECONDS):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            count = 1
+    if count > DENIALS_PER_WINDOW + 1:
+        return
+    if count == DENIALS_PER_WINDOW + 1:
+        why = f"over {DENIALS_PER_WINDOW} refusals a minute: the rest not recorded"
+    user = request.user if request.user.is_authenticated else None
+    AuditEntry.objects.create(
+        user=user,
+        username=request.user.get_username()[:150] if user else "(anonymous)",
+        company=company,
+        company_name=company.name[:255] if company else "",
+        action=AuditAction.DENIED,
+        target=request.get_full_path()[:300],
+        outcome=why[:60],
+        client_address=address or None,
+    )
 
 
 def outcome_of(exc: Exception) -> str:

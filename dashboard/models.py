@@ -222,6 +222,7 @@ class AuditAction(models.TextChoices):
     SEARCH = "search", "Company searched"
     SEARCH_ALL = "search_all", "All companies searched"
     JUMP = "jump", "Jump to customer"
+    DENIED = "denied", "Access refused"
 
 
 class AuditEntry(models.Model):
@@ -236,6 +237,8 @@ class AuditEntry(models.Model):
     target = models.CharField("customer id or query", max_length=300, blank=True)
     outcome = models.CharField(max_length=60)  # ok, stale, or the error's name
     conductor_request_id = models.CharField(max_length=100, blank=True)
+    # Where the request came from (dashboard/sign_in.client_address): kept for refusals.
+    client_address = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-at"]

@@ -8,6 +8,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from dashboard import audit
 from dashboard.models import AuditEntry
 from fake_conductor.server import Fault
 from tests.conftest import BAKERY, EXAMPLE_ID
@@ -111,3 +112,35 @@ def test_prune_deletes_only_entries_older_than_the_retention(support_client, com
     call_command("prune_audit", stdout=out)
     assert "Deleted 1 audit entries older than 30 days" in out.getvalue()
     assert AuditEntry.objects.count() == 1
+
+
+# --- refusals ----------------------------------------------------------------------------
+
+
+def denials():
+    return list(
+        AuditEntry.objects.filter(action="denied").order_by("at", "pk").values_list("username", "target", "outcome")
+    )
+
+
+def test_refused_requests_are_recorded_with_who_what_and_why(support_client, company, fake):
+    outsider = Client()
+    outsider.force_login(User.objects.create_user("eve"))
+    assert outsider.get(URL).status_code == 403
+    assert support_client.get("/end-users/end_usr_elsewhere1/customers/").status_code == 404
+    assert support_client.get(f"/end-users/{BAKERY}/customers/not-an-id/").status_code == 404
+    assert denials() == [
+        ("eve", URL, "no permission"),
+        ("sam", "/end-users/end_usr_elsewhere1/customers/", "company unknown or out of scope"),
+        ("sam", f"/end-users/{BAKERY}/customers/not-an-id/", "malformed customer id"),
+    ]
+    assert AuditEntry.objects.filter(action="denied").first().client_address == "127.0.0.1"
+    assert fake.stats == {}
+
+
+def test_a_flood_of_refusals_from_one_address_records_a_bounded_number(support_client, company):
+    for i in range(50):
+        support_client.get(f"/end-users/end_usr_probe{i}/customers/")
+    recorded = denials()
+    assert len(recorded) == audit.DENIALS_PER_WINDOW + 1
+    assert recorded[-1][2] == f"over {audit.DENIALS_PER_WINDOW} refusals a minute: the rest not recorded"

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from dashboard import audit
 from dashboard.permissions import access_for
 
 type View = Callable[..., HttpResponse]
@@ -30,6 +31,7 @@ def staff_view(view: View) -> View:
     @wraps(view)
     def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not access_for(request.user).may_view:
+            audit.record_denial(request, "no permission")
             raise PermissionDenied("You do not have access to the customer dashboard.")
         response = view(request, *args, **kwargs)
         # Every staff page names a company or a customer, whatever its status (an error

@@ -36,6 +36,7 @@ def _company_or_none(request: HttpRequest, company_id: str) -> Company | None:
 
 
 def _unknown_company(request: HttpRequest) -> HttpResponse:
+    audit.record_denial(request, "company unknown or out of scope")
     return errors.not_found(
         request,
         "Company not found",
@@ -178,6 +179,7 @@ def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpRes
         return _unknown_company(request)
     if not identifiers.is_valid_customer_id(customer_id):
         # Checked before any call: a malformed id never reaches Conductor.
+        audit.record_denial(request, "malformed customer id", company=company)
         return errors.not_found(
             request,
             "Not a QuickBooks customer id",
