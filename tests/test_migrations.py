@@ -16,8 +16,17 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture
+def back_to_the_latest():
+    """Leaves the test database as every other test expects it: fully migrated."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    migrate(executor.loader.graph.leaf_nodes())
+
+
 @pytest.mark.django_db(transaction=True)
-def test_an_end_user_becomes_a_company_with_its_checks_audit_and_permissions():
+def test_an_end_user_becomes_a_company_with_its_checks_audit_and_permissions(back_to_the_latest):
     old = migrate(BEFORE)
     User = old.get_model("auth", "User")
     Permission = old.get_model("auth", "Permission")
