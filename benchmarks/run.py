@@ -22,7 +22,9 @@ before in the run, so no figure leans on the cache by accident.
    page timed throughout the serial burst;
 3. cached customer page throughput as a ratio to /healthz on the same server;
 4. 50 simultaneous opens of one uncached customer: upstream calls made;
-5. peak memory (VmHWM) per gunicorn worker.
+5. peak memory (VmHWM) per gunicorn worker;
+6. resident memory per worker every tenth of 50,000 more requests (pages of many
+   customers, lists, a new search every fifth request): whether it levels off.
 """
 
 import argparse
@@ -343,6 +345,36 @@ class Bench:
             raise SystemExit(f"simultaneous opens answered {sorted(set(statuses))}")
         return self.fake_stats().get(f"GET customer {customer_id}", 0) - before
 
+    def memory_over_requests(self, master: subprocess.Popen, total: int, step: int) -> list[dict]:
+        """Workers' resident memory every `step` requests of a varied load: customer
+        pages across many customers, list pages, searches that are new every time, home."""
+        pages = [f"/end-users/{c}/customers/{cid}/" for c in LARGE[:2] for cid in self.fresh[c][:150]]
+        pages += [f"/end-users/{BAKERY}/customers/?status=all", "/"]
+        local = threading.local()
+
+        def get(i: int) -> None:
+            if not hasattr(local, "client"):
+                local.client = self.client()
+            url = pages[i % len(pages)] if i % 5 else f"/end-users/{LARGE[2]}/customers/?q=x{i}&status=all"
+            local.client.get(url)
+
+        samples, done = [{"requests": 0, "rss_mb": self.worker_memory_mb(master, "VmRSS:")}], 0
+        with ThreadPoolExecutor(16) as pool:
+            while done < total:
+                list(pool.map(get, range(done, done + step)))
+                done += step
+                samples.append({"requests": done, "rss_mb": self.worker_memory_mb(master, "VmRSS:")})
+        return samples
+
+    def worker_memory_mb(self, master: subprocess.Popen, field: str) -> list[float]:
+        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+        sizes = []
+        for pid in children:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(field):
+                    sizes.append(round(int(line.split()[1]) / 1024, 1))
+        return sizes
+
     def worker_peak_memory_mb(self, master: subprocess.Popen) -> list[float]:
         children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
         peaks = []
@@ -421,6 +453,9 @@ class Bench:
         self.fake_control("latency", seconds=1.0)
         results["4_50_simultaneous_opens_upstream_calls"] = self.simultaneous_opens(50)
         results["5_peak_memory_per_worker_mb"] = [round(m, 1) for m in self.worker_peak_memory_mb(web)]
+        self.fake_control("latency", seconds=0.0)
+        total = 10_000 if quick else 50_000
+        results["6_memory_over_requests"] = self.memory_over_requests(web, total, total // 10)
         self.stop(web)
         return results
 
@@ -489,6 +524,14 @@ def table(results: dict) -> str:
         ("4. 50 simultaneous opens: upstream calls", str(results["4_50_simultaneous_opens_upstream_calls"]), "1"),
         ("5. peak memory per worker", ", ".join(f"{m} MB" for m in results["5_peak_memory_per_worker_mb"]), ""),
     ]
+    for sample in results["6_memory_over_requests"]:
+        rows.append(
+            (
+                f"6. resident memory per worker after {sample['requests']:,} requests",
+                ", ".join(f"{m} MB" for m in sample["rss_mb"]),
+                "",
+            )
+        )
     width = max(len(r[0]) for r in rows)
     lines = [f"settings: {results['settings']}" + (" (quick run)" if results["quick"] else "")]
     lines += [

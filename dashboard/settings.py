@@ -118,7 +118,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # and the timeout queues writers briefly before "database is locked" (a 503 page).
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # cache_size: 1 MiB of pages per connection (SQLite's default is 2 MiB), since
+            # each web thread keeps its own connection.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-1024;",
             "transaction_mode": "IMMEDIATE",
             # Seconds a writer waits for the lock: long enough for a burst of audit
             # entries, short enough that a locked file gets its own 503 page in moments.
@@ -154,8 +156,18 @@ else:
             # A busy shard fails a cache call fast (it then behaves as a miss) rather
             # than holding a page.
             "DATABASE_TIMEOUT": 0.25,
-            # Bounded on disk; the least recently stored entries go first.
-            "OPTIONS": {"size_limit": env.int("CACHE_SIZE_LIMIT_MB", default=512) * 2**20},
+            "OPTIONS": {
+                # Bounded on disk; the least recently stored entries go first.
+                "size_limit": env.int("CACHE_SIZE_LIMIT_MB", default=512) * 2**20,
+                # Bounded in memory: every web thread keeps one connection per shard, and
+                # diskcache's own defaults (a 32 MiB page cache each) would let a worker's
+                # 64 threads × 8 shards grow to gigabytes. 256 KiB of private page cache
+                # per connection caps that at 128 MiB a worker (far less in use); reads
+                # beyond it come through a 4 MiB memory map of the file, which is the
+                # operating system's shared page cache, not the worker's own memory.
+                "sqlite_cache_size": 64,  # pages of 4 KiB
+                "sqlite_mmap_size": 4 * 2**20,
+            },
         }
     }
 if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
