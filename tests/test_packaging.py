@@ -55,3 +55,16 @@ def test_every_requirement_is_pinned():
 def test_the_demo_settings_hold_the_keys_the_fake_is_seeded_with():
     assert settings.DEMO_CONDUCTOR_SECRET_KEY == DEMO_SECRET_KEY
     assert settings.DEMO_CONDUCTOR_PUBLISHABLE_KEY == DEMO_PUBLISHABLE_KEY
+
+
+def test_the_old_command_name_still_runs_the_fake_with_all_its_options():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "fake_conductor", "--help"],
+        cwd=ROOT,
+        env={"DASHBOARD_DEMO": "1", "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "--serial" in result.stdout and "--large-companies" in result.stdout

@@ -1,6 +1,7 @@
 """Kept so scripts that run `manage.py fake_conductor` keep working; the fake itself is
 the top-level package `fake_conductor` (`python -m fake_conductor`), which the
-production image does not contain."""
+production image does not contain. Every argument goes to it as given
+(`manage.py fake_conductor --port 8787 --latency 0.2 --serial`)."""
 
 import sys
 
@@ -8,21 +9,9 @@ from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
-    help = "Run the fake Conductor API (demo, tests, benchmarks) on loopback."
+    help = "Run the fake Conductor API (demo, tests, benchmarks) on loopback: python -m fake_conductor --help."
 
-    def add_arguments(self, parser):
-        parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8787)
-        parser.add_argument(
-            "--latency", type=float, default=0.0, help="Seconds added to every answer, like a slow QuickBooks."
-        )
-        parser.add_argument(
-            "--serial",
-            action="store_true",
-            help="One QuickBooks request at a time per company file, as QuickBooks does.",
-        )
-
-    def handle(self, *args, host, port, latency, serial, **options):
+    def run_from_argv(self, argv: list[str]) -> None:
         try:
             from fake_conductor import __main__ as fake_main
         except ImportError:
@@ -30,7 +19,5 @@ class Command(BaseCommand):
                 "The fake Conductor is not part of this installation "
                 "(it ships with the source tree, not the production image)."
             ) from None
-        sys.argv = ["fake_conductor", "--host", host, "--port", str(port), "--latency", str(latency)]
-        if serial:
-            sys.argv.append("--serial")
+        sys.argv = ["fake_conductor", *argv[2:]]
         fake_main.main()
