@@ -24,6 +24,19 @@ def contract_file(name: str) -> Path:
     return CONTRACT / name
 
 
+def nullable_customer_keys() -> list[str]:
+    """The customer keys the contract lets be null (43 of its 56), in its order."""
+    schema = json.loads(contract_file("openapi-subset.json").read_text())["components"]["schemas"]["qbd_customer"]
+
+    def nullable(prop: dict) -> bool:
+        kinds = prop.get("type")
+        return (isinstance(kinds, list) and "null" in kinds) or any(
+            option.get("type") == "null" for option in prop.get("anyOf", []) + prop.get("oneOf", [])
+        )
+
+    return [key for key, prop in schema["properties"].items() if nullable(prop)]
+
+
 @pytest.fixture(autouse=True)
 def empty_cache():
     """Every test starts with no cached customers, searches or bulkhead slots."""
