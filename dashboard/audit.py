@@ -6,9 +6,9 @@ that cannot be recorded is not shown either: the write is not allowed to fail qu
 
 from typing import Any
 
-from django.core.cache import cache
 from django.http import HttpRequest
 
+from dashboard.caching.counters import count_up
 from dashboard.caching.freshness import Fetched, cache_key
 from dashboard.models import AuditAction, AuditEntry, Company
 from dashboard.problems import LookupFailure
@@ -67,14 +67,7 @@ def record_denial(request: HttpRequest, why: str, *, company: Company | None = N
     """A request refused (no permission, a company out of scope or unknown, a malformed
     id): who, what they asked for, and why, within the per-address budget above."""
     address = client_address(request)
-    key = cache_key("audit-denials", address or "-")
-    if cache.add(key, 1, timeout=DENIAL_WINDOW_SECONDS):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            count = 1
+    count = count_up(cache_key("audit-denials", address or "-"), timeout=DENIAL_WINDOW_SECONDS)
     if count > DENIALS_PER_WINDOW + 1:
         return
     if count == DENIALS_PER_WINDOW + 1:

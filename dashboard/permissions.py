@@ -15,6 +15,7 @@ from django.contrib.auth.models import AnonymousUser, Group, Permission, User
 from django.core.cache import cache
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
+from dashboard.caching.counters import count_up
 from dashboard.caching.freshness import cache_key
 from dashboard.models import Company, CompanyScope
 
@@ -50,11 +51,7 @@ def access_for(user: User | AnonymousUser) -> Access:
 
 def retire_every_answer(**_: Any) -> None:
     """Signal receiver: something that decides access changed."""
-    if not cache.add(_GENERATION_KEY, 1, timeout=None):
-        try:
-            cache.incr(_GENERATION_KEY)
-        except ValueError:  # expired between the two calls
-            cache.add(_GENERATION_KEY, 1, timeout=None)
+    count_up(_GENERATION_KEY, timeout=None)
 
 
 def _user_saved(sender: type, instance: User, update_fields: frozenset[str] | None = None, **_: Any) -> None:

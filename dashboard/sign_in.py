@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
+from dashboard.caching.counters import count_up
 from dashboard.caching.freshness import cache_key
 
 
@@ -48,12 +49,7 @@ def _failures_key(address: str) -> str:
 def _failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any) -> None:
     if request is None:
         return
-    key = _failures_key(client_address(request))
-    if not cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_MINUTES * 60):
-        try:
-            cache.incr(key)
-        except ValueError:  # expired in between
-            cache.add(key, 1, timeout=settings.LOGIN_LOCKOUT_MINUTES * 60)
+    count_up(_failures_key(client_address(request)), timeout=settings.LOGIN_LOCKOUT_MINUTES * 60)
 
 
 class AddressThrottleBackend:
