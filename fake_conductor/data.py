@@ -17,6 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fake_conductor.ledger import Ledger, write_ledger
+
 DEMO_SECRET_KEY = "sk_conductor_demo_4f7c2a9e1b3d5f6a8c0e"
 DEMO_PUBLISHABLE_KEY = "pk_conductor_demo_9a8b7c6d5e4f3a2b1c0d"
 
@@ -46,6 +48,8 @@ class Company:
     customers: list[dict] = field(default_factory=list)
     # The QuickBooks computer's own zone: dates in filters are its days.
     time_zone: str = COMPANY_TIME_ZONE
+    # Invoices, payments, credit memos, sales receipts and estimates.
+    ledger: Ledger = field(default_factory=Ledger)
 
     def end_user_json(self) -> dict:
         connections = []
@@ -366,6 +370,7 @@ def _roll_up_totals(customers: list[dict]) -> None:
 def _company_customers(
     seed: int, id_base: int, businesses: list[str], people: int, currency: dict | None = None
 ) -> list[dict]:
+    """Customers, jobs and sub-jobs; their balances are set by `_with_ledger`."""
     builder = _Builder(seed, id_base, currency)
     rng = builder.rng
     for business in businesses:
@@ -383,8 +388,21 @@ def _company_customers(
         if c["fullName"] not in seen:
             seen.add(c["fullName"])
             unique.append(c)
-    _roll_up_totals(unique)
     return unique
+
+
+def _with_ledger(customers: list[dict], seed: int, id_base: int, keep: tuple[str, ...] = ()) -> tuple[list, Ledger]:
+    """The customers with activity that explains their balances (see ledger.py)."""
+    today = datetime.now(ZONE).date()
+    ledger = write_ledger(customers, seed, COMPANY_TIME_ZONE, today, id_base, keep=keep)
+    _roll_up_totals(customers)
+    # Cards on file: besides the random (often long expired) ones, one that expires at
+    # the end of next month, so the page's "expires soon" shows whatever day it is.
+    with_card = [c for c in customers if c["creditCard"] and c["id"] not in keep]
+    if with_card:
+        soon = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        with_card[0]["creditCard"].update(expirationMonth=soon.month, expirationYear=soon.year)
+    return customers, ledger
 
 
 def example_customers() -> list[dict]:
@@ -434,7 +452,15 @@ def seed_companies() -> list[Company]:
     # The bakery's file uses multiple currencies, so every customer names one (the
     # contract's example says USD); the other files do not, so none does.
     currency = examples[1]["currency"]
-    bakery_customers = examples + _company_customers(11, 0x80000100, BUSINESSES[:12], 14, currency)
+    # The contract's example keeps its own balance (tests compare the page with it).
+    bakery, bakery_ledger = _with_ledger(
+        examples + _company_customers(11, 0x80000100, BUSINESSES[:12], 14, currency),
+        11,
+        0x1A000000,
+        keep=tuple(c["id"] for c in examples),
+    )
+    builders, builders_ledger = _with_ledger(_company_customers(22, 0x80000400, BUSINESSES[12:], 10), 22, 0x2A000000)
+    dental, dental_ledger = _with_ledger(_company_customers(33, 0x80000700, BUSINESSES[3:8], 6), 33, 0x3A000000)
     return [
         Company(
             id="end_usr_demoBakery01",
@@ -442,7 +468,8 @@ def seed_companies() -> list[Company]:
             source_id="acct-1001",
             email="books@fultonbakery.example.com",
             created_at="2025-03-04T10:00:00.000Z",
-            customers=bakery_customers,
+            customers=bakery,
+            ledger=bakery_ledger,
         ),
         Company(
             id="end_usr_demoBuilders02",
@@ -450,7 +477,8 @@ def seed_companies() -> list[Company]:
             source_id="acct-1002",
             email="office@northwind.example.com",
             created_at="2025-05-19T09:30:00.000Z",
-            customers=_company_customers(22, 0x80000400, BUSINESSES[12:], 10),
+            customers=builders,
+            ledger=builders_ledger,
         ),
         Company(
             id="end_usr_demoDental03",
@@ -460,7 +488,8 @@ def seed_companies() -> list[Company]:
             created_at="2025-08-02T14:12:00.000Z",
             state="offline",
             last_successful_request_at="2026-11-20T08:44:09.000Z",
-            customers=_company_customers(33, 0x80000700, BUSINESSES[3:8], 6),
+            customers=dental,
+            ledger=dental_ledger,
         ),
         Company(
             id="end_usr_demoGarden04",

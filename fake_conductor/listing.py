@@ -152,3 +152,169 @@ def filter_customers(customers: list[dict], query: dict, one: dict, time_zone: s
     if "nameFrom" in one or "nameTo" in one:
         result.sort(key=lambda c: c["fullName"].lower())
     return result
+
+
+# Filters of the four document lists (invoices, receive-payments, credit-memos,
+# sales-receipts) and of /transactions, as the contract names them.
+DOCUMENT_PARAMS = {
+    "limit",
+    "cursor",
+    "ids",
+    "refNumbers",
+    "updatedAfter",
+    "updatedBefore",
+    "transactionDateFrom",
+    "transactionDateTo",
+    "customerIds",
+    "accountIds",
+    "refNumberContains",
+    "refNumberStartsWith",
+    "refNumberEndsWith",
+    "refNumberFrom",
+    "refNumberTo",
+    "currencyIds",
+    "includeLineItems",
+}
+LINKED_PARAMS = {"includeLinkedTransactions"}
+INVOICE_PARAMS = DOCUMENT_PARAMS | LINKED_PARAMS | {"paymentStatus"}
+TRANSACTION_PARAMS = (DOCUMENT_PARAMS - {"customerIds", "includeLineItems"}) | {
+    "entityIds",
+    "itemIds",
+    "classIds",
+    "transactionTypes",
+    "detailLevel",
+    "postingStatus",
+    "paymentStatus",
+}
+TRANSACTION_TYPES = {
+    "ar_refund_credit_card", "bill", "bill_payment_check", "bill_payment_credit_card", "build_assembly", "charge",
+    "check", "credit_card_charge", "credit_card_credit", "credit_memo", "deposit", "estimate",
+    "inventory_adjustment", "invoice", "item_receipt", "journal_entry", "liability_adjustment", "paycheck",
+    "payroll_liability_check", "purchase_order", "receive_payment", "sales_order", "sales_receipt",
+    "sales_tax_payment_check", "transfer", "vendor_credit", "ytd_adjustment",
+}  # fmt: skip
+
+
+def _day(name: str, value: str) -> date:
+    try:
+        if _DAY.fullmatch(value):
+            return date.fromisoformat(value)
+    except ValueError:
+        pass
+    raise ApiError("invalid_request", f"{name} must be a date (YYYY-MM-DD).")
+
+
+def _boolean(name: str, value: str | None, default: bool) -> bool:
+    if value is None:
+        return default
+    if value not in ("true", "false"):
+        raise ApiError("invalid_request", f"{name} must be true or false.")
+    return value == "true"
+
+
+def _by_ids_or_refs(items: list[dict], query: dict, id_key: str) -> list[dict] | None:
+    """ids/refNumbers: every other filter is ignored, and one unknown value fails the
+    whole request (QuickBooks' "object not found"), as with customers."""
+    if "ids" not in query and "refNumbers" not in query:
+        return None
+    result: list[dict] = []
+    for name, key in (("ids", id_key), ("refNumbers", "refNumber")):
+        for wanted in query.get(name, []):
+            found = [item for item in items if item[key] == wanted]  # exact, case-sensitive
+            if not found:
+                raise ApiError("not_found", id=wanted)
+            result.extend(item for item in found if item not in result)
+    return result
+
+
+def _common_filters(item: dict, query: dict, one: dict, time_zone: str, entity_key: str, id_key: str) -> bool:
+    """The filters every transaction list shares; True when `item` passes them all."""
+    day = date.fromisoformat(item["transactionDate"])
+    if "transactionDateFrom" in one and day < _day("transactionDateFrom", one["transactionDateFrom"]):
+        return False
+    if "transactionDateTo" in one and day > _day("transactionDateTo", one["transactionDateTo"]):
+        return False
+    updated = datetime.fromisoformat(item["updatedAt"])
+    if "updatedAfter" in one and updated < time_bound("updatedAfter", one["updatedAfter"], time_zone, end_of_day=False):
+        return False
+    if "updatedBefore" in one and updated > time_bound(
+        "updatedBefore", one["updatedBefore"], time_zone, end_of_day=True
+    ):
+        return False
+    entity_filter = "entityIds" if entity_key == "entity" else "customerIds"
+    if entity_filter in query and (not item[entity_key] or item[entity_key]["id"] not in query[entity_filter]):
+        return False
+    if "currencyIds" in query and (not item.get("currency") or item["currency"]["id"] not in query["currencyIds"]):
+        return False
+    ref = item.get("refNumber") or ""
+    if "refNumberContains" in one and one["refNumberContains"] not in ref:
+        return False
+    if "refNumberStartsWith" in one and not ref.startswith(one["refNumberStartsWith"]):
+        return False
+    if "refNumberEndsWith" in one and not ref.endswith(one["refNumberEndsWith"]):
+        return False
+    if "refNumberFrom" in one and ref < one["refNumberFrom"]:
+        return False
+    return not ("refNumberTo" in one and ref > one["refNumberTo"])
+
+
+def _check_ref_filters(one: dict) -> None:
+    matches = [p for p in ("refNumberContains", "refNumberStartsWith", "refNumberEndsWith") if p in one]
+    if len(matches) > 1:
+        raise ApiError(
+            "invalid_request", "Only one of refNumberContains, refNumberStartsWith and refNumberEndsWith may be used."
+        )
+    if matches and ("refNumberFrom" in one or "refNumberTo" in one):
+        raise ApiError("invalid_request", "refNumberFrom/refNumberTo cannot be combined with the other ref filters.")
+
+
+def filter_documents(kind: str, items: list[dict], query: dict, one: dict, time_zone: str) -> list[dict]:
+    """One document list (invoices, payments, credit memos, sales receipts), filtered,
+    oldest first as QuickBooks answers. Line items and links are trimmed by the caller."""
+    found = _by_ids_or_refs(items, query, "id")
+    if found is not None:
+        return found
+    _check_ref_filters(one)
+    status = one.get("paymentStatus", "all")
+    if kind == "invoice" and status not in ("all", "paid", "not_paid"):
+        raise ApiError("invalid_request", "paymentStatus must be one of all, paid, not_paid.")
+    result = []
+    for item in items:
+        if not _common_filters(item, query, one, time_zone, "customer", "id"):
+            continue
+        if kind == "invoice" and status != "all" and (status == "paid") != bool(item["isPaid"]):
+            continue
+        result.append(item)
+    return result
+
+
+def filter_transactions(rows: list[tuple[dict, bool]], query: dict, one: dict, time_zone: str) -> list[dict]:
+    """/transactions: rows of every type, each with whether it is still open."""
+    plain = [row for row, _ in rows]
+    found = _by_ids_or_refs(plain, query, "transactionId")
+    if found is not None:
+        return found
+    _check_ref_filters(one)
+    types = set(query.get("transactionTypes", ["all"]))
+    if types - TRANSACTION_TYPES - {"all"}:
+        raise ApiError("invalid_request", "transactionTypes holds an unknown transaction type.")
+    status = one.get("paymentStatus", "either")
+    if status not in ("open", "closed", "either"):
+        raise ApiError("invalid_request", "paymentStatus must be one of open, closed, either.")
+    if one.get("detailLevel", "transactions_without_lines") not in (
+        "all",
+        "transaction_lines_only",
+        "transactions_without_lines",
+    ):
+        raise ApiError(
+            "invalid_request", "detailLevel must be one of all, transaction_lines_only, transactions_without_lines."
+        )
+    result = []
+    for row, is_open in rows:
+        if "all" not in types and row["transactionType"] not in types:
+            continue
+        if (status == "open" and not is_open) or (status == "closed" and is_open):
+            continue
+        if _common_filters(row, query, one, time_zone, "entity", "transactionId"):
+            result.append(row)
+    return result

@@ -28,7 +28,27 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, large_company, seed_companies
 from fake_conductor.faults import ApiError, Fault, Faults
-from fake_conductor.listing import CURSOR_TTL_SECONDS, LIST_PARAMS, filter_customers
+from fake_conductor.ledger import is_open, transaction_row
+from fake_conductor.listing import (
+    CURSOR_TTL_SECONDS,
+    DOCUMENT_PARAMS,
+    INVOICE_PARAMS,
+    LINKED_PARAMS,
+    LIST_PARAMS,
+    TRANSACTION_PARAMS,
+    filter_customers,
+    filter_documents,
+    filter_transactions,
+)
+
+# The document lists: path -> (the ledger's kind, its query parameters).
+DOCUMENT_PATHS = {
+    "invoices": ("invoice", INVOICE_PARAMS),
+    "receive-payments": ("receive_payment", DOCUMENT_PARAMS),
+    "credit-memos": ("credit_memo", DOCUMENT_PARAMS | LINKED_PARAMS),
+    "sales-receipts": ("sales_receipt", DOCUMENT_PARAMS),
+}
+_ONE_RECORD = re.compile(r"/(customers|invoices|receive-payments|credit-memos|sales-receipts)/[^/]+$")
 
 
 class _FairLock:
@@ -245,7 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
         end_user_id = self.headers.get("Conductor-End-User-Id")
         customer_match = re.fullmatch(r"/quickbooks-desktop/customers/([^/]+)", raw_path)
         customer_id = unquote(customer_match.group(1)) if customer_match else None
-        self.fake.count(f"{method} {re.sub(r'/customers/[^/]+$', '/customers/{id}', path)}")
+        self.fake.count(f"{method} {_ONE_RECORD.sub(r'/\1/{id}', path)}")
         if customer_id:
             self.fake.count(f"{method} customer {customer_id}")
         self.fake.enter(end_user_id)
@@ -373,6 +393,15 @@ class _Handler(BaseHTTPRequestHandler):
                 if customer["id"] == customer_id:
                     return 200, customer
             raise ApiError("not_found", id=customer_id)
+        if path == "/quickbooks-desktop/transactions" and method == "GET":
+            company = self._company(key, end_user_id)
+            return 200, self._list_transactions(company, query)
+        match = re.fullmatch(r"/quickbooks-desktop/([a-z-]+)(?:/([^/]+))?", raw_path)
+        if match and match.group(1) in DOCUMENT_PATHS and method == "GET":
+            company = self._company(key, end_user_id)
+            if match.group(2) is None:
+                return 200, self._list_documents(company, match.group(1), query)
+            return 200, self._retrieve_document(company, match.group(1), unquote(match.group(2)))
         raise ApiError("resource_missing", f"Unrecognized request URL ({method} /v1{path}).")
 
     def _create_end_user(self, key: str, body) -> dict:
@@ -426,11 +455,60 @@ class _Handler(BaseHTTPRequestHandler):
             "redirectUrl": body.get("redirectUrl"),
         }
 
-    def _list_customers(self, company: Company, query: dict) -> dict:
-        unknown = set(query) - LIST_PARAMS
+    @staticmethod
+    def _checked(query: dict, allowed: set[str]) -> dict:
+        """The query's single values, after refusing unknown parameters."""
+        unknown = set(query) - allowed
         if unknown:
             raise ApiError("invalid_request", f"Unknown query parameter(s): {', '.join(sorted(unknown))}.")
-        one = {name: values[-1] for name, values in query.items()}
+        return {name: values[-1] for name, values in query.items()}
+
+    def _list_customers(self, company: Company, query: dict) -> dict:
+        one = self._checked(query, LIST_PARAMS)
+        page, envelope = self._paged(
+            one, "customers", lambda: filter_customers(company.customers, query, one, company.time_zone)
+        )
+        if one.get("excludeAlternateShippingAddresses") == "true":
+            page = [{**c, "alternateShippingAddresses": None} for c in page]
+        return {**envelope, "data": page}
+
+    def _list_documents(self, company: Company, path: str, query: dict) -> dict:
+        kind, allowed = DOCUMENT_PATHS[path]
+        one = self._checked(query, allowed)
+        items = company.ledger.kinds()[kind]
+        page, envelope = self._paged(one, path, lambda: filter_documents(kind, items, query, one, company.time_zone))
+        lines = one.get("includeLineItems", "true")
+        linked = one.get("includeLinkedTransactions", "false")
+        if lines not in ("true", "false") or linked not in ("true", "false"):
+            raise ApiError("invalid_request", "includeLineItems and includeLinkedTransactions must be true or false.")
+        return {**envelope, "data": [_served(item, lines == "true", linked == "true") for item in page]}
+
+    def _retrieve_document(self, company: Company, path: str, document_id: str) -> dict:
+        """The retrieve endpoints take no options: lines included, links not."""
+        if len(document_id) > 36:
+            raise ApiError("invalid_request", "id must be at most 36 characters.")
+        kind, _ = DOCUMENT_PATHS[path]
+        for item in company.ledger.kinds()[kind]:
+            if item["id"] == document_id:
+                return _served(item, lines=True, linked=False)
+        raise ApiError("not_found", id=document_id)
+
+    def _list_transactions(self, company: Company, query: dict) -> dict:
+        one = self._checked(query, TRANSACTION_PARAMS)
+        rows = [
+            (transaction_row(kind, item), is_open(kind, item))
+            for kind, items in company.ledger.kinds().items()
+            for item in items
+        ]
+        rows.sort(key=lambda pair: (pair[0]["transactionDate"], pair[0]["transactionId"]))
+        page, envelope = self._paged(
+            one, "transactions", lambda: filter_transactions(rows, query, one, company.time_zone)
+        )
+        return {**envelope, "data": page}
+
+    def _paged(self, one: dict, path: str, matches) -> tuple[list[dict], dict]:
+        """One page of a list and its envelope, with QuickBooks' iterator rules: the
+        cursor is single-use, returns the next page, and expires 10 s after its last use."""
         try:
             limit = int(one.get("limit", "150"))
         except ValueError:
@@ -451,8 +529,8 @@ class _Handler(BaseHTTPRequestHandler):
                 cursor.expires_at = time.monotonic() + CURSOR_TTL_SECONDS
                 remaining = len(cursor.remaining)
         else:
-            matches = filter_customers(company.customers, query, one, company.time_zone)
-            page, rest = matches[:limit], matches[limit:]
+            found = matches()
+            page, rest = found[:limit], found[limit:]
             remaining = len(rest)
             if rest:
                 cursor_value = secrets.token_hex(16)
@@ -460,13 +538,22 @@ class _Handler(BaseHTTPRequestHandler):
                     state.cursors[cursor_value] = _Cursor(rest, time.monotonic() + CURSOR_TTL_SECONDS)
             else:
                 cursor_value = None
-        if one.get("excludeAlternateShippingAddresses") == "true":
-            page = [{**c, "alternateShippingAddresses": None} for c in page]
-        return {
+        return page, {
             "objectType": "list",
-            "url": "/v1/quickbooks-desktop/customers",
-            "data": page,
+            "url": f"/v1/quickbooks-desktop/{path}",
             "nextCursor": cursor_value if remaining else None,
             "remainingCount": remaining,
             "hasMore": remaining > 0,
         }
+
+
+def _served(item: dict, lines: bool, linked: bool) -> dict:
+    """A document as a list or retrieve serves it: lines and links only when asked."""
+    served = dict(item)
+    if not lines:
+        for key in ("lines", "lineGroups", "appliedToTransactions"):
+            if key in served:
+                served[key] = []
+    if "linkedTransactions" in served and not linked:
+        served["linkedTransactions"] = []
+    return served
