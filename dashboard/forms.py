@@ -5,6 +5,8 @@ from typing import Any
 
 from django import forms
 
+from dashboard.lookups.documents import HistoryFilter
+
 MATCH_CHOICES = [("contains", "contains"), ("starts", "starts with"), ("ends", "ends with")]
 STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "All")]
 BALANCE_CHOICES = [("", "Any balance"), ("open", "Open balance (over 0)"), ("min", "Balance at least…")]
@@ -61,16 +63,16 @@ class CustomerSearchForm(forms.Form):
 
 
 class JumpForm(forms.Form):
-    """A QuickBooks id or an exact full name."""
+    """A QuickBooks id, an exact full name, or an invoice number."""
 
     to = forms.CharField(
-        label="Go to customer by QuickBooks id or exact full name",
+        label="Go to a customer by QuickBooks id or exact full name, or an invoice by number",
         max_length=MAX_FULL_NAME,
         strip=True,
         widget=forms.TextInput(
             attrs={
                 "id": "jump-to",
-                "placeholder": "Go to: id or Customer:Job full name",
+                "placeholder": "Go to: id, Customer:Job or invoice no.",
                 "autocomplete": "off",
                 "spellcheck": "false",
             }
@@ -99,3 +101,42 @@ class GlobalSearchForm(forms.Form):
             }
         ),
     )
+
+
+HISTORY_TYPE_CHOICES = [
+    ("", "All types"),
+    ("invoice", "Invoices"),
+    ("receive_payment", "Payments"),
+    ("credit_memo", "Credit memos"),
+    ("sales_receipt", "Sales receipts"),
+    ("estimate", "Estimates"),
+    ("sales_order", "Sales orders"),
+    ("charge", "Statement charges"),
+]
+HISTORY_STATUS_CHOICES = [("either", "Open and closed"), ("open", "Open"), ("closed", "Closed")]
+
+
+class HistoryFilterForm(forms.Form):
+    """The activity page's filters; the page number is our own position, never a cursor."""
+
+    type = forms.ChoiceField(label="Type", choices=HISTORY_TYPE_CHOICES, required=False)
+    status = forms.ChoiceField(label="Status", choices=HISTORY_STATUS_CHOICES, required=False)
+    date_from = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        start, end = cleaned.get("date_from"), cleaned.get("date_to")
+        if start and end and start > end:
+            self.add_error("date_to", "The end date is before the start date.")
+        return cleaned
+
+    def history_filter(self) -> "HistoryFilter":
+        data = self.cleaned_data
+        return HistoryFilter(
+            transaction_type=data.get("type") or "",
+            status=data.get("status") or "either",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+        )

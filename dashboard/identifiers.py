@@ -20,6 +20,26 @@ def is_valid_customer_id(value: str) -> bool:
     return len(value) <= CUSTOMER_ID_MAX_LENGTH and _CUSTOMER_ID.fullmatch(value) is not None
 
 
+def is_valid_transaction_id(value: str) -> bool:
+    """A QuickBooks TxnID has the same shape as a ListID ("123ABC-1234567890")."""
+    return is_valid_customer_id(value)
+
+
+# QuickBooks allows at most 11 characters in an invoice (ref) number.
+REF_NUMBER_MAX_LENGTH = 11
+
+
+def ref_number_problem(value: str) -> str | None:
+    """Why `value` cannot be an invoice number, in words; None if it can be one."""
+    if not value:
+        return "Enter an invoice number."
+    if len(value) > REF_NUMBER_MAX_LENGTH:
+        return f"QuickBooks invoice numbers are at most {REF_NUMBER_MAX_LENGTH} characters."
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+        return "Invoice numbers cannot hold control characters."
+    return None
+
+
 def canonical_customer_id(value: str) -> str:
     """The id as QuickBooks writes it: hex digits in upper case. QuickBooks matches ids
     exactly, so "8000000a-…" typed by hand would find nothing; callers check the id is

@@ -222,6 +222,8 @@ class AuditAction(models.TextChoices):
     SEARCH = "search", "Company searched"
     SEARCH_ALL = "search_all", "All companies searched"
     JUMP = "jump", "Jump to customer"
+    ACTIVITY = "activity", "Account activity viewed"
+    DOCUMENT = "document", "Transaction viewed"
     DENIED = "denied", "Access refused"
 
 

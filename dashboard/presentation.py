@@ -417,3 +417,35 @@ def result_row(customer: Customer) -> ResultRow:
         status=active_badge(customer.is_active),
         job_status=job_status_label(customer.job_status),
     )
+
+
+@dataclass(frozen=True)
+class CustomerHeader:
+    """The strip at the top of the customer page, for a person on the phone."""
+
+    contact: str | None
+    phone: Row | None
+    email: Row | None
+    terms: str | None
+    status: Badge  # "Customer: Active", "Job: Closed": a pill says what it is a status of
+    job_status: Badge | None
+
+
+def customer_header(customer: Customer) -> CustomerHeader:
+    contact = clean(customer.contact) or person_name(
+        customer.salutation, customer.first_name, customer.middle_name, customer.last_name
+    )
+    phone = rows(("Phone", customer.phone, "phone"))
+    email = rows(("Email", customer.email, "email"))
+    active = active_badge(customer.is_active)
+    job_status = job_status_label(customer.job_status) if customer.job_status != "none" else None
+    # A customer's pill is its record's status; a job has two, each saying whose it is.
+    owner = "Record" if customer.is_job else "Customer"
+    return CustomerHeader(
+        contact=contact,
+        phone=phone[0] if phone else None,
+        email=email[0] if email else None,
+        terms=ref_name(customer.terms),
+        status=Badge(f"{owner}: {active.label}", active.css),
+        job_status=Badge(f"Job: {job_status}", "job-status") if job_status and customer.is_job else None,
+    )

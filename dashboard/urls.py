@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
-from dashboard.views import customers, home
+from dashboard.views import activity, customers, documents, home
 
 admin.site.site_header = "Customer dashboard admin"
 admin.site.site_title = "Customer dashboard admin"
@@ -16,6 +16,20 @@ urlpatterns = [
     path("end-users/<str:company_id>/customers/", customers.customer_list, name="company"),
     path("end-users/<str:company_id>/jump/", customers.jump, name="jump"),
     path("end-users/<str:company_id>/customers/<str:customer_id>/", customers.customer, name="customer"),
+    path(
+        "end-users/<str:company_id>/customers/<str:customer_id>/account/",
+        activity.customer_account,
+        name="customer_account",
+    ),
+    path(
+        "end-users/<str:company_id>/customers/<str:customer_id>/activity/",
+        activity.customer_history,
+        name="customer_history",
+    ),
+    path("end-users/<str:company_id>/invoices/<str:txn_id>/", documents.invoice, name="invoice"),
+    path("end-users/<str:company_id>/payments/<str:txn_id>/", documents.payment, name="payment"),
+    path("end-users/<str:company_id>/credit-memos/<str:txn_id>/", documents.credit_memo, name="credit_memo"),
+    path("end-users/<str:company_id>/sales-receipts/<str:txn_id>/", documents.sales_receipt, name="sales_receipt"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Admin's company pages lived under enduser/ before the model was named Company.

@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
 from dashboard.caching import company_limit
+from dashboard.lookups.calls import settle
 from dashboard.models import ApiKey, Company
 from fake_conductor.data import DEMO_SECRET_KEY
 from fake_conductor.server import FakeConductor, FakeState
@@ -62,12 +63,15 @@ def fake_server():
 @pytest.fixture
 def fake(fake_server, settings):
     """The fake Conductor on a free loopback port, with faults, counters and its
-    seeded data fresh for each test."""
+    seeded data fresh for each test. A page's background lookups (the activity fetched
+    after the record) finish before the counters are reset, so none lands in another test."""
+    settle()
     fake_server.reset()
     fake_server.state = FakeState.seeded()
     fake_server.latency, fake_server.serial = 0.0, False
     settings.CONDUCTOR_BASE_URL = fake_server.url
     yield fake_server
+    settle()
     fake_server.reset()
     fake_server.latency, fake_server.serial = 0.0, False
 

@@ -141,7 +141,7 @@ def test_the_customer_page_reads_well_and_copies_its_id(signed_in, companies):
     page.get_by_role("heading", level=1, name="Website Redesign Project").wait_for()
     page.get_by_role("button", name="Copy QuickBooks id").first.click()
     assert page.evaluate("navigator.clipboard.readText()") == EXAMPLE_ID
-    assert page.get_by_text("•••• 1234").is_visible()
+    assert page.locator(".customer-head").get_by_text("•••• 1234").is_visible()
     no_serious_accessibility_problems(page)
 
 
@@ -170,7 +170,7 @@ def test_walk_the_breadcrumb_up_and_the_jobs_down(signed_in, companies, fake):
 def test_jump_box_by_full_name(signed_in, companies):
     page = signed_in
     page.goto(f"/end-users/{BAKERY}/customers/")
-    page.get_by_role("textbox", name=re.compile("Go to customer")).fill("abc corporation:website redesign project")
+    page.get_by_role("textbox", name=re.compile("Go to a customer")).fill("abc corporation:website redesign project")
     page.keyboard.press("Enter")
     page.get_by_role("heading", level=1, name="Website Redesign Project").wait_for()
 
@@ -289,3 +289,95 @@ def test_dark_mode_follows_the_system(signed_in, companies):
     red, green, blue = (int(n) for n in re.findall(r"\d+", background)[:3])
     assert red + green + blue < 150
     no_serious_accessibility_problems(page)
+
+
+# --- account activity -------------------------------------------------------------------
+
+
+def customer_with_jobs_and_invoices(fake):
+    customers = fake.state.companies[BAKERY].customers
+    ledger = fake.state.companies[BAKERY].ledger
+    owners = {i["customer"]["id"] for i in ledger.invoices if i["balanceRemaining"] != "0.00"}
+    return next(
+        c
+        for c in customers
+        if c["sublevel"] == 0
+        and not c["fullName"].startswith("ABC Corporation")  # the contract's example: one invoice each
+        and c["id"] in owners
+        and any(j["id"] in owners for j in customers if j["fullName"].startswith(c["fullName"] + ":"))
+    )
+
+
+def test_the_activity_arrives_after_the_record_and_links_each_invoice(signed_in, companies, fake):
+    page = signed_in
+    customer = customer_with_jobs_and_invoices(fake)
+    page.goto(customer_url(customer["id"]))
+    page.locator("#activity-section").wait_for()
+    page.locator("#jobs-section").wait_for()
+    assert page.get_by_text("= balance").is_visible()
+    no_serious_accessibility_problems(page)
+    page.locator("#activity-section table a").first.click()
+    page.get_by_role("heading", level=1, name=re.compile("^Invoice ")).wait_for()
+    no_serious_accessibility_problems(page)
+    # each document links back to its customer (or job)
+    owner = page.locator(".document-head a[href*='/customers/']")
+    owner_name = owner.inner_text().rsplit(":", 1)[-1]
+    owner.click()
+    page.get_by_role("heading", level=1, name=owner_name).wait_for()
+
+
+def test_without_scripts_the_activity_is_one_link_away(browser, live_server, staff, companies, fake):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False)
+    client = Client()
+    client.force_login(staff)
+    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page = context.new_page()
+    page.goto(customer_url())
+    page.get_by_role("link", name="Open it on its own page").click()
+    page.locator("#activity-section").wait_for()
+    assert page.get_by_role("heading", name="Open invoices").is_visible()
+    context.close()
+
+
+def test_a_payment_shows_where_it_went(signed_in, companies, fake):
+    page = signed_in
+    payment = next(p for p in fake.state.companies[BAKERY].ledger.payments if len(p["appliedToTransactions"]) > 1)
+    page.goto(f"/end-users/{BAKERY}/payments/{payment['id']}/")
+    page.get_by_role("heading", name="Applied to").wait_for()
+    assert page.locator("table a[href*='/invoices/']").count() == len(payment["appliedToTransactions"])
+    no_serious_accessibility_problems(page)
+
+
+def test_the_activity_page_prints_as_a_statement(signed_in, companies, fake):
+    page = signed_in
+    customer = customer_with_jobs_and_invoices(fake)
+    page.goto(customer_url(customer["id"]) + "activity/")
+    page.get_by_role("heading", level=1, name=re.compile("all activity")).wait_for()
+    no_serious_accessibility_problems(page)
+    page.emulate_media(media="print")
+    assert page.get_by_text("Statement date:").is_visible()
+    assert not page.locator("form.search-form").is_visible()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=SCREENSHOTS / "statement-print.pdf")
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 1440])
+@pytest.mark.parametrize("which", ["customer", "invoice", "activity"])
+def test_account_pages_at_phone_and_desktop_width(signed_in, companies, fake, which, width, scheme):
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.emulate_media(color_scheme=scheme)
+    customer = customer_with_jobs_and_invoices(fake)
+    invoice = next(
+        i for i in fake.state.companies[BAKERY].ledger.invoices if i["lineGroups"] and i["linkedTransactions"]
+    )
+    path = {
+        "customer": customer_url(customer["id"]),
+        "invoice": f"/end-users/{BAKERY}/invoices/{invoice['id']}/",
+        "activity": customer_url(customer["id"]) + "activity/",
+    }[which]
+    page.goto(path)
+    if which == "customer":
+        page.locator("#activity-section").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width

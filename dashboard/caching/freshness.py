@@ -37,7 +37,7 @@ UNREACHABLE = (
     CompanyBusyError,
 )
 
-KEY_VERSION = "v1"
+KEY_VERSION = "v2"  # raised whenever a cached record's shape changes
 
 
 @dataclass(frozen=True)

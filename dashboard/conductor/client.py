@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -28,7 +29,7 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from dashboard import identifiers
-from dashboard.conductor import errors, records
+from dashboard.conductor import errors, records, transactions
 from dashboard.conductor import retry as retry_policy
 from dashboard.request_log import note_conductor_request
 
@@ -170,6 +171,121 @@ def list_customers(
     return _parse(records.parse_customer_page, body, request_id)
 
 
+@dataclass(frozen=True)
+class TransactionQuery:
+    """Filters of the transaction lists (invoices, payments, credit memos, sales
+    receipts, and /transactions), named as in Conductor's API.
+
+    ids/refNumbers override every other filter, and one unknown value fails the whole
+    request; refNumbers match exactly and case-sensitively."""
+
+    ids: tuple[str, ...] = ()
+    ref_numbers: tuple[str, ...] = ()
+    customer_ids: tuple[str, ...] = ()  # sent as entityIds to /transactions
+    transaction_types: tuple[str, ...] = ()  # /transactions only
+    payment_status: str | None = None  # invoices: all|paid|not_paid; transactions: open|closed|either
+    transaction_date_from: date | None = None
+    transaction_date_to: date | None = None
+    include_line_items: bool | None = None  # Conductor's default is true: lists send false
+    include_linked_transactions: bool | None = None
+
+    def params(self, *, entity_filter: str = "customerIds") -> list[tuple[str, str]]:
+        params = [(name, value) for name, values in (
+            ("ids", self.ids),
+            ("refNumbers", self.ref_numbers),
+            (entity_filter, self.customer_ids),
+            ("transactionTypes", self.transaction_types),
+        ) for value in values]  # fmt: skip
+        if self.payment_status:
+            params.append(("paymentStatus", self.payment_status))
+        if self.transaction_date_from:
+            params.append(("transactionDateFrom", self.transaction_date_from.isoformat()))
+        if self.transaction_date_to:
+            params.append(("transactionDateTo", self.transaction_date_to.isoformat()))
+        for name, flag in (
+            ("includeLineItems", self.include_line_items),
+            ("includeLinkedTransactions", self.include_linked_transactions),
+        ):
+            if flag is not None:
+                params.append((name, "true" if flag else "false"))
+        return params
+
+
+def list_invoices(
+    secret_key: str, end_user_id: str, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+) -> transactions.ListPage[transactions.Document]:
+    return _list_page("invoices", _DOCUMENTS, secret_key, end_user_id, query.params(), limit, cursor)
+
+
+def list_credit_memos(
+    secret_key: str, end_user_id: str, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+) -> transactions.ListPage[transactions.Document]:
+    return _list_page("credit-memos", _DOCUMENTS, secret_key, end_user_id, query.params(), limit, cursor)
+
+
+def list_sales_receipts(
+    secret_key: str, end_user_id: str, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+) -> transactions.ListPage[transactions.Document]:
+    return _list_page("sales-receipts", _DOCUMENTS, secret_key, end_user_id, query.params(), limit, cursor)
+
+
+def list_payments(
+    secret_key: str, end_user_id: str, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+) -> transactions.ListPage[transactions.Payment]:
+    return _list_page("receive-payments", _PAYMENTS, secret_key, end_user_id, query.params(), limit, cursor)
+
+
+def list_transactions(
+    secret_key: str, end_user_id: str, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+) -> transactions.ListPage[transactions.TransactionRow]:
+    """Every type of transaction, one row each (Conductor's default detail level)."""
+    params = query.params(entity_filter="entityIds")
+    return _list_page("transactions", _ROWS, secret_key, end_user_id, params, limit, cursor)
+
+
+def retrieve_payment(secret_key: str, end_user_id: str, payment_id: str) -> transactions.Payment:
+    return _retrieve("receive-payments", transactions.parse_payment, secret_key, end_user_id, payment_id)
+
+
+def retrieve_sales_receipt(secret_key: str, end_user_id: str, receipt_id: str) -> transactions.Document:
+    return _retrieve("sales-receipts", transactions.parse_document, secret_key, end_user_id, receipt_id)
+
+
+_DOCUMENTS = transactions.list_parser(transactions.parse_document)
+_PAYMENTS = transactions.list_parser(transactions.parse_payment)
+_ROWS = transactions.list_parser(transactions.parse_transaction_row)
+
+
+def _list_page[R](
+    path: str,
+    parser: Callable[[Any], R],
+    secret_key: str,
+    end_user_id: str,
+    params: list[tuple[str, str]],
+    limit: int,
+    cursor: str | None,
+) -> R:
+    if not 1 <= limit <= 150:
+        raise ValueError("limit must be between 1 and 150")
+    params = [*params, ("limit", str(limit))]
+    if cursor:
+        params.append(("cursor", cursor))  # with every filter again, as the SDK does
+    body, request_id = _request(
+        "GET", "quickbooks-desktop/" + path, secret_key=secret_key, end_user_id=end_user_id, params=params
+    )
+    return _parse(parser, body, request_id)
+
+
+def _retrieve[R](path: str, parser: Callable[[Any], R], secret_key: str, end_user_id: str, record_id: str) -> R:
+    """One transaction by id; the id is checked before any call."""
+    if not identifiers.is_valid_transaction_id(record_id):
+        raise ValueError("not a QuickBooks transaction id")
+    body, request_id = _request(
+        "GET", f"quickbooks-desktop/{path}/" + quote(record_id, safe=""), secret_key=secret_key, end_user_id=end_user_id
+    )
+    return _parse(parser, body, request_id)
+
+
 def retrieve_end_user(secret_key: str, end_user_id: str, timeout: float | None = None) -> records.EndUser:
     _require_end_user_id(end_user_id)
     body, request_id = _request("GET", f"end-users/{end_user_id}", secret_key=secret_key, timeout=timeout)
@@ -237,7 +353,7 @@ def _parse[R](parser: Callable[[Any], R], body: Any, request_id: str | None) -> 
         raise errors.MalformedResponseError(
             f"Conductor's answer does not match the contract: {exc}", request_id=request_id
         ) from None
-    if isinstance(parsed, records.Customer | records.CustomerPage):
+    if isinstance(parsed, records.Customer | records.CustomerPage | transactions.ListPage):
         # Records remember the call that fetched them, for the audit trail and logs.
         return cast(R, dataclasses.replace(parsed, request_id=request_id))
     return parsed

@@ -233,14 +233,14 @@ def last_four_digits(number: str | None) -> str | None:
     return "".join(digits[-4:]) or None
 
 
-def _ref(fields: Fields, key: str) -> Ref | None:
+def read_ref(fields: Fields, key: str) -> Ref | None:
     ref = fields.obj(key)
     if ref is None:
         return None
     return Ref(id=ref.text("id"), full_name=ref.text("fullName"))
 
 
-def _address(fields: Fields | None) -> Address | None:
+def read_address(fields: Fields | None) -> Address | None:
     return None if fields is None else _address_of(fields)
 
 
@@ -281,7 +281,7 @@ def _custom_contact_fields(fields: Fields) -> tuple[CustomContactField, ...]:
     )
 
 
-def _each[T](fields: Fields, key: str, parse: Callable[[Fields], T]) -> tuple[T, ...]:
+def each_readable[T](fields: Fields, key: str, parse: Callable[[Fields], T]) -> tuple[T, ...]:
     """Every readable item of a list; an item that cannot be read is noted and left out."""
     parsed = []
     for item in fields.objects(key):
@@ -326,16 +326,16 @@ def parse_customer(data: Any) -> Customer:
         is_active=f.flag("isActive"),
         # A job's level is also its number of ancestors in the full name.
         sublevel=sublevel if sublevel is not None else full_name.count(":"),
-        class_ref=_ref(f, "class"),
-        parent=_ref(f, "parent"),
+        class_ref=read_ref(f, "class"),
+        parent=read_ref(f, "parent"),
         company_name=f.text("companyName"),
         salutation=f.text("salutation"),
         first_name=f.text("firstName"),
         middle_name=f.text("middleName"),
         last_name=f.text("lastName"),
         job_title=f.text("jobTitle"),
-        billing_address=_address(f.obj("billingAddress")),
-        shipping_address=_address(f.obj("shippingAddress")),
+        billing_address=read_address(f.obj("billingAddress")),
+        shipping_address=read_address(f.obj("shippingAddress")),
         alternate_shipping_addresses=tuple(_address_of(item) for item in f.objects("alternateShippingAddresses")),
         phone=f.text("phone"),
         alternate_phone=f.text("alternatePhone"),
@@ -345,36 +345,36 @@ def parse_customer(data: Any) -> Customer:
         contact=f.text("contact"),
         alternate_contact=f.text("alternateContact"),
         custom_contact_fields=_custom_contact_fields(f),
-        additional_contacts=_each(f, "additionalContacts", _contact),
-        customer_type=_ref(f, "customerType"),
-        terms=_ref(f, "terms"),
-        sales_representative=_ref(f, "salesRepresentative"),
+        additional_contacts=each_readable(f, "additionalContacts", _contact),
+        customer_type=read_ref(f, "customerType"),
+        terms=read_ref(f, "terms"),
+        sales_representative=read_ref(f, "salesRepresentative"),
         balance=f.money("balance"),
         total_balance=f.money("totalBalance"),
-        sales_tax_code=_ref(f, "salesTaxCode"),
-        sales_tax_item=_ref(f, "salesTaxItem"),
+        sales_tax_code=read_ref(f, "salesTaxCode"),
+        sales_tax_item=read_ref(f, "salesTaxItem"),
         sales_tax_country=f.text("salesTaxCountry"),
         resale_number=f.text("resaleNumber"),
         account_number=f.text("accountNumber"),
         credit_limit=f.money("creditLimit"),
-        preferred_payment_method=_ref(f, "preferredPaymentMethod"),
+        preferred_payment_method=read_ref(f, "preferredPaymentMethod"),
         credit_card=_credit_card(f.obj("creditCard")),
         job_status=f.enum("jobStatus", JOB_STATUSES),
         job_start_date=f.day("jobStartDate"),
         job_projected_end_date=f.day("jobProjectedEndDate"),
         job_end_date=f.day("jobEndDate"),
         job_description=f.text("jobDescription"),
-        job_type=_ref(f, "jobType"),
+        job_type=read_ref(f, "jobType"),
         note=f.text("note"),
         additional_notes=tuple(
             Note(id=item.whole("id"), date=item.day("date"), note=item.text("note"))
             for item in f.objects("additionalNotes")
         ),
         preferred_delivery_method=f.enum("preferredDeliveryMethod", DELIVERY_METHODS),
-        price_level=_ref(f, "priceLevel"),
+        price_level=read_ref(f, "priceLevel"),
         external_id=f.text("externalId"),
         tax_registration_number=f.text("taxRegistrationNumber"),
-        currency=_ref(f, "currency"),
+        currency=read_ref(f, "currency"),
         custom_fields=tuple(
             CustomField(
                 owner_id=item.text("ownerId"),

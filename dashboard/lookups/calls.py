@@ -5,8 +5,9 @@ Views and admin never handle a plaintext key: lookups ask `secret_for` here.
 """
 
 import contextvars
+import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
 
@@ -41,8 +42,20 @@ def call_company[T](company_id: str, call: Callable[..., T], *args: object, **kw
 _executor = ThreadPoolExecutor(max_workers=settings.CONDUCTOR_FANOUT_THREADS, thread_name_prefix="conductor")
 
 
+_running: "weakref.WeakSet[Future]" = weakref.WeakSet()
+
+
 def start_lookup[T](lookup: Callable[..., T], *args: object) -> Future[T]:
     """Start `lookup` on the shared pool, in a copy of this request's context (its log
-    notes); the caller collects the result from the Future."""
+    notes); the caller collects the result from the Future, or leaves it to finish on
+    its own (a page's background lookups)."""
     context = contextvars.copy_context()
-    return _executor.submit(context.run, lookup, *args)
+    future = _executor.submit(context.run, lookup, *args)
+    _running.add(future)
+    return future
+
+
+def settle(timeout: float = 30.0) -> None:
+    """Wait until every lookup started so far has finished (a worker shutting down, or
+    a test that must not see the last one's background calls)."""
+    wait(list(_running), timeout=timeout)

@@ -1,7 +1,10 @@
-"""What the customer page shows: the record (fresh from the cache, or fetched) and the
-job tree around it, started together when the customer's place in the tree is known.
+"""What the customer page shows at once: the record (fresh from the cache, or fetched)
+and, when it costs no extra round trip, the job tree around it (cached, or started
+beside the record when the customer's place in the tree is known).
 
-The view only checks access and the id, calls `open_customer`, and renders.
+The record never waits for anything else: a tree that would need a second round trip,
+and the account activity, are fetched in the background and reach the page through its
+script (views/activity.py).
 """
 
 from collections.abc import Callable
@@ -21,7 +24,7 @@ from dashboard.models import Company
 @dataclass(frozen=True)
 class CustomerPage:
     fetched: Fetched[records.Customer]
-    tree: job_tree.Hierarchy
+    tree: job_tree.Hierarchy | None  # None: not known yet without a second round trip
 
     @property
     def customer(self) -> records.Customer:
@@ -49,27 +52,30 @@ def fetch_customer(company: Company, customer_id: str, *, refresh: bool = False)
 
 
 def open_customer(company: Company, customer_id: str, *, refresh: bool = False) -> CustomerPage:
-    """The record and its tree, within one page's budget for waiting on QuickBooks.
-    Raises what the lookups raise (see problems.LOOKUP_FAILURES)."""
+    """The record, and its tree when that costs no second round trip, within one page's
+    budget for waiting on QuickBooks. Raises what the lookups raise (see
+    problems.LOOKUP_FAILURES)."""
     with page_budget():
         fetched = None if refresh else fresh_customer(company, customer_id)
         early = None
         if fetched is None:
             # When the customer's place in the tree is known, its tree is looked up while
-            # the record is fetched: one QuickBooks round trip for the page, not two.
+            # the record is fetched: still one QuickBooks round trip for the page.
             early = job_tree.start_early(company, customer_id, refresh=refresh)
             fetched = fetch_customer(company, customer_id, refresh=refresh)
-        tree = job_tree.hierarchy(company, fetched.value, refresh=refresh, early=early)
+        tree = None
+        if early is not None:
+            tree = job_tree.hierarchy(company, fetched.value, refresh=refresh, early=early)
+        elif not refresh:
+            tree = job_tree.cached_hierarchy(company, fetched.value)
     return CustomerPage(fetched, tree)
 
 
-def rendered_body(page: CustomerPage, company: Company, render: Callable[[], str]) -> str:
-    """The page's data sections, rendered once per fetched copy and job tree and then
-    kept in the cache: a cached page then costs little more than a trivial one. What
-    `render` draws must not depend on the viewer or the clock."""
-    tree = page.tree
-    tree_version = repr((tuple(j.id for j in tree.jobs), tree.jobs_truncated, tree.problem))
-    key = cache_key("page", company.conductor_id, page.customer.id, repr(page.fetched.fetched_at), tree_version)
+def rendered_once(render: Callable[[], str], *version: str) -> str:
+    """A part of a page rendered once per `version` (which must name everything the
+    part shows) and then kept in the cache: a cached page then costs little more than
+    a trivial one. What `render` draws must not depend on the viewer."""
+    key = cache_key("html", *version)
     html = cache.get(key)
     if not isinstance(html, str):
         html = render()

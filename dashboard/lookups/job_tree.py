@@ -39,6 +39,8 @@ class Hierarchy:
     jobs: list[records.Customer]
     jobs_truncated: bool
     problem: str | None  # why part of the tree could not be loaded
+    # Every job and sub-job below the customer (what its account activity covers).
+    descendant_ids: tuple[str, ...] = ()
 
 
 # Where a customer sits in the tree: its record, or what a list remembered of it.
@@ -73,14 +75,16 @@ def _resolve_full_names(secret: str, company_id: str, full_names: list[str]) -> 
     return {c.full_name.casefold(): c.id for c in page.customers}
 
 
-def _direct_jobs(secret: str, company_id: str, customer: Place) -> tuple[list[records.Customer], bool]:
+def _subtree(secret: str, company_id: str, customer: Place) -> tuple[list[records.Customer], bool, tuple[str, ...]]:
+    """The direct jobs, whether the lookup was cut short, and every descendant's id."""
     # Every descendant's full name starts with "<full name>:"; ";" is the character
     # after ":", so this inclusive range holds exactly the subtree.
     query = CustomerQuery(status="all", name_from=customer.full_name + ":", name_to=customer.full_name + ";")
     found, truncated, _ = fetch_bounded(secret, company_id, query, MAX_JOBS)
     prefix = customer.full_name.casefold() + ":"
-    jobs = [c for c in found if c.sublevel == customer.sublevel + 1 and sort_key(c).startswith(prefix)]
-    return sorted(jobs, key=sort_key), truncated
+    below = [c for c in found if sort_key(c).startswith(prefix)]
+    jobs = [c for c in below if c.sublevel == customer.sublevel + 1]
+    return sorted(jobs, key=sort_key), truncated, tuple(c.id for c in below)
 
 
 def start_early(company: Company, customer_id: str, *, refresh: bool = False) -> EarlyTree | None:
@@ -99,6 +103,20 @@ def start_early(company: Company, customer_id: str, *, refresh: bool = False) ->
 
 def _tree_key(company_id: str, position: Place) -> str:
     return cache_key("tree", company_id, position.id, position.full_name)
+
+
+def provisional(customer: records.Customer) -> Hierarchy:
+    """The tree as far as the record alone tells it, before any lookup: the ancestors by
+    name, the parent linked (its id comes with the record), no jobs yet."""
+    known = _parent_link(customer)
+    ancestors = [Ancestor(name, full, known.get(full.casefold())) for name, full in _ancestor_names(customer)]
+    return Hierarchy(ancestors, [], False, None)
+
+
+def cached_hierarchy(company: Company, customer: records.Customer) -> Hierarchy | None:
+    """The tree if it is cached; never calls anything."""
+    cached = cache.get(_tree_key(company.conductor_id, customer))
+    return cached if isinstance(cached, Hierarchy) else None
 
 
 def hierarchy(
@@ -138,10 +156,10 @@ def _hierarchy(secret: str, company_id: str, customer: Place) -> tuple[Hierarchy
 
     problems = []
     try:
-        jobs, truncated = _direct_jobs(secret, company_id, customer)
+        jobs, truncated, descendant_ids = _subtree(secret, company_id, customer)
     except LOOKUP_FAILURES as exc:
         logger.warning("jobs of %s not loaded: %s", customer.id, exc)
-        jobs, truncated = [], False
+        jobs, truncated, descendant_ids = [], False, ()
         problems.append(f"Jobs could not be loaded: {problem_for(exc).summary}")
     if ancestors_call:
         try:
@@ -150,4 +168,4 @@ def _hierarchy(secret: str, company_id: str, customer: Place) -> tuple[Hierarchy
             logger.warning("ancestors of %s not resolved: %s", customer.id, exc)
             problems.insert(0, "The links of higher-level customers could not be loaded.")
     ancestors = [Ancestor(name, full, known.get(full.casefold())) for name, full in names]
-    return Hierarchy(ancestors, jobs, truncated, " ".join(problems) or None), customer
+    return Hierarchy(ancestors, jobs, truncated, " ".join(problems) or None, descendant_ids), customer

@@ -9,8 +9,10 @@ from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
-from dashboard import audit
+from dashboard import audit, identifiers
+from dashboard.models import Company
 from dashboard.permissions import access_for
+from dashboard.views import errors
 
 type View = Callable[..., HttpResponse]
 
@@ -40,3 +42,22 @@ def staff_view(view: View) -> View:
         return response
 
     return login_required(checked)
+
+
+def company_or_none(request: HttpRequest, company_id: str) -> Company | None:
+    """The company, if it exists, is active and this user may see it.
+
+    A company outside the user's scope is "not found", exactly like one that does not
+    exist, so the answer confirms nothing."""
+    if not identifiers.is_valid_company_id(company_id):
+        return None
+    return access_for(request.user).company(company_id)
+
+
+def unknown_company(request: HttpRequest) -> HttpResponse:
+    audit.record_denial(request, "company unknown or out of scope")
+    return errors.not_found(
+        request,
+        "Company not found",
+        "There is no company with this id in the dashboard, or you do not have access to it.",
+    )

@@ -10,38 +10,19 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from dashboard import audit, identifiers, presentation
+from dashboard import activity_presentation, audit, identifiers, presentation
 from dashboard.conductor import records
 from dashboard.forms import CustomerSearchForm, JumpForm
-from dashboard.lookups import customer_page, search
-from dashboard.lookups.job_tree import Hierarchy
+from dashboard.lookups import activity, customer_page, documents, job_tree, search
+from dashboard.lookups.calls import secret_for, start_lookup
 from dashboard.models import AuditAction, Company, RecentView
-from dashboard.permissions import access_for
 from dashboard.problems import LOOKUP_FAILURES, problem_for
+from dashboard.views import activity as account_views
 from dashboard.views import errors
-from dashboard.views.access import signed_in_user, staff_view
+from dashboard.views.access import company_or_none, signed_in_user, staff_view, unknown_company
 from dashboard.views.links import company_search_url, refresh_url, without_refresh
 
 logger = logging.getLogger("dashboard.views")
-
-
-def _company_or_none(request: HttpRequest, company_id: str) -> Company | None:
-    """The company, if it exists, is active and this user may see it.
-
-    A company outside the user's scope is "not found", exactly like one that does not
-    exist, so the answer confirms nothing."""
-    if not identifiers.is_valid_company_id(company_id):
-        return None
-    return access_for(request.user).company(company_id)
-
-
-def _unknown_company(request: HttpRequest) -> HttpResponse:
-    audit.record_denial(request, "company unknown or out of scope")
-    return errors.not_found(
-        request,
-        "Company not found",
-        "There is no company with this id in the dashboard, or you do not have access to it.",
-    )
 
 
 def _describe_search(criteria: search.Criteria, after: str) -> str:
@@ -60,9 +41,9 @@ def _describe_search(criteria: search.Criteria, after: str) -> str:
 @staff_view
 def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
     """A company's customers: search by name, status and balance, paged by name."""
-    company = _company_or_none(request, company_id)
+    company = company_or_none(request, company_id)
     if company is None:
-        return _unknown_company(request)
+        return unknown_company(request)
     form = CustomerSearchForm(request.GET or None)
     ctx = {"company": company, "form": form, "page": None}
     if request.GET and not form.is_valid():
@@ -104,10 +85,10 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
 
 @staff_view
 def jump(request: HttpRequest, company_id: str) -> HttpResponse:
-    """Open a customer by QuickBooks id or exact full name."""
-    company = _company_or_none(request, company_id)
+    """Open a customer by QuickBooks id or exact full name, or an invoice by its number."""
+    company = company_or_none(request, company_id)
     if company is None:
-        return _unknown_company(request)
+        return unknown_company(request)
     form = JumpForm(request.GET)
     if not form.is_valid():
         return redirect("company", company_id=company.conductor_id)
@@ -116,27 +97,47 @@ def jump(request: HttpRequest, company_id: str) -> HttpResponse:
         audit.record(request, AuditAction.JUMP, company=company, target=wanted)
         customer_id = identifiers.canonical_customer_id(wanted)
         return redirect("customer", company_id=company.conductor_id, customer_id=customer_id)
+    # A full name and an invoice number are looked up side by side; a text that cannot
+    # be an invoice number (too long, control characters) is never sent as one.
     try:
+        by_number = None
+        if identifiers.ref_number_problem(wanted) is None:
+            secret = secret_for(company)
+            by_number = start_lookup(documents.find_invoices_by_number, secret, company.conductor_id, wanted)
         found = search.find_by_full_name(company, wanted)
+        invoices = by_number.result() if by_number else ()
     except LOOKUP_FAILURES as exc:
         audit.record_failure(request, AuditAction.JUMP, company, wanted, exc)
         return errors.lookup_failed(request, exc, company)
-    audit.record(
-        request,
-        AuditAction.JUMP,
-        company=company,
-        target=wanted,
-        outcome="ok" if found else "no match",
-        request_id=found.request_id if found else None,
-    )
+    matched = "customer" if found else f"{len(invoices)} invoice(s)" if invoices else "no match"
+    request_id = found.request_id if found else None
+    audit.record(request, AuditAction.JUMP, company=company, target=wanted, outcome=matched, request_id=request_id)
     if found is not None:
         return redirect("customer", company_id=company.conductor_id, customer_id=found.id)
+    if len(invoices) == 1:
+        return redirect("invoice", company_id=company.conductor_id, txn_id=invoices[0].id)
+    if invoices:
+        rows = [
+            {
+                "number": d.ref_number,
+                "url": reverse("invoice", args=[company.conductor_id, d.id]),
+                "customer": presentation.ref_name(d.customer),
+                "date": d.transaction_date,
+                "total": presentation.money(d.total),
+                "balance": presentation.money(d.balance_remaining),
+            }
+            for d in invoices
+        ]
+        return render(
+            request, "dashboard/invoices_by_number.html", {"company": company, "number": wanted, "rows": rows}
+        )
     # Name searches match a customer's own name, the last part of a full name.
     prefill = wanted.rsplit(":", 1)[-1].strip()[:100]
     return errors.not_found(
         request,
-        "No customer by that name",
-        f"{company.name} has no customer whose id or full name is exactly what you entered.",
+        "No customer or invoice by that name or number",
+        f"{company.name} has no customer whose id or full name is exactly what you entered, "
+        "and no invoice with exactly that number (numbers match upper and lower case exactly).",
         company=company,
         search_form=CustomerSearchForm(initial={"q": prefill, "status": "all"}),
         wanted=wanted,
@@ -151,13 +152,11 @@ def _remember_view(user: User, company: Company, found: records.Customer) -> Non
         logger.warning("recent view not recorded for user %s", user.pk, exc_info=True)
 
 
-def _body_context(company: Company, found: records.Customer, tree: Hierarchy) -> dict[str, object]:
-    """What the page's data sections show; nothing in it depends on the viewer or the clock."""
+def _body_context(company: Company, found: records.Customer) -> dict[str, object]:
+    """What the record's sections show; nothing in it depends on the viewer or the clock."""
     return {
         "company": company,
         "customer": found,
-        "tree": tree,
-        "jobs": [presentation.result_row(c) for c in tree.jobs],
         "sections": presentation.customer_sections(found),
         "balance": presentation.figure(found, found.balance, "balance"),
         "total_balance": presentation.figure(found, found.total_balance, "totalBalance"),
@@ -174,9 +173,9 @@ def _body_context(company: Company, found: records.Customer, tree: Hierarchy) ->
 
 @staff_view
 def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpResponse:
-    company = _company_or_none(request, company_id)
+    company = company_or_none(request, company_id)
     if company is None:
-        return _unknown_company(request)
+        return unknown_company(request)
     if not identifiers.is_valid_customer_id(customer_id):
         # Checked before any call: a malformed id never reaches Conductor.
         audit.record_denial(request, "malformed customer id", company=company)
@@ -200,28 +199,42 @@ def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpRes
         audit.record_failure(request, action, company, customer_id, exc)
         return errors.lookup_failed(request, exc, company, customer_id)
     audit.record_fetched(request, action, company, customer_id, page.fetched)
-    found, fetched = page.customer, page.fetched
+    found, fetched, tree = page.customer, page.fetched, page.tree
     _remember_view(signed_in_user(request), company, found)
+    known = None if refresh else activity.fresh_activity(company, found)
+    if known is None or tree is None:
+        # The record never waits for the rest: the tree (when it needs a second round
+        # trip) and the activity are fetched now, and the page's script collects them.
+        activity.start_fetching(company, found, refresh=refresh)
     if refresh and not fetched.stale_because:
         # The fresh copy is cached now: send the browser back to the plain address,
         # so the refresh is not repeated by a reload or kept in a bookmark.
         return redirect(without_refresh(request))
 
-    body_html = customer_page.rendered_body(
-        page,
-        company,
-        lambda: render_to_string("dashboard/_customer_body.html", _body_context(company, found, page.tree)),
+    body_html = customer_page.rendered_once(
+        lambda: render_to_string("dashboard/_customer_body.html", _body_context(company, found)),
+        "customer",
+        company.conductor_id,
+        found.id,
+        repr(fetched.fetched_at),
     )
+    today = activity.today()
     ctx = {
         "company": company,
         "customer": found,
         "fetched": fetched,
         "refresh_url": refresh_url(request),
         "stale_reason": problem_for(fetched.stale_because).summary if fetched.stale_because else None,
-        "tree": page.tree,
-        "job_status": presentation.job_status_label(found.job_status),
-        "status": presentation.active_badge(found.is_active),
-        # Our own template's output, escaped when it was rendered.
+        "tree": tree or job_tree.provisional(found),
+        "header": presentation.customer_header(found),
+        "card": presentation.card_display(found.credit_card),
+        "card_status": activity_presentation.card_status(found.credit_card, today),
+        "balance": presentation.figure(found, found.total_balance, "totalBalance"),
+        # Our own templates' output, escaped when it was rendered.
         "body_html": mark_safe(body_html),
+        "jobs_html": account_views.jobs_html(company, found, tree) if tree else None,
+        "activity_parts": account_views.activity_parts(company, found, known) if known else None,
+        "account_url": reverse("customer_account", args=[company.conductor_id, found.id]),
+        "history_url": reverse("customer_history", args=[company.conductor_id, found.id]),
     }
     return render(request, "dashboard/customer.html", ctx)

@@ -1,0 +1,269 @@
+"""Account activity as the pages show it: rows with their links and labels, the aging
+line, the balance explained, and the card on file's expiry. Everything that depends on
+today takes `today` as an argument, so pages and tests agree on one day.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.urls import reverse
+
+from dashboard.conductor.records import CreditCard, Customer, Ref
+from dashboard.conductor.transactions import Document, Line, LineGroup, Payment, TransactionRow
+from dashboard.lookups.activity import Activity, Explanation, aging, days_overdue, explain
+from dashboard.presentation import Money, address_lines, clean, humanize, money, ref_name
+
+TRANSACTION_TYPE_LABELS = {
+    "invoice": "Invoice",
+    "receive_payment": "Payment",
+    "credit_memo": "Credit memo",
+    "sales_receipt": "Sales receipt",
+    "estimate": "Estimate",
+    "sales_order": "Sales order",
+    "charge": "Statement charge",
+    "ar_refund_credit_card": "Credit card refund",
+    "journal_entry": "Journal entry",
+}
+# The transaction types with a page of their own, and that page's URL name.
+DOCUMENT_PAGES = {
+    "invoice": "invoice",
+    "receive_payment": "payment",
+    "credit_memo": "credit_memo",
+    "sales_receipt": "sales_receipt",
+}
+# A card on file "expires soon" when its last valid day is this close.
+CARD_SOON_DAYS = 60
+
+
+def type_label(transaction_type: str | None) -> str:
+    if not transaction_type:
+        return "Transaction"
+    return TRANSACTION_TYPE_LABELS.get(transaction_type) or humanize(transaction_type)
+
+
+def document_url(company_id: str, transaction_type: str | None, transaction_id: str) -> str | None:
+    """The dashboard's page for this transaction, if it has one."""
+    name = DOCUMENT_PAGES.get(transaction_type or "")
+    return reverse(name, args=[company_id, transaction_id]) if name else None
+
+
+def _job_name(owner: Ref | None, customer: Customer | None) -> str | None:
+    """The job a row belongs to, when it is not the customer itself: its name below the
+    customer. None on a page that is not about one customer."""
+    if customer is None or owner is None or owner.id == customer.id or not owner.full_name:
+        return None
+    prefix = customer.full_name + ":"
+    return owner.full_name.removeprefix(prefix) if owner.full_name.startswith(prefix) else owner.full_name
+
+
+@dataclass(frozen=True)
+class InvoiceRow:
+    ref_number: str
+    url: str
+    transaction_date: date | None
+    due_date: date | None
+    days_overdue: int
+    total: Money | None
+    balance: Money | None
+    job: str | None
+
+
+@dataclass(frozen=True)
+class AppliedLink:
+    label: str
+    url: str | None
+    amount: Money | None
+
+
+@dataclass(frozen=True)
+class PaymentRow:
+    ref_number: str
+    url: str
+    transaction_date: date | None
+    method: str | None
+    amount: Money | None
+    unused: Money | None
+    applied: list[AppliedLink]
+    job: str | None
+
+
+@dataclass(frozen=True)
+class ActivityView:
+    """The customer page's activity section, for one day."""
+
+    open_invoices: list[InvoiceRow]
+    overdue: Money | None
+    overdue_count: int
+    aging: list[tuple[str, Money | None]]
+    recent_payments: list[PaymentRow]
+    since: date
+    explanation: Explanation
+    open_credits: list[InvoiceRow]
+    unapplied_payments: list[PaymentRow]
+    incomplete: bool
+    covers_jobs: bool
+
+
+def _number(ref_number: str | None) -> str:
+    return clean(ref_number) or "(no number)"
+
+
+def invoice_row(company_id: str, customer: Customer, document: Document, today: date) -> InvoiceRow:
+    remaining = document.balance_remaining if document.kind == "invoice" else document.credit_remaining
+    return InvoiceRow(
+        ref_number=_number(document.ref_number),
+        url=reverse(DOCUMENT_PAGES[document.kind], args=[company_id, document.id]),
+        transaction_date=document.transaction_date,
+        due_date=document.due_date,
+        days_overdue=days_overdue(document, today) if document.kind == "invoice" else 0,
+        total=money(document.total),
+        balance=money(remaining),
+        job=_job_name(document.customer, customer),
+    )
+
+
+def payment_row(company_id: str, customer: Customer | None, payment: Payment) -> PaymentRow:
+    return PaymentRow(
+        ref_number=clean(payment.ref_number) or "—",  # many payments carry no number
+        url=reverse("payment", args=[company_id, payment.id]),
+        transaction_date=payment.transaction_date,
+        method=ref_name(payment.payment_method),
+        amount=money(payment.total_amount),
+        unused=money(payment.unused_payment) if payment.unused_payment else None,
+        applied=[
+            AppliedLink(
+                label=" ".join(filter(None, [type_label(target.transaction_type), clean(target.ref_number)])),
+                url=document_url(company_id, target.transaction_type, target.transaction_id),
+                amount=money(target.amount),
+            )
+            for target in payment.applied_to
+        ],
+        job=_job_name(payment.customer, customer),
+    )
+
+
+def activity_view(company_id: str, customer: Customer, activity: Activity, today: date) -> ActivityView:
+    invoices = [invoice_row(company_id, customer, d, today) for d in activity.open_invoices]
+    overdue = [d for d in activity.open_invoices if days_overdue(d, today) > 0]
+    overdue_total = sum((d.balance_remaining or Decimal(0) for d in overdue), Decimal(0))
+    return ActivityView(
+        open_invoices=invoices,
+        overdue=money(overdue_total) if overdue else None,
+        overdue_count=len(overdue),
+        aging=[(label, money(amount)) for label, amount in aging(activity.open_invoices, today)],
+        recent_payments=[payment_row(company_id, customer, p) for p in activity.recent_payments],
+        since=activity.since,
+        # The activity covers the jobs too, so it adds up to the total balance.
+        explanation=explain(activity, customer.total_balance),
+        open_credits=[invoice_row(company_id, customer, d, today) for d in activity.open_credits],
+        unapplied_payments=[payment_row(company_id, customer, p) for p in activity.unapplied_payments],
+        incomplete=activity.incomplete,
+        covers_jobs=len(activity.customer_ids) > 1,
+    )
+
+
+@dataclass(frozen=True)
+class CardStatus:
+    label: str  # "Expired" | "Expires soon"
+    css: str
+
+
+def card_status(card: CreditCard | None, today: date) -> CardStatus | None:
+    """Expired once its expiry month has passed; "expires soon" within CARD_SOON_DAYS of
+    the end of its expiry month (a card is valid through that month)."""
+    if card is None or not card.expiration_year or not card.expiration_month or not 1 <= card.expiration_month <= 12:
+        return None
+    if (card.expiration_year, card.expiration_month) < (today.year, today.month):
+        return CardStatus("Expired", "expired")
+    next_month = date(card.expiration_year + card.expiration_month // 12, card.expiration_month % 12 + 1, 1)
+    if (next_month - today).days <= CARD_SOON_DAYS:
+        return CardStatus("Expires soon", "soon")
+    return None
+
+
+@dataclass(frozen=True)
+class LineRow:
+    item: str | None
+    description: str | None
+    quantity: float | None
+    rate: Money | None
+    amount: Money | None
+    service_date: date | None
+    in_group: bool = False
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    """A line group: its heading row, then its lines."""
+
+    item: str | None
+    description: str | None
+    quantity: float | None
+    total: Money | None
+    lines: list[LineRow]
+
+
+def _line_row(line: Line, in_group: bool = False) -> LineRow:
+    rate = money(line.rate) if line.rate is not None else None
+    return LineRow(
+        item=ref_name(line.item),
+        description=clean(line.description),
+        quantity=line.quantity,
+        rate=rate,
+        amount=money(line.amount),
+        service_date=line.service_date,
+        in_group=in_group,
+    )
+
+
+def line_rows(document: Document) -> list[LineRow | GroupRow]:
+    """Lines first, then groups with their lines (QuickBooks' own order across the two
+    is not in the API)."""
+    rows: list[LineRow | GroupRow] = [_line_row(line) for line in document.lines]
+    rows += [_group_row(group) for group in document.line_groups]
+    return rows
+
+
+def _group_row(group: LineGroup) -> GroupRow:
+    return GroupRow(
+        item=ref_name(group.item_group),
+        description=clean(group.description),
+        quantity=group.quantity,
+        total=money(group.total_amount),
+        lines=[_line_row(line, in_group=True) for line in group.lines],
+    )
+
+
+def document_addresses(document: Document) -> list[tuple[str, list[str]]]:
+    return [
+        (title, lines)
+        for title, lines in (
+            ("Bill to", address_lines(document.billing_address)),
+            ("Ship to", address_lines(document.shipping_address)),
+        )
+        if lines
+    ]
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    type_label: str
+    ref_number: str
+    url: str | None
+    transaction_date: date | None
+    amount: Money | None
+    memo: str | None
+    job: str | None
+
+
+def history_row(company_id: str, customer: Customer, row: TransactionRow) -> HistoryRow:
+    return HistoryRow(
+        type_label=type_label(row.transaction_type),
+        ref_number=_number(row.ref_number),
+        url=document_url(company_id, row.transaction_type, row.transaction_id),
+        transaction_date=row.transaction_date,
+        amount=money(row.amount),
+        memo=clean(row.memo),
+        job=_job_name(row.entity, customer),
+    )

@@ -1,0 +1,133 @@
+"""One transaction as the customer received it, a customer's full history, and invoices
+by number: fetched, and kept like the customer record (fresh for CUSTOMER_CACHE_TTL,
+a stale copy when QuickBooks is out of reach).
+"""
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.conf import settings
+
+from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
+from dashboard.conductor import client, errors, records
+from dashboard.conductor.client import TransactionQuery
+from dashboard.conductor.transactions import Document, Payment, TransactionRow
+from dashboard.lookups import job_tree
+from dashboard.lookups.activity import MAX_ENTITY_IDS, MAX_OPEN_ITEMS, every_page
+from dashboard.lookups.calls import call_company, secret_for
+from dashboard.models import Company
+
+# How many invoices one number may list before the page says "and more".
+MAX_INVOICES_BY_NUMBER = 50
+
+
+def _only(found: tuple[Document, ...], document_id: str) -> Document:
+    """The one document a lookup by id returned (Conductor answers an unknown id with
+    an error; an empty list would be a contract breach, read as "not found")."""
+    for document in found:
+        if document.id == document_id:
+            return document
+    raise errors.NotFoundError("QuickBooks returned no transaction with this id.")
+
+
+def fetch_invoice(company: Company, invoice_id: str, *, refresh: bool = False) -> Fetched[Document]:
+    """An invoice with the payments and credits applied to it. The retrieve endpoint
+    takes no options, so the invoice is listed by id with its links."""
+    secret, company_id = secret_for(company), company.conductor_id
+    query = TransactionQuery(ids=(invoice_id,), include_linked_transactions=True)
+    return get_or_fetch(
+        cache_key("invoice", company_id, invoice_id),
+        lambda: _only(
+            call_company(company_id, client.list_invoices, secret, company_id, query, limit=1).items, invoice_id
+        ),
+        ttl=settings.CUSTOMER_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def fetch_credit_memo(company: Company, memo_id: str, *, refresh: bool = False) -> Fetched[Document]:
+    """A credit memo with the invoices it was applied to."""
+    secret, company_id = secret_for(company), company.conductor_id
+    query = TransactionQuery(ids=(memo_id,), include_linked_transactions=True)
+    return get_or_fetch(
+        cache_key("credit_memo", company_id, memo_id),
+        lambda: _only(
+            call_company(company_id, client.list_credit_memos, secret, company_id, query, limit=1).items, memo_id
+        ),
+        ttl=settings.CUSTOMER_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def fetch_sales_receipt(company: Company, receipt_id: str, *, refresh: bool = False) -> Fetched[Document]:
+    secret, company_id = secret_for(company), company.conductor_id
+    return get_or_fetch(
+        cache_key("sales_receipt", company_id, receipt_id),
+        lambda: call_company(company_id, client.retrieve_sales_receipt, secret, company_id, receipt_id),
+        ttl=settings.CUSTOMER_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+def fetch_payment(company: Company, payment_id: str, *, refresh: bool = False) -> Fetched[Payment]:
+    """A payment with the invoices it was applied to."""
+    secret, company_id = secret_for(company), company.conductor_id
+    return get_or_fetch(
+        cache_key("payment", company_id, payment_id),
+        lambda: call_company(company_id, client.retrieve_payment, secret, company_id, payment_id),
+        ttl=settings.CUSTOMER_CACHE_TTL,
+        refresh=refresh,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryFilter:
+    """The activity page's filters, as its query string holds them."""
+
+    transaction_type: str = ""  # "" = every type
+    status: str = "either"  # open | closed | either
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@dataclass(frozen=True)
+class History:
+    rows: tuple[TransactionRow, ...]  # newest first
+    incomplete: bool  # more than MAX_OPEN_ITEMS matched, or jobs were left out
+
+
+def fetch_history(
+    company: Company, customer: records.Customer, wanted: HistoryFilter, *, refresh: bool = False
+) -> Fetched[History]:
+    """Every transaction of the customer and its jobs that the filter lets through,
+    fetched whole (bounded) and paged on our side, so links never carry a cursor."""
+    secret, company_id = secret_for(company), company.conductor_id
+
+    def fetch() -> History:
+        tree = job_tree.hierarchy(company, customer, refresh=refresh)
+        everyone = (customer.id, *tree.descendant_ids)
+        query = TransactionQuery(
+            customer_ids=everyone[:MAX_ENTITY_IDS],
+            transaction_types=(wanted.transaction_type,) if wanted.transaction_type else (),
+            payment_status=wanted.status,
+            transaction_date_from=wanted.date_from,
+            transaction_date_to=wanted.date_to,
+        )
+        rows, cut = every_page(secret, company_id, client.list_transactions, query)
+        newest_first = sorted(rows, key=lambda r: (r.transaction_date or date.min, r.transaction_id), reverse=True)
+        return History(tuple(newest_first[:MAX_OPEN_ITEMS]), cut or len(everyone) > MAX_ENTITY_IDS)
+
+    key = cache_key("history", company_id, customer.id, customer.full_name, repr(wanted))
+    return get_or_fetch(key, fetch, ttl=settings.CUSTOMER_CACHE_TTL, refresh=refresh)
+
+
+def find_invoices_by_number(secret: str, company_id: str, ref_number: str) -> tuple[Document, ...]:
+    """Invoices with exactly this number (case-sensitive; numbers are not unique).
+    Conductor answers a number nobody has with an error, not an empty list: that error
+    means "none" here. Takes the key itself, as it runs beside another lookup."""
+    query = TransactionQuery(ref_numbers=(ref_number,), include_line_items=False)
+    try:
+        page = call_company(company_id, client.list_invoices, secret, company_id, query, limit=MAX_INVOICES_BY_NUMBER)
+    except (errors.NotFoundError, errors.InvalidRequestError):
+        return ()
+    return tuple(d for d in page.items if d.ref_number == ref_number)

@@ -1,0 +1,164 @@
+"""One transaction as the customer received it: invoice, payment, credit memo, sales
+receipt. Each page links back to its customer and to the transactions linked to it."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from dashboard import activity_presentation, audit, identifiers, presentation
+from dashboard.caching.freshness import Fetched
+from dashboard.conductor import errors as conductor_errors
+from dashboard.conductor.records import Ref
+from dashboard.conductor.transactions import Document, Payment
+from dashboard.lookups import activity, documents
+from dashboard.models import AuditAction, Company
+from dashboard.problems import LOOKUP_FAILURES, problem_for
+from dashboard.views import errors
+from dashboard.views.access import company_or_none, staff_view, unknown_company
+from dashboard.views.links import refresh_url, without_refresh
+
+URL_NAMES = {"invoice": "invoice", "credit_memo": "credit_memo", "sales_receipt": "sales_receipt", "payment": "payment"}
+URL_NAMES = {"invoice": "invoice", "credit_memo": "credit_memo", "sales_receipt": "sales_receipt", "payment": "payment"}
+KIND_NAMES = {
+    "invoice": "Invoice",
+    "credit_memo": "Credit memo",
+    "sales_receipt": "Sales receipt",
+    "payment": "Payment",
+}
+
+
+def _customer_url(company: Company, customer: Ref | None) -> str | None:
+    if customer is None or not customer.id or not identifiers.is_valid_customer_id(customer.id):
+        return None
+    return reverse("customer", args=[company.conductor_id, customer.id])
+
+
+def _open(
+    request: HttpRequest,
+    company_id: str,
+    txn_id: str,
+    kind: str,
+    fetch: Callable[..., Fetched[Any]],
+    context: Callable[[Company, Any], dict[str, object]],
+) -> HttpResponse:
+    """What every transaction page does: access, the id, the lookup, the audit entry."""
+    company = company_or_none(request, company_id)
+    if company is None:
+        return unknown_company(request)
+    name = KIND_NAMES[kind]
+    if not identifiers.is_valid_transaction_id(txn_id):
+        # Checked before any call: a malformed id never reaches Conductor.
+        audit.record_denial(request, "malformed transaction id", company=company)
+        return errors.not_found(
+            request,
+            "Not a QuickBooks transaction id",
+            "QuickBooks transaction ids look like 1A2B3C-1234567890 (hex digits, a dash, digits).",
+            company=company,
+        )
+    canonical = identifiers.canonical_customer_id(txn_id)
+    if canonical != txn_id:
+        return redirect(reverse(URL_NAMES[kind], args=[company.conductor_id, canonical]), permanent=True)
+    refresh = request.GET.get("refresh") == "1"
+    try:
+        fetched = fetch(company, txn_id, refresh=refresh)
+    except conductor_errors.NotFoundError as exc:
+        audit.record_failure(request, AuditAction.DOCUMENT, company, f"{kind} {txn_id}", exc)
+        return errors.not_found(
+            request,
+            f"{name} not found",
+            f"QuickBooks has no {name.lower()} with this id in {company.name}. It may have been deleted, "
+            "or the id belongs to another kind of transaction.",
+            company=company,
+        )
+    except LOOKUP_FAILURES as exc:
+        audit.record_failure(request, AuditAction.DOCUMENT, company, f"{kind} {txn_id}", exc)
+        return errors.lookup_failed(request, exc, company)
+    audit.record_fetched(request, AuditAction.DOCUMENT, company, f"{kind} {txn_id}", fetched)
+    if refresh and not fetched.stale_because:
+        return redirect(without_refresh(request))
+    ctx = {
+        "company": company,
+        "kind_name": name,
+        "fetched": fetched,
+        "refresh_url": refresh_url(request),
+        "stale_reason": problem_for(fetched.stale_because).summary if fetched.stale_because else None,
+        **context(company, fetched.value),
+    }
+    return render(request, "dashboard/document.html" if kind != "payment" else "dashboard/payment.html", ctx)
+
+
+def _document_context(company: Company, document: Document) -> dict[str, object]:
+    today = activity.today()
+    links = [
+        {
+            "label": " ".join(
+                filter(None, [activity_presentation.type_label(link.transaction_type), presentation.clean(link.ref_number)])
+            ),
+            "url": activity_presentation.document_url(company.conductor_id, link.transaction_type, link.transaction_id),
+            "date": link.transaction_date,
+            # QuickBooks signs a link's amount from the other side; the page says which way in words.
+            "amount": presentation.money(link.amount.copy_abs() if link.amount is not None else None),
+        }
+        for link in document.linked
+    ]
+    paid = None
+    if document.kind == "invoice" and document.total is not None and document.balance_remaining is not None:
+        paid = document.total - document.balance_remaining
+    return {
+        "document": document,
+        "customer_name": presentation.ref_name(document.customer),
+        "customer_url": _customer_url(company, document.customer),
+        "addresses": activity_presentation.document_addresses(document),
+        "lines": activity_presentation.line_rows(document),
+        "line_count": len(document.lines) + sum(len(g.lines) for g in document.line_groups),
+        "tax_rate": f"{document.sales_tax_percentage.normalize():f}" if document.sales_tax_percentage else None,
+        "subtotal": presentation.money(document.subtotal),
+        "tax": presentation.money(document.sales_tax_total),
+        "total": presentation.money(document.total),
+        "paid": presentation.money(paid),
+        "remaining": presentation.money(document.balance_remaining),
+        "credit_remaining": presentation.money(document.credit_remaining),
+        "days_overdue": activity.days_overdue(document, today) if document.kind == "invoice" else 0,
+        "links": links,
+        "unreadable": list(document.unreadable),
+    }
+
+
+def _payment_context(company: Company, payment: Payment) -> dict[str, object]:
+    row = activity_presentation.payment_row(company.conductor_id, None, payment)
+    targets = [
+        {"transaction_date": t.transaction_date, "balance": presentation.money(t.balance_remaining)}
+        for t in payment.applied_to
+    ]
+    return {
+        "payment": payment,
+        "customer_name": presentation.ref_name(payment.customer),
+        "customer_url": _customer_url(company, payment.customer),
+        "row": row,
+        "applied": list(zip(row.applied, targets, strict=True)),
+        "unused": presentation.money(payment.unused_payment),
+        "unreadable": list(payment.unreadable),
+    }
+
+
+@staff_view
+def invoice(request: HttpRequest, company_id: str, txn_id: str) -> HttpResponse:
+    return _open(request, company_id, txn_id, "invoice", documents.fetch_invoice, _document_context)
+
+
+@staff_view
+def credit_memo(request: HttpRequest, company_id: str, txn_id: str) -> HttpResponse:
+    return _open(request, company_id, txn_id, "credit_memo", documents.fetch_credit_memo, _document_context)
+
+
+@staff_view
+def sales_receipt(request: HttpRequest, company_id: str, txn_id: str) -> HttpResponse:
+    return _open(request, company_id, txn_id, "sales_receipt", documents.fetch_sales_receipt, _document_context)
+
+
+@staff_view
+def payment(request: HttpRequest, company_id: str, txn_id: str) -> HttpResponse:
+    return _open(request, company_id, txn_id, "payment", documents.fetch_payment, _payment_context)
