@@ -95,7 +95,9 @@ def _document_context(company: Company, document: Document) -> dict[str, object]
     links = [
         {
             "label": " ".join(
-                filter(None, [activity_presentation.type_label(link.transaction_type), presentation.clean(link.ref_number)])
+                filter(
+                    None, [activity_presentation.type_label(link.transaction_type), presentation.clean(link.ref_number)]
+                )
             ),
             "url": activity_presentation.document_url(company.conductor_id, link.transaction_type, link.transaction_id),
             "date": link.transaction_date,
