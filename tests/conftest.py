@@ -63,8 +63,9 @@ def fake_server():
 @pytest.fixture
 def fake(fake_server, settings):
     """The fake Conductor on a free loopback port, with faults, counters and its
-    seeded data fresh for each test. A page's background lookups (the activity fetched
-    after the record) finish before the counters are reset, so none lands in another test."""
+    seeded data fresh for each test. A lookup started beside another and left to
+    finish (the jump box's invoice number) ends before the counters are reset, so none
+    lands in another test."""
     settle()
     fake_server.reset()
     fake_server.state = FakeState.seeded()

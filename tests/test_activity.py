@@ -90,7 +90,7 @@ def test_an_activity_failure_is_explained_in_its_section_only(support_client, co
 def test_a_cached_page_with_activity_makes_no_upstream_call(support_client, company, fake):
     url = f"{BASE}/customers/{EXAMPLE_ID}/"
     support_client.get(url)
-    settle()
+    account_parts(support_client, EXAMPLE_ID)  # what the page's script asks for next
     fake.reset()
     body = support_client.get(url).content.decode()
     assert fake.stats == {}
@@ -389,3 +389,45 @@ def test_no_such_number_says_so_with_the_search_prefilled(support_client, compan
 def test_what_cannot_be_an_invoice_number_is_not_asked(support_client, company, fake, text):
     jump(support_client, text)
     assert "GET /quickbooks-desktop/invoices" not in fake.stats
+
+
+def test_refresh_fetches_the_activity_again(support_client, company, fake):
+    url = f"{BASE}/customers/{EXAMPLE_ID}/"
+    support_client.get(url)
+    account_parts(support_client, EXAMPLE_ID)
+    fake.reset()
+    assert support_client.get(url).status_code == 200 and fake.stats == {}  # all cached
+    assert support_client.get(url, {"refresh": "1"}).status_code == 302
+    account_parts(support_client, EXAMPLE_ID)
+    assert fake.stats["GET /quickbooks-desktop/invoices"] == 1
+    assert fake.stats["GET /quickbooks-desktop/customers"] >= 1  # the jobs, looked up again
+
+
+def test_a_saved_activity_is_shown_when_quickbooks_is_offline(support_client, company, fake, settings):
+    url = f"{BASE}/customers/{EXAMPLE_ID}/"
+    support_client.get(url)
+    account_parts(support_client, EXAMPLE_ID)
+    settings.CUSTOMER_CACHE_TTL = 0  # every copy is old now
+    fake.faults.add(Fault(end_user_id=BAKERY, error="qbd_offline"))
+    parts = account_parts(support_client, EXAMPLE_ID)
+    assert parts.status_code == 200
+    text = text_of(parts)
+    assert "saved copy" in text and "Open invoices" in text
+
+
+def test_an_old_unapplied_payment_is_fetched_by_id(support_client, company, fake):
+    payment = next(p for p in ledger(fake).payments if Decimal(p["unusedPayment"]) > 0)
+    payment["transactionDate"] = "2024-01-05"  # long before the recent payments' window
+    body = account_parts(support_client, payment["customer"]["id"]).content.decode()
+    assert f'href="{BASE}/payments/{payment["id"]}/"' in body
+    assert fake.stats["GET /quickbooks-desktop/receive-payments"] == 2  # the recent ones, then this one by id
+
+
+def test_a_recent_unapplied_payment_costs_no_second_round_trip(support_client, company, fake):
+    from datetime import timedelta
+
+    payment = next(p for p in ledger(fake).payments if Decimal(p["unusedPayment"]) > 0)
+    payment["transactionDate"] = (activity.today() - timedelta(days=3)).isoformat()
+    body = account_parts(support_client, payment["customer"]["id"]).content.decode()
+    assert f'href="{BASE}/payments/{payment["id"]}/"' in body
+    assert fake.stats["GET /quickbooks-desktop/receive-payments"] == 1

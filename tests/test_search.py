@@ -6,7 +6,6 @@ import pytest
 from django.contrib.auth.models import User
 
 from dashboard.lookups import search
-from dashboard.lookups.calls import settle
 from dashboard.models import RecentView
 from fake_conductor.server import Fault
 from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, make_company
@@ -182,9 +181,9 @@ def test_the_breadcrumb_links_every_ancestor_with_one_lookup(support_client, com
     page = f"/end-users/{BAKERY}/customers/{job['id']}/"
     first = support_client.get(page).content.decode()
     # The record alone links the parent (its id comes with it); the grandparent's link
-    # needs the tree, fetched after the page is answered and shown from then on.
+    # needs the tree, fetched when the page's script asks for the jobs, and shown from then on.
     assert f'href="/end-users/{BAKERY}/customers/{by_full_name[top + ":" + middle]}/">{middle}</a>' in first
-    settle()
+    account_parts(support_client, page)
     body = support_client.get(page).content.decode()
     assert f'href="/end-users/{BAKERY}/customers/{by_full_name[top]}/">{top}</a>' in body
     assert f'href="/end-users/{BAKERY}/customers/{by_full_name[top + ":" + middle]}/">{middle}</a>' in body
@@ -353,8 +352,9 @@ def test_a_never_seen_customer_is_looked_up_in_order(support_client, company, fa
         assert LIST_CALLS not in fake.stats  # ...and, nothing being known yet, the tree waits for it
     finally:
         opener.join(5)
-    settle()  # the tree is looked up after the page is answered
-    assert done[0].status_code == 200 and fake.stats[LIST_CALLS] == 1
+    assert done[0].status_code == 200 and LIST_CALLS not in fake.stats  # the page did not wait for it
+    account_parts(support_client, f"{SEARCH}{EXAMPLE_ID}/")  # the page's script asks for the jobs
+    assert fake.stats[LIST_CALLS] == 1
 
 
 def test_an_early_tree_for_a_renamed_customer_is_not_used(support_client, company, fake):

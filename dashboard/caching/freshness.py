@@ -65,9 +65,17 @@ def cache_key(*parts: str) -> str:
 def peek(key: str, *, ttl: float) -> Fetched | None:
     """The cached value if it is still fresh, else None; never calls anything."""
     entry = cache.get(key)
-    if entry is not None and time.time() - entry[1] < ttl:
+    if entry is not None and time.time() - entry[1] < ttl and not entry[2:]:
         return Fetched(entry[0], entry[1], from_cache=True)
     return None
+
+
+def mark_stale(key: str) -> None:
+    """The next lookup fetches again, while the copy stays as a stale fallback (a
+    Refresh of the page it belongs to). Entries are (value, fetched_at[, stale])."""
+    entry = cache.get(key)
+    if entry is not None:
+        cache.set(key, (entry[0], entry[1], True), timeout=settings.STALE_MAX_AGE)
 
 
 def get_or_fetch[T](key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool = False) -> Fetched[T]:

@@ -13,17 +13,14 @@ worked out when the page is drawn, in the deployment's TIME_ZONE.
 """
 
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.utils import timezone
 
-from dashboard.caching.company_limit import has_room
-from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, peek
+from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, mark_stale, peek
 from dashboard.conductor import client, records
 from dashboard.conductor.client import TransactionQuery
 from dashboard.conductor.transactions import Document, ListPage, Payment, TransactionRow
@@ -112,6 +109,14 @@ def fresh_activity(company: Company, customer: records.Customer) -> Fetched[Acti
     return peek(_key(company, customer), ttl=settings.CUSTOMER_CACHE_TTL)
 
 
+def refresh_later(company: Company, customer: records.Customer, *, tree_too: bool) -> None:
+    """The next request for the activity (and, with `tree_too`, the job tree it covers)
+    fetches again: the customer page was refreshed, and its script asks next."""
+    mark_stale(_key(company, customer))
+    if tree_too:
+        job_tree.forget(company, customer)
+
+
 def fetch_activity(
     company: Company, customer: records.Customer, *, refresh: bool = False
 ) -> tuple[Fetched[Activity], job_tree.Hierarchy]:
@@ -127,15 +132,6 @@ def fetch_activity(
     return fetched, tree
 
 
-def start_fetching(company: Company, customer: records.Customer, *, refresh: bool = False) -> Future | None:
-    """Begin fetching the activity without waiting for it (the page's own script asks
-    for it in a moment and joins this fetch), when the company has a free place."""
-    if not has_room(company.conductor_id):
-        return None  # pages are queueing for this company: the script's request will ask
-    secret_for(company)  # the key's row is read here, in the request's own thread
-    return start_lookup(partial(fetch_activity, refresh=refresh), company, customer)
-
-
 def _fetch(company: Company, customer: records.Customer, tree: job_tree.Hierarchy) -> Activity:
     secret, company_id = secret_for(company), company.conductor_id
     everyone = (customer.id, *tree.descendant_ids)
@@ -145,7 +141,9 @@ def _fetch(company: Company, customer: records.Customer, tree: job_tree.Hierarch
     def all_of[T](call: Callable[..., ListPage[T]], query: TransactionQuery) -> tuple[list[T], bool]:
         return every_page(secret, company_id, call, query)
 
-    # The four lookups run side by side; the unapplied payments need two steps.
+    # The lookups run side by side. Payments with money not yet applied are named by
+    # /transactions (open receive payments); how much is unused is on the payments
+    # themselves, which the recent payments usually include already.
     invoices = start_lookup(
         all_of,
         client.list_invoices,
@@ -155,10 +153,15 @@ def _fetch(company: Company, customer: records.Customer, tree: job_tree.Hierarch
         all_of, client.list_credit_memos, TransactionQuery(customer_ids=ids, include_line_items=False)
     )
     recent = start_lookup(all_of, client.list_payments, TransactionQuery(customer_ids=ids, transaction_date_from=since))
-    unapplied, unapplied_cut = _unapplied_payments(secret, company_id, ids)
+    open_payments: list[TransactionRow]
+    open_payments, unapplied_cut = all_of(
+        client.list_transactions,
+        TransactionQuery(customer_ids=ids, transaction_types=("receive_payment",), payment_status="open"),
+    )
+    payments, _ = recent.result()
+    unapplied = _unapplied_payments(secret, company_id, open_payments, payments)
     open_invoices, invoices_cut = invoices.result()
     all_credits, credits_cut = credits.result()
-    payments, _ = recent.result()
     newest_first = sorted(payments, key=lambda p: (p.transaction_date or date.min, p.id), reverse=True)
     return Activity(
         customer_ids=ids,
@@ -198,23 +201,18 @@ def every_page[T](
         cursor = page.next_cursor
 
 
-def _unapplied_payments(secret: str, company_id: str, ids: tuple[str, ...]) -> tuple[list[Payment], bool]:
-    """Payments with money not yet applied: /transactions names them (open receive
-    payments), then the payments themselves say how much is unused. Most customers have
-    none, and then the second step is skipped."""
-    rows: list[TransactionRow]
-    rows, cut = every_page(
-        secret,
-        company_id,
-        client.list_transactions,
-        TransactionQuery(customer_ids=ids, transaction_types=("receive_payment",), payment_status="open"),
-    )
-    payment_ids = tuple(dict.fromkeys(row.transaction_id for row in rows))
-    payments: list[Payment] = []
-    for start in range(0, len(payment_ids), 150):
-        chunk = payment_ids[start : start + 150]
+def _unapplied_payments(
+    secret: str, company_id: str, open_payments: list[TransactionRow], in_hand: list[Payment]
+) -> list[Payment]:
+    """The open payments with their unused amounts: read from the payments already in
+    hand where they are there, the others fetched by id (a second round trip only then)."""
+    known = {p.id: p for p in in_hand}
+    missing = tuple(dict.fromkeys(r.transaction_id for r in open_payments if r.transaction_id not in known))
+    for start in range(0, len(missing), 150):
+        chunk = missing[start : start + 150]
         page = call_company(
             company_id, client.list_payments, secret, company_id, TransactionQuery(ids=chunk), limit=len(chunk)
         )
-        payments.extend(page.items)
-    return [p for p in payments if p.unused_payment], cut
+        known.update((p.id, p) for p in page.items)
+    wanted = dict.fromkeys(r.transaction_id for r in open_payments)
+    return [known[i] for i in wanted if i in known and known[i].unused_payment]

@@ -113,6 +113,11 @@ def provisional(customer: records.Customer) -> Hierarchy:
     return Hierarchy(ancestors, [], False, None)
 
 
+def forget(company: Company, customer: records.Customer) -> None:
+    """Drop the cached tree, so the next lookup asks QuickBooks again."""
+    cache.delete(_tree_key(company.conductor_id, customer))
+
+
 def cached_hierarchy(company: Company, customer: records.Customer) -> Hierarchy | None:
     """The tree if it is cached; never calls anything."""
     cached = cache.get(_tree_key(company.conductor_id, customer))

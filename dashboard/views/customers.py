@@ -201,14 +201,16 @@ def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpRes
     audit.record_fetched(request, action, company, customer_id, page.fetched)
     found, fetched, tree = page.customer, page.fetched, page.tree
     _remember_view(signed_in_user(request), company, found)
-    known = None if refresh else activity.fresh_activity(company, found)
-    if known is None or tree is None:
-        # The record never waits for the rest: the tree (when it needs a second round
-        # trip) and the activity are fetched now, and the page's script collects them.
-        activity.start_fetching(company, found, refresh=refresh)
+    # The record never waits for the rest: a tree that needs a second round trip, and
+    # activity not in the cache, are fetched when the page's script asks for them (it
+    # does as soon as the page arrives). Started here instead, they would also be
+    # fetched for pages nobody reads them on, and queue before other people's records.
+    known = activity.fresh_activity(company, found) if tree is not None else None
     if refresh and not fetched.stale_because:
         # The fresh copy is cached now: send the browser back to the plain address,
-        # so the refresh is not repeated by a reload or kept in a bookmark.
+        # so the refresh is not repeated by a reload or kept in a bookmark. The jobs and
+        # activity are fetched again when that page's script asks for them.
+        activity.refresh_later(company, found, tree_too=page.tree is None)
         return redirect(without_refresh(request))
 
     body_html = customer_page.rendered_once(
