@@ -12,8 +12,8 @@ before in the run, so no figure leans on the cache by accident.
 
 1. pages at concurrency 1, 200 ms upstream, as ratios to the fake's own latency measured
    directly: a one-call page (a list page); a customer opened first (its place in the
-   job tree unknown: record, then tree); a customer opened after a list showed it (record
-   and tree side by side);
+   job tree unknown: the record only, its jobs and activity follow by the page's script);
+   a customer opened after a list showed it (record and tree side by side);
 2. 64 users opening 64 different customers at once, 1 s upstream, on one company and on
    four (16 each), with the fake parallel and serial (one request at a time per company
    file, as QuickBooks): answered p50 / p99, refused pages and how soon they were told,
@@ -544,7 +544,7 @@ def table(results: dict) -> str:
             "≤ 1.10",
         ),
         (
-            "1. customer page, first open (2 round trips) / direct retrieve, p50 / p99",
+            "1. customer page, first open (the record) / direct retrieve, p50 / p99",
             f"{r1['customer_page_first_open_p50_ratio']} / {r1['customer_page_first_open_p99_ratio']}",
             "",
         ),

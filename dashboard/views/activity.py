@@ -77,10 +77,13 @@ def activity_parts(
 ) -> ActivityParts:
     """The activity section and the header's overdue figure, rendered once per copy and day."""
     version = repr((fetched.fetched_at, repr(fetched.stale_because), activity.today(), customer.total_balance))
-    context = activity_context(company, customer, fetched)
+
+    def render(template: str) -> str:
+        return render_to_string(template, activity_context(company, customer, fetched))
+
     section, overdue = (
         customer_page.rendered_once(
-            partial(render_to_string, template, context),
+            partial(render, template),
             template,
             company.conductor_id,
             customer.id,
