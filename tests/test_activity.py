@@ -431,3 +431,33 @@ def test_a_recent_unapplied_payment_costs_no_second_round_trip(support_client, c
     body = account_parts(support_client, payment["customer"]["id"]).content.decode()
     assert f'href="{BASE}/payments/{payment["id"]}/"' in body
     assert fake.stats["GET /quickbooks-desktop/receive-payments"] == 1
+
+
+def test_transaction_pages_keep_to_company_scopes(support_client, support_user, api_key, company, fake):
+    from dashboard.models import CompanyScope
+    from tests.conftest import make_company
+
+    other = make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC")
+    CompanyScope.objects.create(user=support_user).companies.add(other)
+    invoice = ledger(fake).invoices[0]
+    for url in (
+        f"{BASE}/invoices/{invoice['id']}/",
+        f"{BASE}/customers/{EXAMPLE_ID}/activity/",
+        f"{BASE}/customers/{EXAMPLE_ID}/account/",
+    ):
+        response = support_client.get(url)
+        assert response.status_code == 404 and "Company not found" in text_of(response)
+    assert fake.stats == {}
+
+
+def test_a_transaction_page_refreshes_and_falls_back_to_its_saved_copy(support_client, company, fake, settings):
+    invoice = ledger(fake).invoices[0]
+    url = f"{BASE}/invoices/{invoice['id']}/"
+    assert support_client.get(url).status_code == 200
+    refreshed = support_client.get(url, {"refresh": "1"})
+    assert refreshed.status_code == 302 and refreshed["Location"] == url
+    assert fake.stats["GET /quickbooks-desktop/invoices"] == 2
+    settings.CUSTOMER_CACHE_TTL = 0
+    fake.faults.add(Fault(end_user_id=BAKERY, error="qbd_offline"))
+    stale = support_client.get(url)
+    assert stale.status_code == 200 and "Showing a saved copy" in text_of(stale)
