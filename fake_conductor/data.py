@@ -50,6 +50,8 @@ class Company:
     time_zone: str = COMPANY_TIME_ZONE
     # Invoices, payments, credit memos, sales receipts and estimates.
     ledger: Ledger = field(default_factory=Ledger)
+    # Customers deleted (qbd_deleted_list_object), as deleted-list-objects lists them.
+    deleted: list[dict] = field(default_factory=list)
 
     def end_user_json(self) -> dict:
         connections = []

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from fake_conductor import edits
 from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, large_company, seed_companies
 from fake_conductor.faults import ApiError, Fault, Faults
 from fake_conductor.ledger import is_open, transaction_row
@@ -39,6 +40,7 @@ from fake_conductor.listing import (
     filter_customers,
     filter_documents,
     filter_transactions,
+    time_bound,
 )
 
 # The document lists: path -> (the ledger's kind, its query parameters).
@@ -325,6 +327,8 @@ class _Handler(BaseHTTPRequestHandler):
             elif path == "/_fake/serial" and method == "POST":
                 self.fake.serial = bool((self._read_body() or {}).get("on", True))
                 self._send_json(200, {"serial": self.fake.serial}, None)
+            elif path.startswith("/_fake/customers"):
+                self._send_json(200, self._edit_customers(method, path, self._read_body() or {}), None)
             elif path == "/_fake/latency" and method == "POST":
                 self.fake.latency = float((self._read_body() or {}).get("seconds", 0))
                 self._send_json(200, {"latency": self.fake.latency}, None)
@@ -332,6 +336,23 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(404, {"detail": "unknown control path"}, None)
         except (TypeError, ValueError, ApiError) as exc:
             self._send_json(400, {"detail": str(exc)}, None)
+
+    def _edit_customers(self, method: str, path: str, body: dict) -> dict:
+        """POST /_fake/customers {end_user_id, fields} adds; POST /_fake/customers/<id>
+        {end_user_id, changes} edits (a name or parentId renames or moves the subtree);
+        DELETE /_fake/customers/<id> {end_user_id} deletes. `at` (ISO) sets the moment."""
+        company = self.fake.state.companies.get(body.get("end_user_id", ""))
+        if company is None:
+            raise ApiError("invalid_request", "end_user_id names no company.")
+        customer_id = path.removeprefix("/_fake/customers").strip("/")
+        with self.fake.state.lock:
+            if method == "POST" and not customer_id:
+                return edits.add(company, body.get("fields") or {}, body.get("at"))
+            if method == "POST":
+                return edits.edit(company, customer_id, body.get("changes") or {}, body.get("at"))
+            if method == "DELETE" and customer_id:
+                return edits.delete(company, customer_id, body.get("at"))
+        raise ApiError("invalid_request", "unknown customer edit")
 
     # --- the API ----------------------------------------------------------------
 
@@ -393,6 +414,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if customer["id"] == customer_id:
                     return 200, customer
             raise ApiError("not_found", id=customer_id)
+        if path == "/quickbooks-desktop/deleted-list-objects" and method == "GET":
+            company = self._company(key, end_user_id)
+            return 200, self._deleted_list_objects(company, query)
         if path == "/quickbooks-desktop/transactions" and method == "GET":
             company = self._company(key, end_user_id)
             return 200, self._list_transactions(company, query)
@@ -492,6 +516,24 @@ class _Handler(BaseHTTPRequestHandler):
             if item["id"] == document_id:
                 return _served(item, lines=True, linked=False)
         raise ApiError("not_found", id=document_id)
+
+    def _deleted_list_objects(self, company: Company, query: dict) -> dict:
+        one = self._checked(query, {"objectTypes", "deletedAfter", "deletedBefore"})
+        types = query.get("objectTypes")
+        if not types:
+            raise ApiError("invalid_request", "objectTypes is required.")
+        after = (
+            time_bound("deletedAfter", one["deletedAfter"], company.time_zone, end_of_day=False)
+            if "deletedAfter" in one
+            else None
+        )
+        before = (
+            time_bound("deletedBefore", one["deletedBefore"], company.time_zone, end_of_day=True)
+            if "deletedBefore" in one
+            else None
+        )
+        found = [item for item in edits.deletions(company, after, before) if item["listType"] in types]
+        return {"objectType": "list", "url": "/v1/quickbooks-desktop/deleted-list-objects", "data": found}
 
     def _list_transactions(self, company: Company, query: dict) -> dict:
         one = self._checked(query, TRANSACTION_PARAMS)

@@ -1,0 +1,131 @@
+"""The fake can change QuickBooks under the dashboard, as the contract says changes look:
+updatedAt moves, a rename re-names the jobs without moving their updatedAt, and a
+deletion is listed by deleted-list-objects for 90 days."""
+
+from datetime import UTC, datetime, timedelta
+
+import conductor
+import httpx
+import pytest
+
+from fake_conductor.data import DEMO_SECRET_KEY
+from tests.conftest import BAKERY
+from tests.test_fake_contract import check, response_schema
+
+
+@pytest.fixture
+def control(fake):
+    with httpx.Client(base_url=fake.url.removesuffix("/v1") + "/_fake/") as client:
+        yield client
+
+
+@pytest.fixture
+def qbd(fake):
+    with httpx.Client(
+        base_url=fake.url + "/quickbooks-desktop/",
+        headers={"Authorization": f"Bearer {DEMO_SECRET_KEY}", "Conductor-End-User-Id": BAKERY},
+    ) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def spec():
+    import json
+
+    from tests.conftest import contract_file
+
+    return json.loads(contract_file("openapi-subset.json").read_text())
+
+
+def with_jobs(fake):
+    customers = fake.state.companies[BAKERY].customers
+    return next(
+        c
+        for c in customers
+        if c["sublevel"] == 0 and any(j["parent"] and j["parent"]["id"] == c["id"] for j in customers)
+    )
+
+
+def test_an_edit_moves_updated_at_and_is_found_by_updated_after(fake, control, qbd):
+    since = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    customer = fake.state.companies[BAKERY].customers[10]
+    edited = control.post(
+        f"customers/{customer['id']}", json={"end_user_id": BAKERY, "changes": {"phone": "+1-555-301-4525"}}
+    )
+    assert edited.status_code == 200
+    found = qbd.get("customers", params={"updatedAfter": since.isoformat(), "status": "all"}).json()["data"]
+    assert [c["id"] for c in found] == [customer["id"]] and found[0]["phone"] == "+1-555-301-4525"
+
+
+def test_a_rename_renames_the_jobs_without_moving_their_updated_at(fake, control, qbd):
+    top = with_jobs(fake)
+    jobs = [c for c in fake.state.companies[BAKERY].customers if c["fullName"].startswith(top["fullName"] + ":")]
+    before = {j["id"]: j["updatedAt"] for j in jobs}
+    control.post(f"customers/{top['id']}", json={"end_user_id": BAKERY, "changes": {"name": "Renamed Co"}})
+    page = qbd.get("customers", params={"nameFrom": "Renamed Co:", "nameTo": "Renamed Co;", "status": "all"}).json()
+    assert {c["id"] for c in page["data"]} == set(before)
+    assert all(c["updatedAt"] == before[c["id"]] for c in page["data"])
+
+
+def test_a_move_puts_the_subtree_under_the_new_parent(fake, control):
+    customers = fake.state.companies[BAKERY].customers
+    top = with_jobs(fake)
+    job = next(c for c in customers if c["parent"] and c["parent"]["id"] == top["id"])
+    other = next(c for c in customers if c["sublevel"] == 0 and c["id"] != top["id"])
+    moved = control.post(
+        f"customers/{job['id']}", json={"end_user_id": BAKERY, "changes": {"parentId": other["id"]}}
+    ).json()
+    assert moved["fullName"] == f"{other['fullName']}:{job['name']}" and moved["parent"]["id"] == other["id"]
+    assert (
+        control.post(
+            f"customers/{top['id']}", json={"end_user_id": BAKERY, "changes": {"parentId": top["id"]}}
+        ).status_code
+        == 400
+    )
+
+
+def test_deletions_are_listed_for_ninety_days_only(fake, control, qbd, spec):
+    customers = fake.state.companies[BAKERY].customers
+    leaves = [c for c in customers if not any(j["parent"] and j["parent"]["id"] == c["id"] for j in customers)]
+    old, recent = leaves[-1], leaves[-2]
+    long_ago = (datetime.now(UTC) - timedelta(days=91)).isoformat()
+    assert (
+        control.request("DELETE", f"customers/{old['id']}", json={"end_user_id": BAKERY, "at": long_ago}).status_code
+        == 200
+    )
+    assert control.request("DELETE", f"customers/{recent['id']}", json={"end_user_id": BAKERY}).status_code == 200
+    body = qbd.get("deleted-list-objects", params={"objectTypes": "customer"}).json()
+    check(spec, response_schema(spec, "/quickbooks-desktop/deleted-list-objects"), body)
+    assert [d["id"] for d in body["data"]] == [recent["id"]]
+    later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    assert (
+        qbd.get("deleted-list-objects", params={"objectTypes": "customer", "deletedAfter": later}).json()["data"] == []
+    )
+    assert qbd.get("deleted-list-objects").status_code == 400  # objectTypes is required
+    assert qbd.get(f"customers/{recent['id']}").status_code == 502  # gone from QuickBooks
+
+
+def test_a_customer_with_jobs_cannot_be_deleted(fake, control):
+    top = with_jobs(fake)
+    assert control.request("DELETE", f"customers/{top['id']}", json={"end_user_id": BAKERY}).status_code == 400
+
+
+def test_an_added_customer_is_listed(fake, control, qbd):
+    added = control.post(
+        "customers", json={"end_user_id": BAKERY, "fields": {"name": "Zephyr Tools", "email": "hi@zephyr.example.com"}}
+    ).json()
+    found = qbd.get("customers", params={"fullNames": "Zephyr Tools"}).json()["data"]
+    assert [c["id"] for c in found] == [added["id"]]
+
+
+def test_the_sdk_reads_deletions_strictly(fake, control):
+    customers = fake.state.companies[BAKERY].customers
+    leaf = next(
+        c for c in reversed(customers) if not any(j["parent"] and j["parent"]["id"] == c["id"] for j in customers)
+    )
+    control.request("DELETE", f"customers/{leaf['id']}", json={"end_user_id": BAKERY})
+    sdk = conductor.Conductor(
+        api_key=DEMO_SECRET_KEY, base_url=fake.url, max_retries=0, _strict_response_validation=True
+    )
+    listed = sdk.qbd.deleted_list_objects.list(conductor_end_user_id=BAKERY, object_types=["customer"])
+    assert [d.id for d in listed.data] == [leaf["id"]]
