@@ -53,6 +53,9 @@ HUNG_FACTOR = 4.0
 HUNG_AT_LEAST = 2.0  # seconds
 # Waiters look again this often, so a call that turns hung frees its place.
 RECHECK_SECONDS = 0.25
+# A person's page asked QuickBooks for a company this recently: background work (the
+# index's sync, in another process) holds back. Told through the shared cache.
+PAGES_BUSY_SECONDS = 1.0
 LEARNED_TTL = 24 * 3600
 
 
@@ -178,6 +181,7 @@ def company_slot(company_id: str) -> Iterator[None]:
     Raises CompanyBusyError at once, or as soon as the estimate says so, when the call
     would not be answered within CONDUCTOR_WAIT_BUDGET."""
     arrived = time.monotonic()
+    _signal_pages_busy(company_id)
     waiter = _Waiter(deadline=_page_deadline.get() or arrived + settings.CONDUCTOR_WAIT_BUDGET)
     with _lock:
         state = _company(company_id)
@@ -214,6 +218,22 @@ def company_slot(company_id: str) -> Iterator[None]:
             if answered:
                 _record(company_id, state, now - started)
             _admit_waiters(state, now)
+        _signal_pages_busy(company_id)
+
+
+def _pages_busy_key(company_id: str) -> str:
+    return cache_key("pages-busy", company_id)
+
+
+def _signal_pages_busy(company_id: str) -> None:
+    cache.set(_pages_busy_key(company_id), time.time(), timeout=int(PAGES_BUSY_SECONDS) + 1)
+
+
+def pages_waiting(company_id: str) -> bool:
+    """Whether a person's page asked QuickBooks for this company within the last
+    PAGES_BUSY_SECONDS, in any process sharing the cache (the sync's people-first check)."""
+    last = cache.get(_pages_busy_key(company_id))
+    return isinstance(last, float) and time.time() - last < PAGES_BUSY_SECONDS
 
 
 @contextmanager

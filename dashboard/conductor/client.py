@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -123,6 +123,7 @@ class CustomerQuery:
     full_names: tuple[str, ...] = ()
     total_balance_greater_than: str | None = None
     total_balance_greater_than_or_equal_to: str | None = None
+    updated_after: datetime | None = None  # an instant: sent with its offset
     exclude_alternate_shipping_addresses: bool = True  # lists never show them
 
     def params(self) -> list[tuple[str, str]]:
@@ -135,6 +136,7 @@ class CustomerQuery:
             ("nameTo", self.name_to),
             ("totalBalanceGreaterThan", self.total_balance_greater_than),
             ("totalBalanceGreaterThanOrEqualTo", self.total_balance_greater_than_or_equal_to),
+            ("updatedAfter", self.updated_after.isoformat() if self.updated_after else None),
         ]
         params = [(name, value) for name, value in pairs if value is not None]
         params += [("ids", value) for value in self.ids]  # arrays repeat the key
@@ -284,6 +286,24 @@ def _retrieve[R](path: str, parser: Callable[[Any], R], secret_key: str, end_use
         "GET", f"quickbooks-desktop/{path}/" + quote(record_id, safe=""), secret_key=secret_key, end_user_id=end_user_id
     )
     return _parse(parser, body, request_id)
+
+
+def list_deleted_customers(
+    secret_key: str, end_user_id: str, deleted_after: datetime | None = None
+) -> list[records.DeletedCustomer]:
+    """Customers and jobs deleted since `deleted_after` (QuickBooks remembers 90 days),
+    oldest first. Not paginated."""
+    params = [("objectTypes", "customer")]
+    if deleted_after is not None:
+        params.append(("deletedAfter", deleted_after.isoformat()))
+    body, request_id = _request(
+        "GET",
+        "quickbooks-desktop/deleted-list-objects",
+        secret_key=secret_key,
+        end_user_id=end_user_id,
+        params=params,
+    )
+    return _parse(records.parse_deleted_customers, body, request_id)
 
 
 def retrieve_end_user(secret_key: str, end_user_id: str, timeout: float | None = None) -> records.EndUser:

@@ -178,6 +178,15 @@ class CustomerPage:
 
 
 @dataclass(frozen=True)
+class DeletedCustomer:
+    """A customer or job QuickBooks deleted (deleted-list-objects)."""
+
+    id: str
+    full_name: str | None
+    deleted_at: datetime | None
+
+
+@dataclass(frozen=True)
 class IntegrationConnection:
     id: str
     integration_slug: str | None
@@ -456,3 +465,18 @@ def parse_auth_session(data: Any) -> AuthSession:
 def parse_deleted(data: Any) -> bool:
     f = Fields(data, "deleted")
     return bool(f.flag("deleted", required=True))
+
+
+def parse_deleted_customers(data: Any) -> list[DeletedCustomer]:
+    f = Fields(data, "list")
+    if not isinstance(f.data.get("data"), list):
+        raise MalformedRecord("list.data is not a list")
+    return [
+        DeletedCustomer(
+            id=item.text("id", required=True),
+            full_name=item.text("fullName"),
+            deleted_at=item.timestamp("deletedAt"),
+        )
+        for item in f.objects("data")
+        if item.data.get("listType") in (None, "customer")
+    ]

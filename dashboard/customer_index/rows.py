@@ -1,0 +1,73 @@
+"""A customer record as an index row: what finding and listing need, no more."""
+
+import re
+from datetime import datetime
+from typing import Any
+
+from dashboard.conductor.records import Address, Customer
+
+_NOT_DIGITS = re.compile(r"\D+", re.ASCII)
+_SPACES = re.compile(r"\s+")
+
+
+def digits_of(text: str) -> str:
+    return _NOT_DIGITS.sub("", text)
+
+
+def _address_text(address: Address | None) -> list[str]:
+    if address is None:
+        return []
+    parts = (address.line1, address.line2, address.line3, address.line4, address.line5, address.city)
+    return [p for p in (*parts, address.state, address.postal_code, address.country) if p]
+
+
+def search_text(customer: Customer) -> str:
+    """Every searchable field, lower-case, one space between: names, contacts, emails,
+    account number, addresses (phone numbers are searched by their digits)."""
+    fields: list[str | None] = [
+        customer.full_name,
+        customer.company_name,
+        customer.first_name,
+        customer.last_name,
+        customer.contact,
+        customer.alternate_contact,
+        customer.email,
+        customer.cc_email,
+        customer.account_number,
+        customer.phone,
+        customer.alternate_phone,
+        customer.fax,
+    ]
+    for contact in customer.additional_contacts:
+        fields += [contact.name, contact.first_name, contact.last_name]
+    fields += _address_text(customer.billing_address) + _address_text(customer.shipping_address)
+    for address in customer.alternate_shipping_addresses:
+        fields += _address_text(address)
+    return _SPACES.sub(" ", " ".join(f for f in fields if f)).strip().casefold()
+
+
+def phone_digits(customer: Customer) -> str:
+    numbers = [customer.phone, customer.alternate_phone, customer.fax]
+    numbers += [field.value for field in customer.custom_contact_fields]
+    found = [digits_of(n) for n in numbers if n]
+    return " ".join(d for d in found if len(d) >= 4)
+
+
+def index_fields(customer: Customer, seen_at: datetime) -> dict[str, Any]:
+    """The row's values, as IndexedCustomer's fields."""
+    return {
+        "name": customer.name[:255],
+        "full_name": customer.full_name[:1000],
+        "sublevel": min(max(customer.sublevel, 0), 32000),
+        "is_active": customer.is_active,
+        "job_status": (customer.job_status or "")[:40],
+        "company_name": (customer.company_name or "")[:255],
+        "phone": (customer.phone or "")[:100],
+        "email": (customer.email or "")[:1000],
+        "balance": customer.balance,
+        "total_balance": customer.total_balance,
+        "search_text": search_text(customer),
+        "phone_digits": phone_digits(customer),
+        "updated_at": customer.updated_at,
+        "seen_at": seen_at,
+    }

@@ -1,0 +1,190 @@
+"""Searching the local index: every field of every company, without a call to QuickBooks.
+
+What a query matches:
+- a phone number in any format, by its digits ("(555) 301-4525", "5553014525" and
+  "301-4525" all find "+1-555-301-4525");
+- otherwise every word of the query, as a fragment of any indexed field (names, company
+  and contact names, emails, account number, addresses), through each backend's trigram
+  index: FTS5 with the trigram tokenizer on SQLite, pg_trgm on PostgreSQL;
+- and, ranked below those, names one small typo away ("Garica" finds Garcia): trigram
+  candidates scored with rapidfuzz, since SQLite's FTS has no typo tolerance.
+
+Ranking: the name itself, then a name that starts with the query, then a name or word
+that does, then any other match, then typo matches; name order within each.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
+from rapidfuzz import fuzz
+
+from dashboard.customer_index.rows import digits_of
+from dashboard.models import Company, IndexedCustomer
+
+# Rows looked at for one query before ranking: enough for every page a person reads.
+MAX_CANDIDATES = 500
+MIN_PHONE_DIGITS = 4
+# A typo match scores at least this (rapidfuzz's 0–100 similarity of a word of the
+# query to the closest part of a name).
+TYPO_SCORE = 80
+_PHONE_LIKE = re.compile(r"[\d\s()+.\-/]+", re.ASCII)
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One indexed customer found; attribute names match records.Customer's where a
+    result row reads them."""
+
+    company: Company
+    id: str
+    name: str
+    full_name: str
+    sublevel: int
+    company_name: str | None
+    phone: str | None
+    email: str | None
+    balance: Decimal | None
+    total_balance: Decimal | None
+    is_active: bool | None
+    job_status: str | None
+    typo: bool  # found only as a typo match
+
+
+@dataclass(frozen=True)
+class Found:
+    hits: list[Hit]
+    total: int  # matches in all (at most MAX_CANDIDATES are ranked)
+
+
+def is_phone_query(text: str) -> bool:
+    return bool(_PHONE_LIKE.fullmatch(text.strip())) and len(digits_of(text)) >= MIN_PHONE_DIGITS
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in text.casefold().split() if w]
+
+
+def _fts_phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _matching(rows: QuerySet[IndexedCustomer], text: str) -> QuerySet[IndexedCustomer]:
+    """Rows where every word of `text` is a fragment of the indexed text, or, for a
+    phone-like text, where its digits are part of a number."""
+    if is_phone_query(text):
+        # A phone number by its digits; the text as typed may also be an account
+        # number, a postal code or part of an address.
+        digits, typed = digits_of(text), text.casefold()
+        if connection.vendor == "sqlite":
+            typed_ids = _fts_ids("search_text", [typed]) if len(typed) >= 3 else None
+            condition = Q(id__in=_fts_ids("phone_digits", [digits]))
+            return rows.filter(condition | Q(id__in=typed_ids) if typed_ids is not None else condition)
+        return rows.filter(Q(phone_digits__contains=digits) | Q(search_text__contains=typed))
+    words = _words(text)
+    long_words = [w for w in words if len(w) >= 3]
+    if connection.vendor == "sqlite" and long_words:
+        rows = rows.filter(id__in=_fts_ids("search_text", long_words))
+        words = [w for w in words if len(w) < 3]
+    for word in words:
+        rows = rows.filter(search_text__contains=word)  # lower-case already, as the text
+    return rows
+
+
+_FTS = "SELECT rowid FROM dashboard_indexedcustomer_fts WHERE dashboard_indexedcustomer_fts MATCH %s"
+
+
+def _fts_ids(column: str, fragments: list[str]) -> RawSQL:
+    """A subquery of ids from SQLite's FTS5 trigram index: every fragment a substring of
+    `column` (the fragments are bound as one parameter, quoted as FTS5 strings)."""
+    return RawSQL(_FTS, [" AND ".join(f"{column} : {_fts_phrase(f)}" for f in fragments)])
+
+
+def _typo_candidates(rows: QuerySet[IndexedCustomer], text: str) -> QuerySet[IndexedCustomer]:
+    """Rows sharing a trigram with a word of the query: where a typo match can be."""
+    trigrams = {w[i : i + 3] for w in _words(text) if len(w) >= 4 for i in range(len(w) - 2)}
+    if not trigrams:
+        return rows.none()
+    if connection.vendor == "sqlite":
+        return rows.filter(
+            id__in=RawSQL(_FTS, [" OR ".join(f"search_text : {_fts_phrase(t)}" for t in sorted(trigrams))])
+        )
+    condition = Q()
+    for trigram in trigrams:
+        condition |= Q(search_text__contains=trigram)
+    return rows.filter(condition)
+
+
+def _rank(row: IndexedCustomer, text: str) -> int:
+    query, name = text.casefold().strip(), row.name.casefold()
+    if name == query:
+        return 0
+    if name.startswith(query):
+        return 1
+    if any(part.startswith(query) for part in re.split(r"[\s,:.@]+", row.search_text)):
+        return 2
+    return 3
+
+
+def _typo_score(row: IndexedCustomer, text: str) -> float:
+    names = " ".join(filter(None, [row.full_name, row.company_name])).casefold()
+    return min(fuzz.partial_ratio(word, names) for word in _words(text) if len(word) >= 4)
+
+
+def search(
+    companies: list[Company],
+    text: str,
+    *,
+    status: str = "all",
+    min_total_balance: Decimal | None = None,
+    open_balance: bool = False,
+    offset: int = 0,
+    limit: int = 50,
+) -> Found:
+    """Customers of `companies` (already limited to what the user may see) matching
+    `text`, best first. An empty text lists by name."""
+    rows = IndexedCustomer.objects.filter(company__in=companies).select_related("company")
+    if status == "active":
+        rows = rows.filter(is_active=True)
+    elif status == "inactive":
+        rows = rows.filter(is_active=False)
+    if open_balance:
+        rows = rows.filter(total_balance__gt=0)
+    if min_total_balance is not None:
+        rows = rows.filter(total_balance__gte=min_total_balance)
+    text = text.strip()
+    if not text:
+        ordered = rows.order_by("full_name", "company_id")
+        return Found([_hit(r, False) for r in ordered[offset : offset + limit]], ordered.count())
+
+    exact = list(_matching(rows, text)[:MAX_CANDIDATES])
+    exact.sort(key=lambda r: (_rank(r, text), r.full_name.casefold(), r.company_id))
+    found = [(r, False) for r in exact]
+    if len(exact) < offset + limit and not is_phone_query(text):
+        seen = {r.pk for r in exact}
+        candidates = [r for r in _typo_candidates(rows, text)[: MAX_CANDIDATES * 4] if r.pk not in seen]
+        scored = [(score, r) for r in candidates if (score := _typo_score(r, text)) >= TYPO_SCORE]
+        scored.sort(key=lambda pair: (-pair[0], pair[1].full_name.casefold()))
+        found += [(r, True) for _, r in scored[:MAX_CANDIDATES]]
+    return Found([_hit(r, typo) for r, typo in found[offset : offset + limit]], len(found))
+
+
+def _hit(row: IndexedCustomer, typo: bool) -> Hit:
+    return Hit(
+        company=row.company,
+        id=row.customer_id,
+        name=row.name,
+        full_name=row.full_name,
+        sublevel=row.sublevel,
+        company_name=row.company_name or None,
+        phone=row.phone or None,
+        email=row.email or None,
+        balance=row.balance,
+        total_balance=row.total_balance,
+        is_active=row.is_active,
+        job_status=row.job_status or None,
+        typo=typo,
+    )

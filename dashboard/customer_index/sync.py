@@ -1,0 +1,257 @@
+"""Keeping a company's index in step with QuickBooks.
+
+- **Full read**: every customer and job, paged by name (`nameFrom` = the last full name
+  stored; QuickBooks cursors expire within seconds, so the position is ours and a read
+  stopped anywhere resumes after it). Before it removes the rows it did not see, it
+  catches up with `updatedAfter` from its own start, so a customer renamed during the
+  read (and so skipped by the name order) is not lost.
+- **Incremental read**: customers updated since the latest `updatedAt` stored, less an
+  overlap for clock skew (rows read again inside the overlap are expected), then
+  deletions from `deleted-list-objects`. A customer whose full name changed has its
+  jobs re-read (their `updatedAt` need not move). A copy whose deletions were last
+  checked more than 90 days ago cannot learn them that way: it is read in full.
+- **One syncer per company**, on any machine: a lease in the database, taken and renewed
+  by conditional updates.
+- **People first**: before every request the sync waits while a person's page is asking
+  QuickBooks for this company (a signal in the shared cache, see company_limit), so a
+  page never queues behind more than the one sync request already in flight.
+"""
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from dashboard.caching.company_limit import pages_waiting
+from dashboard.conductor import client, records
+from dashboard.conductor.client import CustomerQuery
+from dashboard.customer_index.rows import index_fields
+from dashboard.lookups.calls import secret_for
+from dashboard.models import Company, CompanySync, IndexedCustomer
+from dashboard.problems import LOOKUP_FAILURES, problem_for
+
+logger = logging.getLogger("dashboard.customer_index")
+
+PAGE = 150
+OVERLAP = timedelta(minutes=5)
+DELETIONS_KEPT = timedelta(days=90)
+LEASE = timedelta(minutes=2)
+# How long the sync waits for people's pages before asking anyway (a page that never
+# stops must not starve the index for ever).
+MAX_PAUSE_SECONDS = 60.0
+# Written with every page stored: what a result row shows, the text searched.
+STORED_FIELDS = [
+    "name",
+    "full_name",
+    "sublevel",
+    "is_active",
+    "job_status",
+    "company_name",
+    "phone",
+    "email",
+    "balance",
+    "total_balance",
+    "search_text",
+    "phone_digits",
+    "updated_at",
+    "seen_at",
+]
+
+
+@dataclass
+class SyncReport:
+    company: Company
+    kind: str  # full | incremental | skipped (another syncer holds the company)
+    pages: int = 0
+    changed: int = 0
+    deleted: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+class _Lease:
+    """The company's sync lease, held by `owner` while it is renewed."""
+
+    def __init__(self, state: CompanySync, owner: str) -> None:
+        self.state, self.owner = state, owner
+
+    def take(self) -> bool:
+        now = timezone.now()
+        free = Q(lease_until__isnull=True) | Q(lease_until__lt=now) | Q(lease_owner=self.owner)
+        taken = (
+            CompanySync.objects.filter(pk=self.state.pk)
+            .filter(free)
+            .update(lease_owner=self.owner, lease_until=now + LEASE)
+        )
+        return taken == 1
+
+    def renew(self) -> None:
+        if not self.take():
+            raise LeaseLost(f"another syncer took {self.state.company.conductor_id}")
+
+    def release(self) -> None:
+        CompanySync.objects.filter(pk=self.state.pk, lease_owner=self.owner).update(lease_owner="", lease_until=None)
+
+
+class LeaseLost(Exception):
+    """The lease expired and another syncer took the company: stop without writing."""
+
+
+class _Syncer:
+    def __init__(self, company: Company, state: CompanySync, lease: _Lease, report: SyncReport) -> None:
+        self.company, self.state, self.lease, self.report = company, state, lease, report
+        self.secret = secret_for(company)
+
+    # --- calls, people first -----------------------------------------------------------
+
+    def _ask[T](self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
+        waited = 0.0
+        while pages_waiting(self.company.conductor_id) and waited < MAX_PAUSE_SECONDS:
+            time.sleep(0.1)
+            waited += 0.1
+        self.lease.renew()
+        self.report.pages += 1
+        return call(self.secret, self.company.conductor_id, *args, **kwargs)
+
+    def _store(self, customers: tuple[records.Customer, ...] | list[records.Customer], seen_at: datetime) -> None:
+        if not customers:
+            return
+        rows = [IndexedCustomer(company=self.company, customer_id=c.id, **index_fields(c, seen_at)) for c in customers]
+        IndexedCustomer.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["company", "customer_id"], update_fields=STORED_FIELDS
+        )
+        self.report.changed += len(rows)
+
+    # --- the reads -----------------------------------------------------------------
+
+    def full(self) -> None:
+        state = self.state
+        if state.full_read_started_at is None:
+            state.full_read_started_at, state.full_read_after = timezone.now(), ""
+            state.save(update_fields=["full_read_started_at", "full_read_after"])
+        started, after = state.full_read_started_at, state.full_read_after
+        while True:
+            query = CustomerQuery(status="all", name_from=after or "!")
+            page = self._ask(client.list_customers, query, limit=PAGE)
+            position = after.casefold()
+            rows = sorted(
+                (c for c in page.customers if not after or c.full_name.casefold() > position),
+                key=lambda c: c.full_name.casefold(),
+            )
+            self._store(rows, timezone.now())
+            if not page.has_more or not rows:
+                break
+            after = rows[-1].full_name
+            state.full_read_after = after
+            state.save(update_fields=["full_read_after"])
+        # Caught up before removing what was not seen: a customer renamed during the
+        # read moved behind the read's position and was skipped by it.
+        self._changed_since(started - OVERLAP)
+        unseen = IndexedCustomer.objects.filter(company=self.company, seen_at__lt=started)
+        self.report.deleted += unseen.delete()[0]
+        state.full_read_started_at, state.full_read_after = None, ""
+        state.last_full_sync_at = timezone.now()
+        state.deletions_checked_at = started
+        state.save(
+            update_fields=["full_read_started_at", "full_read_after", "last_full_sync_at", "deletions_checked_at"]
+        )
+
+    def incremental(self) -> None:
+        state = self.state
+        high_water = state.updated_high_water or state.last_full_sync_at
+        checked_at = timezone.now()
+        self._changed_since(high_water - OVERLAP if high_water else None)
+        last_checked = state.deletions_checked_at or checked_at  # set by every full read
+        deleted = self._ask(client.list_deleted_customers, last_checked - OVERLAP)
+        if deleted:
+            gone = IndexedCustomer.objects.filter(company=self.company, customer_id__in=[d.id for d in deleted])
+            self.report.deleted += gone.delete()[0]
+        state.deletions_checked_at = checked_at
+        state.save(update_fields=["deletions_checked_at"])
+
+    def _changed_since(self, since: datetime | None) -> None:
+        """Customers updated since `since`, and the jobs of any whose full name changed."""
+        known = dict(IndexedCustomer.objects.filter(company=self.company).values_list("customer_id", "full_name"))
+        cursor = None
+        renamed: list[records.Customer] = []
+        while True:
+            # The cursor is walked within this one run, well inside its ten seconds.
+            page = self._ask(
+                client.list_customers, CustomerQuery(status="all", updated_after=since), limit=PAGE, cursor=cursor
+            )
+            self._store(page.customers, timezone.now())
+            renamed += [c for c in page.customers if c.id in known and known[c.id] != c.full_name]
+            if not page.has_more or not page.next_cursor:
+                break
+            cursor = page.next_cursor
+        for customer in renamed:
+            # Every job below it changed its full name too, without its updatedAt moving.
+            query = CustomerQuery(status="all", name_from=customer.full_name + ":", name_to=customer.full_name + ";")
+            after_cursor = None
+            while True:
+                jobs = self._ask(client.list_customers, query, limit=PAGE, cursor=after_cursor)
+                self._store(jobs.customers, timezone.now())
+                if not jobs.has_more or not jobs.next_cursor:
+                    break
+                after_cursor = jobs.next_cursor
+
+    def finish(self) -> None:
+        state = self.state
+        rows = IndexedCustomer.objects.filter(company=self.company)
+        state.updated_high_water = rows.aggregate(latest=Max("updated_at"))["latest"] or state.updated_high_water
+        state.customers = rows.count()
+        state.in_step_at = timezone.now()
+        state.last_pages, state.last_changed, state.last_deleted = (
+            self.report.pages,
+            self.report.changed,
+            self.report.deleted,
+        )
+        state.last_error = ""
+        state.save()
+
+
+def sync_company(company: Company, *, full: bool = False, owner: str | None = None) -> SyncReport:
+    """Bring the company's index in step now (a full read when asked, when it never had
+    one, when one was interrupted, or when deletions can no longer be learned)."""
+    state, _ = CompanySync.objects.get_or_create(company=company)
+    lease = _Lease(state, owner or worker_name())
+    needs_full = (
+        full
+        or not state.ready
+        or state.full_read_started_at is not None
+        or state.deletions_checked_at is None
+        or state.deletions_checked_at < timezone.now() - DELETIONS_KEPT + OVERLAP
+    )
+    report = SyncReport(company, "full" if needs_full else "incremental")
+    if not lease.take():
+        report.kind = "skipped"
+        return report
+    try:
+        syncer = _Syncer(company, state, lease, report)
+        if needs_full:
+            syncer.full()
+        else:
+            syncer.incremental()
+        syncer.finish()
+    except LOOKUP_FAILURES as exc:
+        report.error = problem_for(exc, company.name).summary
+        logger.warning("sync of %s stopped: %s", company.conductor_id, exc)
+        CompanySync.objects.filter(pk=state.pk).update(last_error=report.error[:500], last_error_at=timezone.now())
+    except LeaseLost as exc:
+        report.error = str(exc)
+    finally:
+        lease.release()
+    return report

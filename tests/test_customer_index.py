@@ -1,0 +1,245 @@
+"""The local customer index: a full read, incremental reads, deletions, renames, a read
+that stops and resumes, one syncer per company, people first; and what a search finds."""
+
+import threading
+import time
+from datetime import timedelta
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from dashboard.caching import company_limit
+from dashboard.customer_index import search, sync
+from dashboard.models import CompanySync, IndexedCustomer
+from tests.conftest import BAKERY
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def fake_customers(fake):
+    return fake.state.companies[BAKERY].customers
+
+
+def control(fake, method, path, **body):
+    response = httpx.request(
+        method, fake.url.removesuffix("/v1") + "/_fake/" + path, json={"end_user_id": BAKERY, **body}
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def indexed(company):
+    return dict(IndexedCustomer.objects.filter(company=company).values_list("customer_id", "full_name"))
+
+
+@pytest.fixture
+def synced(company, fake):
+    report = sync.sync_company(company)
+    assert report.ok and report.kind == "full"
+    fake.reset()
+    return company
+
+
+def test_a_full_read_indexes_every_customer_and_job(company, fake):
+    report = sync.sync_company(company)
+    assert report.ok and report.kind == "full"
+    assert indexed(company) == {c["id"]: c["fullName"] for c in fake_customers(fake)}
+    state = CompanySync.objects.get(company=company)
+    assert state.ready and state.customers == len(fake_customers(fake)) and state.in_step_at
+    assert state.full_read_started_at is None and state.last_error == ""
+
+
+def test_an_incremental_read_with_nothing_changed_is_one_page_and_the_deletions(synced, fake):
+    report = sync.sync_company(synced)
+    assert report.ok and report.kind == "incremental"
+    assert fake.stats["GET /quickbooks-desktop/customers"] == 1
+    assert fake.stats["GET /quickbooks-desktop/deleted-list-objects"] == 1
+
+
+def test_changes_renames_and_deletions_reach_the_index(synced, fake):
+    customers = fake_customers(fake)
+    top = next(
+        c
+        for c in customers
+        if c["sublevel"] == 0 and any(j["parent"] and j["parent"]["id"] == c["id"] for j in customers)
+    )
+    leaf = next(
+        c for c in reversed(customers) if not any(j["parent"] and j["parent"]["id"] == c["id"] for j in customers)
+    )
+    control(fake, "POST", f"customers/{customers[20]['id']}", changes={"phone": "+1-555-301-4525"})
+    control(fake, "POST", f"customers/{top['id']}", changes={"name": "Renamed Holdings"})
+    control(fake, "DELETE", f"customers/{leaf['id']}")
+    report = sync.sync_company(synced)
+    assert report.ok and report.kind == "incremental"
+    assert indexed(synced) == {c["id"]: c["fullName"] for c in fake_customers(fake)}
+    assert IndexedCustomer.objects.get(customer_id=customers[20]["id"]).phone == "+1-555-301-4525"
+
+
+def test_a_stopped_full_read_resumes_after_its_last_name(company, fake):
+    original = sync.PAGE
+    sync.PAGE = 20  # several pages
+    try:
+        calls = {"n": 0}
+        real = sync.client.list_customers
+
+        def flaky(*args, **kwargs):
+            calls["n"] += 1
+            if calls["n"] == 3:
+                raise sync.client.errors.IntegrationConnectionError("QuickBooks went away")
+            return real(*args, **kwargs)
+
+        sync.client.list_customers = flaky
+        first = sync.sync_company(company)
+        assert not first.ok
+        state = CompanySync.objects.get(company=company)
+        assert state.full_read_started_at and state.full_read_after and not state.ready
+        assert (
+            IndexedCustomer.objects.filter(company=company).count() == 39
+        )  # two pages kept (the second starts at the first's last name), still searchable
+        sync.client.list_customers = real
+        second = sync.sync_company(company)
+        assert second.ok and second.kind == "full"
+        assert indexed(company) == {c["id"]: c["fullName"] for c in fake_customers(fake)}
+    finally:
+        sync.PAGE = original
+        sync.client.list_customers = real
+
+
+def test_a_customer_renamed_during_a_full_read_is_not_lost(company, fake):
+    real = sync.client.list_customers
+    customers = fake_customers(fake)
+    late = sorted(customers, key=lambda c: c["fullName"].casefold())[-1]  # read last
+    renamed = {"done": False}
+
+    def rename_after_first_page(*args, **kwargs):
+        page = real(*args, **kwargs)
+        if not renamed["done"]:
+            renamed["done"] = True
+            control(fake, "POST", f"customers/{late['id']}", changes={"name": "AAA Moved To The Front"})
+        return page
+
+    sync.client.list_customers = rename_after_first_page
+    try:
+        sync.PAGE, original = 30, sync.PAGE
+        assert sync.sync_company(company).ok
+    finally:
+        sync.PAGE = original
+        sync.client.list_customers = real
+    assert indexed(company)[late["id"]].startswith("AAA Moved To The Front")
+
+
+def test_deletions_older_than_ninety_days_need_a_full_read(synced, fake):
+    CompanySync.objects.filter(company=synced).update(deletions_checked_at=timezone.now() - timedelta(days=91))
+    assert sync.sync_company(synced).kind == "full"
+
+
+def test_one_syncer_per_company(synced, fake):
+    state = CompanySync.objects.get(company=synced)
+    CompanySync.objects.filter(pk=state.pk).update(
+        lease_owner="other-host:1", lease_until=timezone.now() + timedelta(minutes=1)
+    )
+    assert sync.sync_company(synced).kind == "skipped"
+    assert fake.stats == {}
+
+
+def test_two_syncers_at_once_read_once_and_lose_nothing(company, fake):
+    fake.latency = 0.05
+    reports = []
+
+    def run(owner):
+        reports.append(sync.sync_company(company, owner=owner))
+
+    threads = [threading.Thread(target=run, args=(f"worker-{n}",)) for n in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    kinds = sorted(r.kind for r in reports)
+    assert kinds == ["full", "skipped"]
+    assert fake.stats["GET /quickbooks-desktop/customers"] == next(r.pages for r in reports if r.kind == "full") - 0
+    assert indexed(company) == {c["id"]: c["fullName"] for c in fake_customers(fake)}
+
+
+def test_the_sync_waits_while_peoples_pages_ask(synced, fake):
+    stop = threading.Event()
+
+    def a_person_keeps_asking():
+        while not stop.is_set():
+            company_limit._signal_pages_busy(BAKERY)
+            time.sleep(0.2)
+
+    person = threading.Thread(target=a_person_keeps_asking)
+    person.start()
+    result = []
+    syncer = threading.Thread(target=lambda: result.append(sync.sync_company(synced)))
+    syncer.start()
+    time.sleep(1.0)
+    assert fake.stats == {}  # held back while pages asked
+    stop.set()
+    person.join()
+    syncer.join(10)
+    assert result and result[0].ok and fake.stats["GET /quickbooks-desktop/customers"] == 1
+
+
+# --- finding -------------------------------------------------------------------------
+
+
+def names(found):
+    return [h.full_name for h in found.hits]
+
+
+def test_a_phone_number_in_any_format_finds_its_customer(synced, fake):
+    customer = fake_customers(fake)[20]
+    control(fake, "POST", f"customers/{customer['id']}", changes={"phone": "+1-555-301-4525"})
+    sync.sync_company(synced)
+    for typed in ("555-301-4525", "(555) 301-4525", "5553014525", "301-4525", "+1 555 301 4525"):
+        found = search.search([synced], typed)
+        assert customer["fullName"] in names(found), typed
+
+
+def test_fragments_of_any_field_find_the_customer(synced, fake):
+    customer = next(c for c in fake_customers(fake) if c["email"] and c["accountNumber"] and c["billingAddress"])
+    local = customer["email"].split("@")[0]
+    for typed in (
+        customer["name"][:5],
+        local,
+        customer["email"].upper(),
+        customer["accountNumber"],
+        customer["billingAddress"]["city"],
+    ):
+        assert customer["fullName"] in names(search.search([synced], typed)), typed
+
+
+def test_a_small_typo_still_finds_the_name_and_ranks_below_exact_matches(synced, fake):
+    control(fake, "POST", "customers", fields={"name": "Garcia, Maya", "phone": "+1-555-301-4525"})
+    control(fake, "POST", "customers", fields={"name": "Garcia Landscaping"})
+    sync.sync_company(synced)
+    garcia = [c for c in fake_customers(fake) if "Garcia" in c["fullName"]]
+    found = search.search([synced], "Garica")
+    assert {c["fullName"] for c in garcia} <= set(names(found))
+    assert all(h.typo for h in found.hits if "Garcia" in h.full_name)
+    exact = search.search([synced], "garcia")
+    assert exact.hits and not exact.hits[0].typo and "Garcia" in exact.hits[0].full_name
+
+
+def test_exact_and_prefix_matches_rank_first(synced, fake):
+    top = next(c for c in fake_customers(fake) if c["sublevel"] == 0 and c["name"].startswith("Acme"))
+    found = search.search([synced], top["name"])
+    assert found.hits[0].full_name == top["fullName"]
+
+
+def test_status_filter_keeps_its_meaning(synced, fake):
+    inactive = next(c for c in fake_customers(fake) if not c["isActive"])
+    assert inactive["fullName"] not in names(search.search([synced], inactive["name"], status="active"))
+    assert inactive["fullName"] in names(search.search([synced], inactive["name"], status="all"))
+
+
+def test_only_the_companies_given_are_searched(synced, fake, api_key):
+    from tests.conftest import make_company
+
+    other = make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC")
+    sync.sync_company(other)
+    name = fake.state.companies["end_usr_demoBuilders02"].customers[0]["name"]
+    assert all(h.company == synced for h in search.search([synced], name).hits)
+    assert any(h.company == other for h in search.search([synced, other], name).hits)
