@@ -46,6 +46,8 @@ lint: install-dev
 # Not part of `make test`: about two minutes, wants a quiet machine (see README).
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/customer_index.py
+	@echo "(On PostgreSQL too: $(PY) benchmarks/customer_index.py --database-url postgres://… --out benchmarks/customer_index_results_postgres.json)"
 
 demo: install
 	mkdir -p var
@@ -57,6 +59,8 @@ demo: install
 	for i in $$(seq 50); do curl -s -o /dev/null http://127.0.0.1:$(FAKE_PORT)/_fake/stats && break; sleep 0.1; done; \
 	kill -0 $$FAKE 2>/dev/null || { echo "error: the fake Conductor could not start on port $(FAKE_PORT) (in use? set FAKE_PORT=...)" >&2; exit 1; }; \
 	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 $(PY) manage.py seed_demo; \
+	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 $(PY) manage.py sync_worker & WORKER=$$!; \
+	trap 'kill $$FAKE $$WORKER 2>/dev/null' EXIT INT TERM; \
 	echo "Dashboard at http://127.0.0.1:$(PORT)/ (Ctrl+C stops it)"; \
 	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 GUNICORN_BIND=127.0.0.1:$(PORT) \
 		$(VENV)/bin/gunicorn -c gunicorn.conf.py

@@ -16,9 +16,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from dashboard import connections, onboarding
 from dashboard.crypto import UnreadableSecret
+from dashboard.customer_index.state import sync_summary
+from dashboard.customer_index.tasks import sync_soon
 from dashboard.failures import DuplicateSourceIdError
 from dashboard.identifiers import publishable_key_problem, secret_key_problem
-from dashboard.models import ApiKey, AuditEntry, Company, CompanyScope, ConnectionCheck, ConnectionStatus
+from dashboard.models import ApiKey, AuditEntry, Company, CompanyScope, CompanySync, ConnectionCheck, ConnectionStatus
 from dashboard.problems import LOOKUP_FAILURES, LookupFailure, for_admins
 
 
@@ -197,6 +199,7 @@ class CompanyAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
         "dashboard_link",
+        "customer_index",
     ]
     fieldsets = [
         (
@@ -227,10 +230,11 @@ class CompanyAdmin(admin.ModelAdmin):
                 ]
             },
         ),
+        ("Customer index", {"fields": ["customer_index"]}),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
     inlines = [ConnectionCheckInline]
-    actions = ["check_connections", "create_setup_links", "delete_in_conductor"]
+    actions = ["check_connections", "sync_now", "create_setup_links", "delete_in_conductor"]
     change_list_template = "admin/dashboard/company/change_list.html"
 
     class Media:
@@ -307,6 +311,20 @@ class CompanyAdmin(admin.ModelAdmin):
         if not obj.pk:
             return "—"
         return format_html('<a href="{}">Open company page</a>', reverse("company", args=[obj.conductor_id]))
+
+    @admin.display(description="Customer index")
+    def customer_index(self, obj: Company) -> str:
+        return sync_summary(CompanySync.objects.filter(company=obj).first())
+
+    @admin.action(description="Sync the customer index now")
+    def sync_now(self, request, queryset):
+        for company in queryset.filter(is_active=True):
+            sync_soon(company)
+        self.message_user(
+            request,
+            "Asked the sync worker to bring these companies' customer index in step (`manage.py sync_worker` runs it).",
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Check QuickBooks connection")
     def check_connections(self, request, queryset):

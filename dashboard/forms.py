@@ -48,6 +48,10 @@ class CustomerSearchForm(forms.Form):
     # Our own paging position: the last full name shown. Never Conductor's cursor,
     # which is single-use and expires within seconds.
     after = forms.CharField(required=False, max_length=MAX_FULL_NAME, strip=False, widget=forms.HiddenInput)
+    # Pages of a search answered from the customer index (ranked, not in name order).
+    page = forms.IntegerField(required=False, min_value=1, max_value=1000, widget=forms.HiddenInput)
+    # Search QuickBooks itself even where the index is ready.
+    live = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def clean_match(self) -> str:
         return str(self.cleaned_data.get("match") or "contains")

@@ -8,6 +8,7 @@ card masking, which sections are empty) is made here.
 import re
 from dataclasses import dataclass
 from decimal import Context, Decimal
+from typing import Protocol
 
 from dashboard.conductor.records import Address, Contact, CreditCard, Customer, Ref
 
@@ -403,7 +404,34 @@ class ResultRow:
     job_status: str | None
 
 
-def result_row(customer: Customer) -> ResultRow:
+class Listed(Protocol):
+    """What a results row reads: a customer record, or a row of the customer index."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def full_name(self) -> str: ...
+    @property
+    def sublevel(self) -> int: ...
+    @property
+    def company_name(self) -> str | None: ...
+    @property
+    def phone(self) -> str | None: ...
+    @property
+    def email(self) -> str | None: ...
+    @property
+    def balance(self) -> Decimal | None: ...
+    @property
+    def total_balance(self) -> Decimal | None: ...
+    @property
+    def is_active(self) -> bool | None: ...
+    @property
+    def job_status(self) -> str | None: ...
+
+
+def result_row(customer: Listed) -> ResultRow:
     return ResultRow(
         id=customer.id,
         name=customer.name,

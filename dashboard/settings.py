@@ -67,8 +67,18 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "axes",
+    "django_tasks_db",
     "dashboard",
 ]
+
+# Background work (the customer index's sync) runs on Django's tasks, stored in the
+# project's database and run by `manage.py sync_worker`, never on a request thread.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default", "sync"],
+    }
+}
 
 MIDDLEWARE = [
     "dashboard.request_log.RequestLogMiddleware",  # outermost: it times everything
@@ -182,6 +192,8 @@ elif CACHES["default"]["BACKEND"].endswith("RedisCache"):
 # still be shown, with a warning, while QuickBooks or Conductor is unreachable.
 CUSTOMER_CACHE_TTL = env.int("CUSTOMER_CACHE_TTL", default=120)
 SEARCH_CACHE_TTL = env.int("SEARCH_CACHE_TTL", default=120)
+# How often the sync worker brings each company's customer index in step.
+SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=300)
 STALE_MAX_AGE = env.int("STALE_MAX_AGE", default=24 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [

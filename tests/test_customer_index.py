@@ -12,6 +12,7 @@ from django.utils import timezone
 from dashboard.caching import company_limit
 from dashboard.customer_index import search, sync
 from dashboard.models import CompanySync, IndexedCustomer
+from fake_conductor.faults import Fault
 from tests.conftest import BAKERY
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -150,7 +151,7 @@ def test_two_syncers_at_once_read_once_and_lose_nothing(company, fake):
     def run(owner):
         reports.append(sync.sync_company(company, owner=owner))
 
-    threads = [threading.Thread(target=run, args=(f"worker-{n}",)) for n in range(2)]
+    threads = [threading.Thread(target=run, args=(f"worker-{n}",), daemon=True) for n in range(2)]
     for t in threads:
         t.start()
     for t in threads:
@@ -169,10 +170,10 @@ def test_the_sync_waits_while_peoples_pages_ask(synced, fake):
             company_limit._signal_pages_busy(BAKERY)
             time.sleep(0.2)
 
-    person = threading.Thread(target=a_person_keeps_asking)
+    person = threading.Thread(target=a_person_keeps_asking, daemon=True)
     person.start()
     result = []
-    syncer = threading.Thread(target=lambda: result.append(sync.sync_company(synced)))
+    syncer = threading.Thread(target=lambda: result.append(sync.sync_company(synced)), daemon=True)
     syncer.start()
     time.sleep(1.0)
     assert fake.stats == {}  # held back while pages asked
@@ -243,3 +244,81 @@ def test_only_the_companies_given_are_searched(synced, fake, api_key):
     name = fake.state.companies["end_usr_demoBuilders02"].customers[0]["name"]
     assert all(h.company == synced for h in search.search([synced], name).hits)
     assert any(h.company == other for h in search.search([synced, other], name).hits)
+
+
+# --- the pages use it ------------------------------------------------------------------
+
+
+def page_text(response):
+    import re
+
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", response.content.decode()))
+
+
+def test_the_company_search_answers_from_the_index_without_a_call(support_client, synced, fake):
+    customer = fake_customers(fake)[20]
+    control(fake, "POST", f"customers/{customer['id']}", changes={"phone": "+1-555-301-4525"})
+    sync.sync_company(synced)
+    fake.reset()
+    response = support_client.get(f"/end-users/{BAKERY}/customers/", {"q": "(555) 301-4525", "status": "all"})
+    assert response.status_code == 200 and fake.stats == {}
+    body = response.content.decode()
+    assert f"/customers/{customer['id']}/" in body and "in step with QuickBooks" in page_text(response)
+
+
+def test_a_company_without_a_ready_index_is_searched_live_and_says_so(support_client, company, fake):
+    response = support_client.get(f"/end-users/{BAKERY}/customers/", {"q": "acme", "status": "all"})
+    assert response.status_code == 200 and fake.stats["GET /quickbooks-desktop/customers"] >= 1
+    assert "index of this company is not ready yet" in page_text(response)
+
+
+def test_search_across_companies_uses_each_index_and_keeps_to_scopes(
+    support_client, support_user, synced, fake, api_key
+):
+    from dashboard.models import CompanyScope
+    from tests.conftest import make_company
+
+    builders = make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC")
+    sync.sync_company(builders)
+    inactive = next(c for c in fake_customers(fake) if not c["isActive"])
+    fake.reset()
+    response = support_client.get("/", {"q": inactive["name"]})
+    assert response.status_code == 200 and fake.stats == {}
+    text = page_text(response)
+    assert inactive["name"] in text and "Inactive" in text and "From the index" in text
+    CompanyScope.objects.create(user=support_user).companies.add(builders)
+    scoped = page_text(support_client.get("/", {"q": inactive["name"]}))
+    assert "Fulton Street Bakery Group" not in scoped
+
+
+def test_the_jump_box_finds_a_full_name_in_the_index(support_client, synced, fake):
+    job = next(c for c in fake_customers(fake) if c["sublevel"] == 2)
+    fake.reset()
+    response = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": job["fullName"].lower()})
+    assert response.status_code == 302 and response["Location"].endswith(f"/customers/{job['id']}/")
+    assert fake.stats == {}
+
+
+def test_the_sync_customers_command_reports_and_fails_loudly(synced, fake):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("sync_customers", stdout=out)
+    assert "incremental, 2 pages read" in out.getvalue()
+    fake.faults.add(Fault(end_user_id=BAKERY, error="qbd_offline"))
+    with pytest.raises(CommandError):
+        call_command("sync_customers", "--full", stdout=StringIO(), stderr=StringIO())
+    assert CompanySync.objects.get(company=synced).last_error
+
+
+def test_the_worker_runs_the_scheduled_sync(company, fake):
+    from django.core.management import call_command
+    from django_tasks_db.models import DBTaskResult
+
+    from dashboard.customer_index.tasks import sync_due_companies
+
+    call_command("sync_worker", "--batch")
+    assert CompanySync.objects.get(company=company).ready
+    assert DBTaskResult.objects.filter(task_path=sync_due_companies.module_path, status="READY").exists()  # next run

@@ -138,6 +138,7 @@ def search(
     companies: list[Company],
     text: str,
     *,
+    match: str = "contains",
     status: str = "all",
     min_total_balance: Decimal | None = None,
     open_balance: bool = False,
@@ -156,6 +157,11 @@ def search(
     if min_total_balance is not None:
         rows = rows.filter(total_balance__gte=min_total_balance)
     text = text.strip()
+    if text and match in ("starts", "ends"):
+        # The name itself, as QuickBooks' own nameStartsWith / nameEndsWith.
+        lookup = "name__istartswith" if match == "starts" else "name__iendswith"
+        ordered = rows.filter(**{lookup: text}).order_by("full_name", "company_id")
+        return Found([_hit(r, False) for r in ordered[offset : offset + limit]], ordered.count())
     if not text:
         ordered = rows.order_by("full_name", "company_id")
         return Found([_hit(r, False) for r in ordered[offset : offset + limit]], ordered.count())

@@ -59,6 +59,22 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
     refresh = request.GET.get("refresh") == "1"
     action = AuditAction.REFRESH if refresh else AuditAction.SEARCH
     query_text = _describe_search(criteria, data.get("after", ""))
+    in_step_at = search.index_in_step([company]).get(company.pk)
+    if in_step_at is not None and not data.get("live"):
+        # The company's index is ready: no call to QuickBooks at all.
+        page_number = data.get("page") or 1
+        found = search.search_index(company, criteria, page_number, in_step_at)
+        audit.record(request, AuditAction.SEARCH, company=company, target=query_text, outcome="ok (index)")
+        params = {k: data.get(k) for k in ("q", "match", "status", "balance", "min_balance")}
+        ctx.update(
+            index_page=found,
+            criteria=criteria,
+            rows=[presentation.result_row(c) for c in found.customers],
+            next_url=company_search_url(company, **params, page=page_number + 1) if found.has_next else None,
+            previous_url=company_search_url(company, **params, page=page_number - 1) if page_number > 1 else None,
+            live_url=company_search_url(company, **params, live=1),
+        )
+        return render(request, "dashboard/company.html", ctx)
     try:
         fetched = search.search_company(company, criteria, after=data.get("after", ""), refresh=refresh)
     except LOOKUP_FAILURES as exc:
@@ -70,7 +86,11 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
 
     page = fetched.value
     params = {k: data.get(k) for k in ("q", "match", "status", "balance", "min_balance")}
+    params["live"] = 1 if data.get("live") else None
     ctx.update(
+        searched_live=True,
+        index_ready=in_step_at is not None,
+        index_url=company_search_url(company, **{**params, "live": None}),
         page=page,
         fetched=fetched,
         refresh_url=refresh_url(request),
@@ -99,12 +119,18 @@ def jump(request: HttpRequest, company_id: str) -> HttpResponse:
         return redirect("customer", company_id=company.conductor_id, customer_id=customer_id)
     # A full name and an invoice number are looked up side by side; a text that cannot
     # be an invoice number (too long, control characters) is never sent as one.
+    indexed = search.index_in_step([company]).get(company.pk) is not None
+    if indexed and (indexed_id := search.find_in_index(company, wanted)):
+        # The index knows the name: no call to QuickBooks.
+        audit.record(request, AuditAction.JUMP, company=company, target=wanted, outcome="customer (index)")
+        return redirect("customer", company_id=company.conductor_id, customer_id=indexed_id)
     try:
         by_number = None
         if identifiers.ref_number_problem(wanted) is None:
             secret = secret_for(company)
             by_number = start_lookup(documents.find_invoices_by_number, secret, company.conductor_id, wanted)
-        found = search.find_by_full_name(company, wanted)
+        # An indexed company's names are all in the index: only the invoice number is asked.
+        found = None if indexed else search.find_by_full_name(company, wanted)
         invoices = by_number.result() if by_number else ()
     except LOOKUP_FAILURES as exc:
         audit.record_failure(request, AuditAction.JUMP, company, wanted, exc)

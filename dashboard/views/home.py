@@ -9,7 +9,7 @@ from django.views.decorators.cache import never_cache
 from dashboard import audit, presentation
 from dashboard.forms import GlobalSearchForm
 from dashboard.lookups import search
-from dashboard.models import AuditAction, RecentView
+from dashboard.models import AuditAction, CompanySync, RecentView
 from dashboard.permissions import access_for
 from dashboard.views.access import staff_view
 from dashboard.views.links import company_search_url
@@ -40,7 +40,14 @@ def home(request):
             for result in found
         ]
     recent = RecentView.objects.filter(user=request.user, company__in=companies).select_related("company")[:10]
-    ctx = {"companies": companies, "form": form, "results": results, "recent": recent}
+    states = {state.company_id: state for state in CompanySync.objects.filter(company__in=companies)}
+    ctx = {
+        "companies": companies,
+        "company_rows": [(company, states.get(company.pk)) for company in companies],
+        "form": form,
+        "results": results,
+        "recent": recent,
+    }
     return render(request, "dashboard/home.html", ctx, status=400 if form.errors else 200)
 
 

@@ -1,0 +1,184 @@
+"""Benchmark: the customer index at scale, on the shipped defaults.
+
+    make bench            (runs this after benchmarks/run.py)
+    .venv/bin/python benchmarks/customer_index.py [--companies 20] [--customers 5000]
+        [--database-url postgres://…] [--out FILE]
+
+The fake Conductor generates the companies (20 × 5,000 customers = 100,000 by default;
+generated for the run, never shipped). The dashboard indexes them all, then:
+1. search pages (the company page's search and the home page's search across all
+   companies, through Django's full request handling) for name fragments, phone digits,
+   emails and one-typo names: p50 / p99, and the upstream calls they made (none);
+2. a full sync of one 5,000-customer company at 200 ms per upstream page, against
+   pages × 200 ms;
+3. an incremental sync with nothing changed: the calls it made;
+4. the index's size per 100,000 customers.
+Run once on SQLite (the default) and once on PostgreSQL (`--database-url`).
+"""
+
+import argparse
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from run import percentile  # noqa: E402  (the same percentile as the main benchmark)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--companies", type=int, default=20)
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--queries", type=int, default=100, help="per kind and scope")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "customer_index_results.json"))
+    args = parser.parse_args()
+
+    tmp = Path(tempfile.mkdtemp(prefix="dashboard-index-bench-"))
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
+            "DASHBOARD_DEMO": "1",
+            "LOG_LEVEL": "WARNING",
+            "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
+            "CACHE_DIR": str(tmp / "cache"),
+        }
+    )
+    os.environ.pop("CACHE_URL", None)
+    from fake_conductor.server import FakeConductor, FakeState
+
+    started = time.perf_counter()
+    fake = FakeConductor(state=FakeState.seeded(large_companies=args.companies, customers_each=args.customers))
+    fake.start()
+    generated = time.perf_counter() - started
+    os.environ["CONDUCTOR_BASE_URL"] = fake.url
+
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from dashboard.customer_index.sync import sync_company
+    from dashboard.models import ApiKey, Company, IndexedCustomer
+    from fake_conductor.data import DEMO_SECRET_KEY
+
+    if args.database_url:
+        call_command("flush", "--noinput", verbosity=0) if _has_tables(connection) else None
+    call_command("migrate", verbosity=0)
+    key = ApiKey(name="bench")
+    key.set_secret(DEMO_SECRET_KEY)
+    key.save()
+    companies = [
+        Company.objects.create(conductor_id=f"end_usr_large{n:02d}", name=f"Large Company {n}", api_key=key)
+        for n in range(1, args.companies + 1)
+    ]
+    results: dict = {"database": connection.vendor, "customers": args.companies * args.customers}
+    results["fake_generation_s"] = round(generated, 1)
+
+    size_before = _size(connection, tmp)
+    started = time.perf_counter()
+    for company in companies:
+        report = sync_company(company)
+        assert report.ok, report.error
+    results["index_all_at_0_ms_s"] = round(time.perf_counter() - started, 1)
+    indexed = IndexedCustomer.objects.count()
+    results["indexed"] = indexed
+    results["index_mb_per_100k"] = round((_size(connection, tmp) - size_before) / 1e6 * 100_000 / indexed, 1)
+
+    # 1. searches
+    user = User.objects.create_superuser("bench", "b@example.com", "bench-only-password-1")
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    rng = random.Random(7)
+    customers = [
+        c
+        for company in fake.state.companies.values()
+        if company.id.startswith("end_usr_large")
+        for c in company.customers
+    ]
+    by_company = {c.id: c.customers for c in fake.state.companies.values() if c.id.startswith("end_usr_large")}
+
+    def typo(word: str) -> str:
+        i = rng.randrange(1, len(word) - 2)
+        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+
+    def queries(kind: str, pool: list[dict]) -> list[str]:
+        picked = [rng.choice(pool) for _ in range(args.queries)]
+        if kind == "name fragment":
+            return [c["name"].split(",")[0][1:5] for c in picked]
+        if kind == "phone digits":
+            return [c["phone"].replace("+1-", "")[-8:] for c in picked]
+        if kind == "email":
+            return [(c["email"] or "nobody@example.com").split("@")[0] for c in picked]
+        return [typo(c["name"].split(",")[0]) for c in picked if len(c["name"].split(",")[0]) >= 5]
+
+    fake.reset()
+    search_results = {}
+    for kind in ("name fragment", "phone digits", "email", "one-typo name"):
+        company_id = rng.choice(list(by_company))
+        within = [f"/end-users/{company_id}/customers/?q={q}&status=all" for q in queries(kind, by_company[company_id])]
+        across = [f"/?q={q}" for q in queries(kind, customers)]
+        for scope, urls in (("one company", within), ("all companies", across)):
+            times = []
+            for url in urls:
+                t = time.perf_counter()
+                response = client.get(url)
+                times.append(time.perf_counter() - t)
+                assert response.status_code == 200, (url, response.status_code)
+            search_results[f"{kind}, {scope}"] = {
+                "p50_ms": round(statistics.median(times) * 1000, 1),
+                "p99_ms": round(percentile(times, 99) * 1000, 1),
+            }
+    results["1_search_pages"] = search_results
+    results["1_upstream_calls_during_searches"] = sum(v for k, v in fake.stats.items() if k.startswith("GET "))
+
+    # 2. a full sync of one company at 200 ms per page
+    fake.latency = 0.2
+    fake.reset()
+    started = time.perf_counter()
+    report = sync_company(companies[0], full=True)
+    took = time.perf_counter() - started
+    results["2_full_sync_one_company"] = {
+        "customers": args.customers,
+        "pages": report.pages,
+        "seconds": round(took, 2),
+        "ratio_to_pages_x_200ms": round(took / (report.pages * 0.2), 3),
+    }
+    # 3. incremental with nothing changed
+    fake.reset()
+    report = sync_company(companies[0])
+    results["3_incremental_nothing_changed"] = {
+        "kind": report.kind,
+        "calls": {k: v for k, v in fake.stats.items() if k.startswith("GET ")},
+    }
+    fake.stop()
+    Path(args.out).write_text(json.dumps(results, indent=2))
+    print(json.dumps(results, indent=2))
+
+
+def _has_tables(connection) -> bool:
+    return "dashboard_company" in connection.introspection.table_names()
+
+
+def _size(connection, tmp: Path) -> int:
+    if connection.vendor == "sqlite":
+        connection.close()
+        return sum(p.stat().st_size for p in tmp.glob("bench.sqlite3*"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_total_relation_size('dashboard_indexedcustomer')")
+        return cursor.fetchone()[0]
+
+
+if __name__ == "__main__":
+    main()

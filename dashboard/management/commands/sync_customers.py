@@ -1,0 +1,39 @@
+"""Bring the customer index in step now, in the foreground, company by company."""
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from dashboard.customer_index.sync import sync_company
+from dashboard.models import Company
+
+
+class Command(BaseCommand):
+    help = "Sync the customer index of every active company (or one) now; exits non-zero if any failed."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--company", metavar="END_USER_ID", help="Only this company (its end_usr_ id).")
+        parser.add_argument("--full", action="store_true", help="Read every customer again, not only changes.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        companies = Company.objects.active().order_by("name")
+        if options["company"]:
+            companies = companies.filter(conductor_id=options["company"])
+            if not companies:
+                raise CommandError(f"No active company {options['company']}.")
+        failed = []
+        for company in companies:
+            report = sync_company(company, full=options["full"])
+            line = (
+                f"{company.name} ({company.conductor_id}): {report.kind}, {report.pages} pages read, "
+                f"{report.changed} customers stored, {report.deleted} removed"
+            )
+            if report.kind == "skipped":
+                line = f"{company.name} ({company.conductor_id}): skipped, another worker is syncing it"
+            if report.error:
+                failed.append(company.conductor_id)
+                self.stderr.write(f"{line}; stopped: {report.error}")
+            else:
+                self.stdout.write(line)
+        if failed:
+            raise CommandError(f"{len(failed)} companies could not be synced: {', '.join(failed)}")
