@@ -135,7 +135,8 @@ def main() -> None:
                 t = time.perf_counter()
                 response = client.get(url)
                 times.append(time.perf_counter() - t)
-                assert response.status_code == 200, (url, response.status_code)
+                # 302: a search with one match in all goes straight to the customer
+                assert response.status_code in (200, 302), (url, response.status_code)
             search_results[f"{kind}, {scope}"] = {
                 "p50_ms": round(statistics.median(times) * 1000, 1),
                 "p99_ms": round(percentile(times, 99) * 1000, 1),

@@ -381,3 +381,35 @@ def test_account_pages_at_phone_and_desktop_width(signed_in, companies, fake, wh
     if which == "customer":
         page.locator("#activity-section").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+# --- the customer index ------------------------------------------------------------------
+
+
+def test_a_callers_phone_number_finds_the_customer_in_one_step(signed_in, companies, fake):
+    from dashboard.customer_index.sync import sync_company
+
+    customer = fake.state.companies[BAKERY].customers[20]
+    customer["phone"] = "+1-555-301-4525"
+    for company in companies[:2]:
+        assert sync_company(company).ok
+    page = signed_in
+    page.goto("/")
+    page.get_by_role("searchbox").fill("(555) 301-4525")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", level=1, name=customer["name"]).wait_for()
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_index_search_results_say_how_fresh_they_are(signed_in, companies, fake, width):
+    from dashboard.customer_index.sync import sync_company
+
+    assert sync_company(companies[0]).ok
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/end-users/{BAKERY}/customers/?q=garc&status=all")
+    page.get_by_text("in step with QuickBooks").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    no_serious_accessibility_problems(page)
+    page.goto("/")
+    page.get_by_role("columnheader", name="Search index").wait_for()

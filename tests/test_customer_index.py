@@ -281,6 +281,8 @@ def test_search_across_companies_uses_each_index_and_keeps_to_scopes(
     builders = make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC")
     sync.sync_company(builders)
     inactive = next(c for c in fake_customers(fake) if not c["isActive"])
+    control(fake, "POST", "customers", fields={"name": inactive["name"] + " Two"})  # two matches: a list
+    sync.sync_company(synced)
     fake.reset()
     response = support_client.get("/", {"q": inactive["name"]})
     assert response.status_code == 200 and fake.stats == {}
@@ -322,3 +324,13 @@ def test_the_worker_runs_the_scheduled_sync(company, fake):
     call_command("sync_worker", "--batch")
     assert CompanySync.objects.get(company=company).ready
     assert DBTaskResult.objects.filter(task_path=sync_due_companies.module_path, status="READY").exists()  # next run
+
+
+def test_a_callers_phone_number_on_the_home_page_lands_on_the_customer(support_client, synced, fake):
+    customer = fake_customers(fake)[20]
+    control(fake, "POST", f"customers/{customer['id']}", changes={"phone": "+1-555-301-4525"})
+    sync.sync_company(synced)
+    fake.reset()
+    response = support_client.get("/", {"q": "(555) 301-4525"})
+    assert response.status_code == 302 and response["Location"] == f"/end-users/{BAKERY}/customers/{customer['id']}/"
+    assert fake.stats == {}

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
@@ -27,6 +27,12 @@ from dashboard.models import Company, IndexedCustomer
 
 # Rows looked at for one query before ranking: enough for every page a person reads.
 MAX_CANDIDATES = 500
+# Typo candidates scored per query: the rows sharing the most trigrams with it.
+TYPO_CANDIDATES = 300
+# PostgreSQL: how similar a row must be to the query to be a typo candidate.
+PG_WORD_SIMILARITY = 0.4
+# Typo matches are looked for only when exact matches are this few.
+TYPO_WHEN_FEWER_THAN = 3
 MIN_PHONE_DIGITS = 4
 # A typo match scores at least this (rapidfuzz's 0–100 similarity of a word of the
 # query to the closest part of a name).
@@ -103,19 +109,23 @@ def _fts_ids(column: str, fragments: list[str]) -> RawSQL:
     return RawSQL(_FTS, [" AND ".join(f"{column} : {_fts_phrase(f)}" for f in fragments)])
 
 
-def _typo_candidates(rows: QuerySet[IndexedCustomer], text: str) -> QuerySet[IndexedCustomer]:
-    """Rows sharing a trigram with a word of the query: where a typo match can be."""
-    trigrams = {w[i : i + 3] for w in _words(text) if len(w) >= 4 for i in range(len(w) - 2)}
+def _typo_candidates(rows: QuerySet[IndexedCustomer], text: str) -> list[IndexedCustomer]:
+    """The rows sharing the most trigrams with the query's words: where a typo match can
+    be (FTS5's rank on SQLite, pg_trgm's word similarity on PostgreSQL)."""
+    words = [w for w in _words(text) if len(w) >= 4 and w.isalpha()]
+    trigrams = {w[i : i + 3] for w in words for i in range(len(w) - 2)}
     if not trigrams:
-        return rows.none()
+        return []
     if connection.vendor == "sqlite":
-        return rows.filter(
-            id__in=RawSQL(_FTS, [" OR ".join(f"search_text : {_fts_phrase(t)}" for t in sorted(trigrams))])
-        )
-    condition = Q()
-    for trigram in trigrams:
-        condition |= Q(search_text__contains=trigram)
-    return rows.filter(condition)
+        query = " OR ".join(f"search_text : {_fts_phrase(t)}" for t in sorted(trigrams))
+        best = RawSQL(_FTS + " ORDER BY rank LIMIT %s", [query, TYPO_CANDIDATES * 4])
+        return list(rows.filter(id__in=best)[:TYPO_CANDIDATES])
+    # pg_trgm's word similarity operator, answered from the GIN index; "Garica" is 0.43
+    # similar to "garcia, maya", so the threshold is lowered from its 0.6 default.
+    with connection.cursor() as cursor:
+        cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [PG_WORD_SIMILARITY])
+    similar = RawSQL("%s <%% dashboard_indexedcustomer.search_text", [" ".join(words)], output_field=BooleanField())
+    return list(rows.filter(similar)[:TYPO_CANDIDATES])
 
 
 def _rank(row: IndexedCustomer, text: str) -> int:
@@ -169,9 +179,9 @@ def search(
     exact = list(_matching(rows, text)[:MAX_CANDIDATES])
     exact.sort(key=lambda r: (_rank(r, text), r.full_name.casefold(), r.company_id))
     found = [(r, False) for r in exact]
-    if len(exact) < offset + limit and not is_phone_query(text):
+    if len(exact) < TYPO_WHEN_FEWER_THAN and not is_phone_query(text):
         seen = {r.pk for r in exact}
-        candidates = [r for r in _typo_candidates(rows, text)[: MAX_CANDIDATES * 4] if r.pk not in seen]
+        candidates = [r for r in _typo_candidates(rows, text) if r.pk not in seen]
         scored = [(score, r) for r in candidates if (score := _typo_score(r, text)) >= TYPO_SCORE]
         scored.sort(key=lambda pair: (-pair[0], pair[1].full_name.casefold()))
         found += [(r, True) for _, r in scored[:MAX_CANDIDATES]]

@@ -22,6 +22,7 @@ import os
 import socket
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,17 +115,28 @@ class _Syncer:
     def __init__(self, company: Company, state: CompanySync, lease: _Lease, report: SyncReport) -> None:
         self.company, self.state, self.lease, self.report = company, state, lease, report
         self.secret = secret_for(company)
+        self.ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-ahead")
 
     # --- calls, people first -----------------------------------------------------------
 
     def _ask[T](self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
+        self._may_ask()
+        return call(self.secret, self.company.conductor_id, *args, **kwargs)
+
+    def _ask_ahead[T](self, call: Callable[..., T], *args: object, **kwargs: object) -> Future[T]:
+        """The call started on a thread of its own (only the HTTP call: the database is
+        written by this thread), so the page before it is stored meanwhile."""
+        self._may_ask()
+        return self.ahead.submit(call, self.secret, self.company.conductor_id, *args, **kwargs)
+
+    def _may_ask(self) -> None:
+        """People first, and the lease still ours; then one more request."""
         waited = 0.0
         while pages_waiting(self.company.conductor_id) and waited < MAX_PAUSE_SECONDS:
             time.sleep(0.1)
             waited += 0.1
         self.lease.renew()
         self.report.pages += 1
-        return call(self.secret, self.company.conductor_id, *args, **kwargs)
 
     def _store(self, customers: tuple[records.Customer, ...] | list[records.Customer], seen_at: datetime) -> None:
         if not customers:
@@ -143,19 +155,25 @@ class _Syncer:
             state.full_read_started_at, state.full_read_after = timezone.now(), ""
             state.save(update_fields=["full_read_started_at", "full_read_after"])
         started, after = state.full_read_started_at, state.full_read_after
+        coming = self._ask_ahead(client.list_customers, CustomerQuery(status="all", name_from=after or "!"), limit=PAGE)
         while True:
-            query = CustomerQuery(status="all", name_from=after or "!")
-            page = self._ask(client.list_customers, query, limit=PAGE)
+            page = coming.result()
             position = after.casefold()
             rows = sorted(
                 (c for c in page.customers if not after or c.full_name.casefold() > position),
                 key=lambda c: c.full_name.casefold(),
             )
+            more = page.has_more and bool(rows)
+            if more:
+                # The next page is asked for while this one is stored: the read costs
+                # about one round trip per page, not a round trip plus our writes.
+                next_query = CustomerQuery(status="all", name_from=rows[-1].full_name)
+                coming = self._ask_ahead(client.list_customers, next_query, limit=PAGE)
             self._store(rows, timezone.now())
-            if not page.has_more or not rows:
+            if not more:
                 break
             after = rows[-1].full_name
-            state.full_read_after = after
+            state.full_read_after = after  # stored up to here: a read stopped now resumes after it
             state.save(update_fields=["full_read_after"])
         # Caught up before removing what was not seen: a customer renamed during the
         # read moved behind the read's position and was skipped by it.
@@ -239,6 +257,7 @@ def sync_company(company: Company, *, full: bool = False, owner: str | None = No
     if not lease.take():
         report.kind = "skipped"
         return report
+    syncer = None
     try:
         syncer = _Syncer(company, state, lease, report)
         if needs_full:
@@ -253,5 +272,7 @@ def sync_company(company: Company, *, full: bool = False, owner: str | None = No
     except LeaseLost as exc:
         report.error = str(exc)
     finally:
+        if syncer is not None:
+            syncer.ahead.shutdown(wait=False, cancel_futures=True)
         lease.release()
     return report

@@ -228,11 +228,14 @@ def search_all_companies(companies: list[Company], text: str) -> list[CompanyRes
     calls = {}
     results: dict[int, CompanyResult] = {}
     in_step = index_in_step(companies)
-    for company in companies:
-        if company.pk in in_step:
-            found = customer_index.search([company], text, status="all", limit=PER_COMPANY_LIMIT + 1)
-            hits = found.hits[:PER_COMPANY_LIMIT]
-            results[company.pk] = CompanyResult(company, hits, found.total > len(hits), None, in_step[company.pk])
+    indexed = [company for company in companies if company.pk in in_step]
+    if indexed:
+        # One query over every indexed company, best matches first, then by company.
+        found = customer_index.search(indexed, text, status="all", limit=customer_index.MAX_CANDIDATES)
+        for company in indexed:
+            hits = [hit for hit in found.hits if hit.company.pk == company.pk]
+            shown = hits[:PER_COMPANY_LIMIT]
+            results[company.pk] = CompanyResult(company, shown, len(hits) > len(shown), None, in_step[company.pk])
     for company in companies:
         if company.pk in results:
             continue

@@ -3,7 +3,7 @@ import uuid
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from dashboard import audit, presentation
@@ -31,6 +31,13 @@ def home(request):
             outcome=f"ok, {failed} of {len(found)} companies failed" if failed else "ok",
         )
         text = form.cleaned_data["q"]
+        hits = [(result.company, c) for result in found for c in result.customers]
+        answered_by_index = all(result.in_step_at is not None for result in found)
+        if answered_by_index and len(hits) == 1 and not any(result.has_more for result in found):
+            # One customer in every company the user may see (a caller's phone number,
+            # an email): straight to it.
+            company, customer = hits[0]
+            return redirect("customer", company_id=company.conductor_id, customer_id=customer.id)
         results = [
             (
                 result,
