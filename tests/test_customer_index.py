@@ -334,3 +334,17 @@ def test_a_callers_phone_number_on_the_home_page_lands_on_the_customer(support_c
     response = support_client.get("/", {"q": "(555) 301-4525"})
     assert response.status_code == 302 and response["Location"] == f"/end-users/{BAKERY}/customers/{customer['id']}/"
     assert fake.stats == {}
+
+
+def test_admin_shows_the_sync_state_and_asks_for_a_sync(admin_client, synced, fake):
+    from django_tasks_db.models import DBTaskResult
+
+    from dashboard.customer_index.tasks import sync_company_task
+
+    page = page_text(admin_client.get(f"/admin/dashboard/company/{synced.pk}/change/"))
+    assert "In step" in page and f"{len(fake_customers(fake)):,} customers" in page
+    response = admin_client.post(
+        "/admin/dashboard/company/", {"action": "sync_now", "_selected_action": [synced.pk]}, follow=True
+    )
+    assert response.status_code == 200
+    assert DBTaskResult.objects.filter(task_path=sync_company_task.module_path, status="READY").exists()
