@@ -236,8 +236,9 @@ def test_no_access_page(page, live_server, companies):
 def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(signed_in, companies):
     page = signed_in
     page.goto(customer_url())
+    page.locator("#activity-section").wait_for()  # the page as it settles, activity included
     seen = set()
-    for _ in range(60):
+    for _ in range(300):
         page.keyboard.press("Tab")
         info = page.evaluate("""() => {
             const el = document.activeElement;

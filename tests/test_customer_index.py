@@ -144,43 +144,52 @@ def test_one_syncer_per_company(synced, fake):
     assert fake.stats == {}
 
 
-def test_two_syncers_at_once_read_once_and_lose_nothing(company, fake):
-    fake.latency = 0.05
-    reports = []
+def test_a_second_syncer_during_a_sync_is_turned_away_and_nothing_is_lost(company, fake, monkeypatch):
+    real = sync.client.list_customers
+    second = []
 
-    def run(owner):
-        reports.append(sync.sync_company(company, owner=owner))
+    def first_page_then_a_rival(*args, **kwargs):
+        if not second:
+            # Another worker (another owner) tries the same company while this one reads.
+            second.append(sync.sync_company(company, owner="other-host:2"))
+        return real(*args, **kwargs)
 
-    threads = [threading.Thread(target=run, args=(f"worker-{n}",), daemon=True) for n in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    kinds = sorted(r.kind for r in reports)
-    assert kinds == ["full", "skipped"]
-    assert fake.stats["GET /quickbooks-desktop/customers"] == next(r.pages for r in reports if r.kind == "full") - 0
+    monkeypatch.setattr(sync.client, "list_customers", first_page_then_a_rival)
+    first = sync.sync_company(company, owner="this-host:1")
+    assert first.ok and first.kind == "full"
+    assert second[0].kind == "skipped" and second[0].pages == 0
+    assert fake.stats["GET /quickbooks-desktop/customers"] == first.pages  # nothing read twice
     assert indexed(company) == {c["id"]: c["fullName"] for c in fake_customers(fake)}
 
 
-def test_the_sync_waits_while_peoples_pages_ask(synced, fake):
+def test_the_sync_waits_while_peoples_pages_ask(synced, fake, monkeypatch):
     stop = threading.Event()
+    stopped_at = []
 
-    def a_person_keeps_asking():
-        while not stop.is_set():
+    def a_person_keeps_asking():  # touches only the shared cache, never the database
+        for _ in range(6):
             company_limit._signal_pages_busy(BAKERY)
             time.sleep(0.2)
+        stopped_at.append(time.monotonic())
+        stop.set()
 
+    real = sync.client.list_customers
+    asked_at = []
+
+    def timed(*args, **kwargs):
+        asked_at.append(time.monotonic())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sync.client, "list_customers", timed)
+    company_limit._signal_pages_busy(BAKERY)  # a page is asking as the sync starts
     person = threading.Thread(target=a_person_keeps_asking, daemon=True)
     person.start()
-    result = []
-    syncer = threading.Thread(target=lambda: result.append(sync.sync_company(synced)), daemon=True)
-    syncer.start()
-    time.sleep(1.0)
-    assert fake.stats == {}  # held back while pages asked
-    stop.set()
-    person.join()
-    syncer.join(10)
-    assert result and result[0].ok and fake.stats["GET /quickbooks-desktop/customers"] == 1
+    try:
+        report = sync.sync_company(synced)
+    finally:
+        person.join(5)
+    assert report.ok and asked_at and stopped_at
+    assert asked_at[0] >= stopped_at[0]  # held back until the person's page was done
 
 
 # --- finding -------------------------------------------------------------------------

@@ -32,10 +32,10 @@ def home(request):
         )
         text = form.cleaned_data["q"]
         hits = [(result.company, c) for result in found for c in result.customers]
-        answered_by_index = all(result.in_step_at is not None for result in found)
-        if answered_by_index and len(hits) == 1 and not any(result.has_more for result in found):
-            # One customer in every company the user may see (a caller's phone number,
-            # an email): straight to it.
+        if len(hits) == 1 and not any(result.has_more for result in found):
+            # One customer in every company that could answer (a caller's phone number,
+            # an email): straight to it. A company that could not answer could not show
+            # its customers' pages either.
             company, customer = hits[0]
             return redirect("customer", company_id=company.conductor_id, customer_id=customer.id)
         results = [
