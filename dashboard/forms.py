@@ -91,7 +91,7 @@ class JumpForm(forms.Form):
 
 class GlobalSearchForm(forms.Form):
     q = forms.CharField(
-        label="Search customers in all companies",
+        label="Find a customer in all companies",
         required=False,
         max_length=100,
         strip=True,
@@ -101,7 +101,7 @@ class GlobalSearchForm(forms.Form):
                 "id": "global-q",
                 "data-search-box": True,
                 "autofocus": True,
-                "placeholder": "Part of a customer or job name",
+                "placeholder": "Name, phone, email, account number or address",
             }
         ),
     )
