@@ -4,6 +4,7 @@ that stops and resumes, one syncer per company, people first; and what a search 
 import threading
 import time
 from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 import pytest
@@ -357,3 +358,11 @@ def test_admin_shows_the_sync_state_and_asks_for_a_sync(admin_client, synced, fa
     )
     assert response.status_code == 200
     assert DBTaskResult.objects.filter(task_path=sync_company_task.module_path, status="READY").exists()
+
+
+def test_result_rows_show_money_as_quickbooks_sent_it(synced, fake):
+    from dashboard.presentation import result_row
+
+    customer = next(c for c in fake_customers(fake) if c["balance"] not in ("0.00", None))
+    hit = next(h for h in search.search([synced], customer["name"]).hits if h.id == customer["id"])
+    assert result_row(hit).balance.text == f"{abs(Decimal(customer['balance'])):,.2f}"

@@ -198,9 +198,16 @@ def _hit(row: IndexedCustomer, typo: bool) -> Hit:
         company_name=row.company_name or None,
         phone=row.phone or None,
         email=row.email or None,
-        balance=row.balance,
-        total_balance=row.total_balance,
+        # Stored with eight decimal places: shown as QuickBooks sent them ("24.43").
+        balance=_as_sent(row.balance),
+        total_balance=_as_sent(row.total_balance),
         is_active=row.is_active,
         job_status=row.job_status or None,
         typo=typo,
     )
+
+
+def _as_sent(amount: Decimal | None) -> Decimal | None:
+    """Without the trailing zeros the column's fixed scale added (money() shows at
+    least two decimals again)."""
+    return None if amount is None else amount.normalize()
