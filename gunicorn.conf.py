@@ -18,3 +18,6 @@ accesslog = "-"
 errorlog = "-"
 # Load the app before forking: smaller workers, and a broken config fails at start.
 preload_app = True
+# gunicorn's control socket defaults to a path every project on the machine shares
+# ($HOME/.gunicorn/gunicorn.ctl); the dashboard does not use it (no gunicornc).
+control_socket_disable = True

@@ -76,7 +76,7 @@ class JumpForm(forms.Form):
         widget=forms.TextInput(
             attrs={
                 "id": "jump-to",
-                "placeholder": "Go to: id, Customer:Job or invoice no.",
+                "placeholder": "Go to customer or invoice",
                 "autocomplete": "off",
                 "spellcheck": "false",
             }

@@ -12,6 +12,7 @@ admin.site.index_title = "Conductor keys and companies"
 urlpatterns = [
     path("", home.home, name="home"),
     path("healthz", home.healthz, name="healthz"),
+    path("favicon.ico", home.favicon),
     path("readyz", home.readyz, name="readyz"),
     path("end-users/<str:company_id>/customers/", customers.customer_list, name="company"),
     path("end-users/<str:company_id>/jump/", customers.jump, name="jump"),

@@ -366,3 +366,16 @@ def test_result_rows_show_money_as_quickbooks_sent_it(synced, fake):
     customer = next(c for c in fake_customers(fake) if c["balance"] not in ("0.00", None))
     hit = next(h for h in search.search([synced], customer["name"]).hits if h.id == customer["id"])
     assert result_row(hit).balance.text == f"{abs(Decimal(customer['balance'])):,.2f}"
+
+
+def test_the_jump_box_lists_a_partial_names_matches_or_goes_to_the_only_one(support_client, synced, fake):
+    control(fake, "POST", "customers", fields={"name": "Evergreen North"})
+    control(fake, "POST", "customers", fields={"name": "Evergreen South"})
+    control(fake, "POST", "customers", fields={"name": "Zanzibar Imports"})
+    sync.sync_company(synced)
+    several = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": "Evergreen"})
+    assert several.status_code == 302 and "q=Evergreen" in several["Location"]
+    assert "Evergreen North" in page_text(support_client.get(several["Location"]))
+    only = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": "Zanzib"})
+    zanzibar = next(c for c in fake_customers(fake) if c["name"] == "Zanzibar Imports")
+    assert only.status_code == 302 and only["Location"].endswith(f"/customers/{zanzibar['id']}/")

@@ -68,3 +68,20 @@ def test_the_old_command_name_still_runs_the_fake_with_all_its_options():
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "--serial" in result.stdout and "--large-companies" in result.stdout
+
+
+def test_gunicorn_keeps_no_control_socket_shared_with_other_projects():
+    from gunicorn.config import Config
+
+    config = Config()
+    config.set("control_socket_disable", False)
+    namespace: dict = {}
+    exec((Path(__file__).resolve().parents[1] / "gunicorn.conf.py").read_text(), namespace)
+    assert namespace["control_socket_disable"] is True
+    config.set("control_socket_disable", namespace["control_socket_disable"])
+    assert config.control_socket_disable
+
+
+def test_there_is_a_favicon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith(".svg")

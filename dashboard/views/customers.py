@@ -12,6 +12,7 @@ from django.utils.safestring import mark_safe
 
 from dashboard import activity_presentation, audit, identifiers, presentation
 from dashboard.conductor import records
+from dashboard.customer_index import search as customer_index
 from dashboard.forms import CustomerSearchForm, JumpForm
 from dashboard.lookups import activity, customer_page, documents, job_tree, search
 from dashboard.lookups.calls import secret_for, start_lookup
@@ -159,6 +160,13 @@ def jump(request: HttpRequest, company_id: str) -> HttpResponse:
         )
     # Name searches match a customer's own name, the last part of a full name.
     prefill = wanted.rsplit(":", 1)[-1].strip()[:100]
+    if indexed and prefill:
+        # Part of a name: one match is the customer, several are listed.
+        partial = customer_index.search([company], prefill, status="all", limit=2)
+        if partial.total == 1:
+            return redirect("customer", company_id=company.conductor_id, customer_id=partial.hits[0].id)
+        if partial.total > 1:
+            return redirect(company_search_url(company, q=prefill, status="all"))
     return errors.not_found(
         request,
         "No customer or invoice by that name or number",

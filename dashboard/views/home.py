@@ -2,8 +2,9 @@ import uuid
 
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from dashboard import audit, presentation
@@ -105,3 +106,9 @@ def readyz(request):
     if problems:
         return HttpResponse("not ready: " + "; ".join(problems), content_type="text/plain", status=503)
     return HttpResponse("ready", content_type="text/plain")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico whatever the page links to. (The address is looked
+    up per request: at import time the static files' manifest may not exist yet.)"""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
