@@ -85,3 +85,11 @@ def test_gunicorn_keeps_no_control_socket_shared_with_other_projects():
 def test_there_is_a_favicon(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith(".svg")
+
+
+def test_an_unknown_address_has_the_dashboards_header_and_a_way_home(client, settings):
+    settings.DEBUG = False
+    response = client.get("/no/such/page/")
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert 'class="topbar"' in body and 'class="brand" href="/"' in body and "All companies" in body
