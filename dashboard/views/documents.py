@@ -111,6 +111,8 @@ def _document_context(company: Company, document: Document) -> dict[str, object]
         paid = document.total - document.balance_remaining
     return {
         "document": document,
+        "title": f"{KIND_NAMES[document.kind]} {presentation.clean(document.ref_number) or ''}".strip(),
+        "transaction_id": document.id,
         "customer_name": presentation.ref_name(document.customer),
         "customer_url": _customer_url(company, document.customer),
         "addresses": activity_presentation.document_addresses(document),
@@ -137,6 +139,8 @@ def _payment_context(company: Company, payment: Payment) -> dict[str, object]:
     ]
     return {
         "payment": payment,
+        "title": f"Payment {presentation.clean(payment.ref_number) or ''}".strip(),
+        "transaction_id": payment.id,
         "customer_name": presentation.ref_name(payment.customer),
         "customer_url": _customer_url(company, payment.customer),
         "row": row,
