@@ -3,6 +3,7 @@ by number: fetched, and kept like the customer record (fresh for CUSTOMER_CACHE_
 a stale copy when QuickBooks is out of reach).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
 from dashboard.conductor import client, errors, records
 from dashboard.conductor.client import TransactionQuery
-from dashboard.conductor.transactions import Document, Payment, TransactionRow
+from dashboard.conductor.transactions import Document, ListPage, Payment, TransactionRow
 from dashboard.lookups import job_tree
 from dashboard.lookups.activity import MAX_ENTITY_IDS, MAX_OPEN_ITEMS, every_page
 from dashboard.lookups.calls import call_company, secret_for
@@ -31,29 +32,29 @@ def _only(found: tuple[Document, ...], document_id: str) -> Document:
 
 
 def fetch_invoice(company: Company, invoice_id: str, *, refresh: bool = False) -> Fetched[Document]:
-    """An invoice with the payments and credits applied to it. The retrieve endpoint
-    takes no options, so the invoice is listed by id with its links."""
-    secret, company_id = secret_for(company), company.conductor_id
-    query = TransactionQuery(ids=(invoice_id,), include_linked_transactions=True)
-    return get_or_fetch(
-        cache_key("invoice", company_id, invoice_id),
-        lambda: _only(
-            call_company(company_id, client.list_invoices, secret, company_id, query, limit=1).items, invoice_id
-        ),
-        ttl=settings.CUSTOMER_CACHE_TTL,
-        refresh=refresh,
-    )
+    """An invoice with the payments and credits applied to it."""
+    return _listed_with_links(company, "invoice", client.list_invoices, invoice_id, refresh)
 
 
 def fetch_credit_memo(company: Company, memo_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """A credit memo with the invoices it was applied to."""
+    return _listed_with_links(company, "credit_memo", client.list_credit_memos, memo_id, refresh)
+
+
+def _listed_with_links(
+    company: Company,
+    kind: str,
+    list_call: Callable[..., ListPage[Document]],
+    document_id: str,
+    refresh: bool,
+) -> Fetched[Document]:
+    """One document with its linked transactions: the retrieve endpoint takes no options,
+    so it is listed by id with includeLinkedTransactions."""
     secret, company_id = secret_for(company), company.conductor_id
-    query = TransactionQuery(ids=(memo_id,), include_linked_transactions=True)
+    query = TransactionQuery(ids=(document_id,), include_linked_transactions=True)
     return get_or_fetch(
-        cache_key("credit_memo", company_id, memo_id),
-        lambda: _only(
-            call_company(company_id, client.list_credit_memos, secret, company_id, query, limit=1).items, memo_id
-        ),
+        cache_key(kind, company_id, document_id),
+        lambda: _only(call_company(company_id, list_call, secret, company_id, query, limit=1).items, document_id),
         ttl=settings.CUSTOMER_CACHE_TTL,
         refresh=refresh,
     )
