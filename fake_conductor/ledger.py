@@ -16,6 +16,7 @@ a fixed random seed.
 """
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -244,26 +245,32 @@ class _Writer:
         self.ledger.invoices.append(invoice)
         return invoice
 
+    def _card(self, customer: dict, expiration_year: Callable[[], int]) -> dict:
+        """A creditCardTransaction as a payment or receipt carries it (the number drawn
+        first, then the month, then the year: the seed's order)."""
+        number, month = self.rng.choice(CARD_NUMBERS), self.rng.randint(1, 12)
+        return {
+            "request": {
+                "number": number,
+                "expirationMonth": month,
+                "expirationYear": expiration_year(),
+                "name": customer.get("contact") or customer["name"],
+                "address": None,
+                "postalCode": None,
+                "commercialCardCode": None,
+                "transactionMode": "card_not_present",
+                "transactionType": "charge",
+            },
+            "response": None,
+        }
+
     def payment(self, customer: dict, day: date, applied: list[tuple[dict, Decimal]], unused: Decimal) -> dict:
         txn_id, created, revision = self._stamp(day)
         method = self.rng.choice(METHODS)
         total = sum((amount for _, amount in applied), unused)
-        card = None
-        if method == "Credit Card":
-            card = {
-                "request": {
-                    "number": self.rng.choice(CARD_NUMBERS),
-                    "expirationMonth": self.rng.randint(1, 12),
-                    "expirationYear": self.today.year + self.rng.randint(0, 3),
-                    "name": customer.get("contact") or customer["name"],
-                    "address": None,
-                    "postalCode": None,
-                    "commercialCardCode": None,
-                    "transactionMode": "card_not_present",
-                    "transactionType": "charge",
-                },
-                "response": None,
-            }
+        card = (
+            self._card(customer, lambda: self.today.year + self.rng.randint(0, 3)) if method == "Credit Card" else None
+        )
         payment = {
             "id": txn_id,
             "objectType": "qbd_receive_payment",
@@ -365,22 +372,7 @@ class _Writer:
         receipt = self._sales_form(customer, day, "qbd_sales_receipt", "qbd_sales_receipt_line", 2)
         total = receipt.pop("_total")
         method = self.rng.choice(METHODS)
-        card = None
-        if method == "Credit Card":
-            card = {
-                "request": {
-                    "number": self.rng.choice(CARD_NUMBERS),
-                    "expirationMonth": self.rng.randint(1, 12),
-                    "expirationYear": self.today.year + 1,
-                    "name": customer.get("contact") or customer["name"],
-                    "address": None,
-                    "postalCode": None,
-                    "commercialCardCode": None,
-                    "transactionMode": "card_not_present",
-                    "transactionType": "charge",
-                },
-                "response": None,
-            }
+        card = self._card(customer, lambda: self.today.year + 1) if method == "Credit Card" else None
         for line in receipt["lines"]:
             line["creditCardTransaction"] = None
         for group in receipt["lineGroups"]:
