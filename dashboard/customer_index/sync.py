@@ -21,7 +21,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -203,28 +203,26 @@ class _Syncer:
     def _changed_since(self, since: datetime | None) -> None:
         """Customers updated since `since`, and the jobs of any whose full name changed."""
         known = dict(IndexedCustomer.objects.filter(company=self.company).values_list("customer_id", "full_name"))
-        cursor = None
         renamed: list[records.Customer] = []
-        while True:
-            # The cursor is walked within this one run, well inside its ten seconds.
-            page = self._ask(
-                client.list_customers, CustomerQuery(status="all", updated_after=since), limit=PAGE, cursor=cursor
-            )
+        for page in self._every_page(CustomerQuery(status="all", updated_after=since)):
             self._store(page.customers, timezone.now())
             renamed += [c for c in page.customers if c.id in known and known[c.id] != c.full_name]
-            if not page.has_more or not page.next_cursor:
-                break
-            cursor = page.next_cursor
         for customer in renamed:
             # Every job below it changed its full name too, without its updatedAt moving.
             query = CustomerQuery(status="all", name_from=customer.full_name + ":", name_to=customer.full_name + ";")
-            after_cursor = None
-            while True:
-                jobs = self._ask(client.list_customers, query, limit=PAGE, cursor=after_cursor)
+            for jobs in self._every_page(query):
                 self._store(jobs.customers, timezone.now())
-                if not jobs.has_more or not jobs.next_cursor:
-                    break
-                after_cursor = jobs.next_cursor
+
+    def _every_page(self, query: CustomerQuery) -> Iterator[records.CustomerPage]:
+        """The query's pages, walking its cursor within this one run (well inside the
+        cursor's ten seconds)."""
+        cursor = None
+        while True:
+            page = self._ask(client.list_customers, query, limit=PAGE, cursor=cursor)
+            yield page
+            if not page.has_more or not page.next_cursor:
+                return
+            cursor = page.next_cursor
 
     def finish(self) -> None:
         state = self.state
