@@ -286,8 +286,10 @@ class CompanyAdmin(admin.ModelAdmin):
     @admin.display(description="Connection", ordering="connection_status")
     def connection(self, obj: Company) -> str:
         label = obj.get_connection_status_display()
-        if obj.connection_status == ConnectionStatus.OFFLINE and obj.offline_since:
-            label = f"QuickBooks offline since {timezone.localtime(obj.offline_since):%Y-%m-%d %H:%M}"
+        if since := obj.no_answer_since():
+            label = (
+                f"QuickBooks offline: no answer since {timezone.localtime(since.at):%Y-%m-%d %H:%M %Z} ({since.basis})"
+            )
         return label
 
     @admin.display(description="Setup link")

@@ -32,6 +32,7 @@ def probe_connection(secret: str, company_id: str, timeout: float | None = None)
     record exists as soon as setup starts, so its mere presence means nothing) and a
     health check passes now."""
     started = time.monotonic()
+    last_success = None
     try:
         remote = client.retrieve_end_user(secret, company_id, timeout=timeout)
         last_success = remote.last_successful_qbd_request_at
@@ -45,7 +46,9 @@ def probe_connection(secret: str, company_id: str, timeout: float | None = None)
             status = ConnectionStatus.OFFLINE
         else:
             status = ConnectionStatus.ERROR
-        return CheckResult(status, in_its_own_words(exc)[:1000], (exc.request_id or "")[:100], None)
+        # Conductor's last successful request is kept even now: it is when QuickBooks
+        # last answered, usually well before our first failed check.
+        return CheckResult(status, in_its_own_words(exc)[:1000], (exc.request_id or "")[:100], last_success)
     if last_success is None:
         return CheckResult(
             ConnectionStatus.SETUP_UNFINISHED,
@@ -70,9 +73,10 @@ def store_check(company: Company, result: CheckResult) -> Company:
     if result.status == ConnectionStatus.CONNECTED:
         company.last_success_at = now
         company.offline_since = None
-        company.conductor_last_successful_request_at = result.last_successful_request_at
     elif result.status == ConnectionStatus.OFFLINE:
         company.offline_since = company.offline_since or now
+    if result.last_successful_request_at is not None:
+        company.conductor_last_successful_request_at = result.last_successful_request_at
     with transaction.atomic():
         company.save(
             update_fields=[

@@ -10,6 +10,7 @@ from dashboard.lookups.documents import HistoryFilter
 MATCH_CHOICES = [("contains", "contains"), ("starts", "starts with"), ("ends", "ends with")]
 STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "All")]
 BALANCE_CHOICES = [("", "Any balance"), ("open", "Open balance (over 0)"), ("min", "Balance at least…")]
+ORDER_CHOICES = [("name", "Name"), ("balance", "Balance, largest first")]
 # Longest QuickBooks full name: 41 characters per level, up to five levels deep.
 MAX_FULL_NAME = 209
 
@@ -36,6 +37,13 @@ class CustomerSearchForm(forms.Form):
         decimal_places=2,
         min_value=Decimal("-9999999999999"),
         max_value=Decimal("9999999999999"),
+        error_messages={
+            "invalid": "Enter the minimum balance as a number, like 250 or 1200.50.",
+            "max_decimal_places": "Enter the minimum balance with at most two decimals (cents).",
+            "max_digits": "That minimum balance is larger than any balance QuickBooks holds.",
+            "max_value": "That minimum balance is larger than any balance QuickBooks holds.",
+            "min_value": "That minimum balance is lower than any balance QuickBooks holds.",
+        },
         widget=forms.TextInput(
             attrs={
                 "inputmode": "decimal",
@@ -45,6 +53,7 @@ class CustomerSearchForm(forms.Form):
             }
         ),
     )
+    order = forms.ChoiceField(label="Order by", choices=ORDER_CHOICES, required=False)
     # Our own paging position: the last full name shown. Never Conductor's cursor,
     # which is single-use and expires within seconds.
     after = forms.CharField(required=False, max_length=MAX_FULL_NAME, strip=False, widget=forms.HiddenInput)
@@ -56,14 +65,25 @@ class CustomerSearchForm(forms.Form):
     def clean_match(self) -> str:
         return str(self.cleaned_data.get("match") or "contains")
 
+    def clean_order(self) -> str:
+        return str(self.cleaned_data.get("order") or "name")
+
     def clean_status(self) -> str:
         return str(self.cleaned_data.get("status") or "active")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("balance") == "min" and cleaned.get("min_balance") is None:
+        # One message per mistake: an amount that is not a number has its own already.
+        if cleaned.get("balance") == "min" and cleaned.get("min_balance") is None and "min_balance" not in self.errors:
             self.add_error("min_balance", "Enter the minimum total balance.")
         return cleaned
+
+    # A mistake in these leaves the rest of the search worth running: the results stay
+    # on the page, the mistaken filter left out and its message beside it.
+    OPTIONAL_FILTERS = frozenset({"balance", "min_balance", "order"})
+
+    def usable_despite_errors(self) -> bool:
+        return bool(self.errors) and set(self.errors) <= self.OPTIONAL_FILTERS
 
 
 class JumpForm(forms.Form):

@@ -1,6 +1,8 @@
 """Conductor API keys (encrypted at rest), the companies reached with them (each one
 QuickBooks company file, a Conductor "end user"), scopes, the audit trail and recent views."""
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
@@ -124,6 +126,26 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.conductor_id})"
+
+    def no_answer_since(self) -> "NoAnswerSince | None":
+        """For an offline company, the earliest moment QuickBooks is known to have stopped
+        answering, and which fact says so."""
+        if self.connection_status != ConnectionStatus.OFFLINE:
+            return None
+        # The last time QuickBooks answered anyone (Conductor's record, or our own last
+        # good check) comes before our first failed check, which may be days later.
+        answered = [t for t in (self.conductor_last_successful_request_at, self.last_success_at) if t]
+        if answered and (self.offline_since is None or max(answered) <= self.offline_since):
+            return NoAnswerSince(max(answered), "last successful request")
+        if self.offline_since:
+            return NoAnswerSince(self.offline_since, "first failed check")
+        return None
+
+
+@dataclass(frozen=True)
+class NoAnswerSince:
+    at: datetime
+    basis: str  # which fact: "last successful request" or "first failed check"
 
 
 class ConnectionCheck(models.Model):

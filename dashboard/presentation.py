@@ -6,11 +6,15 @@ card masking, which sections are empty) is made here.
 """
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from decimal import Context, Decimal
 from typing import Protocol
 
-from dashboard.conductor.records import Address, Contact, CreditCard, Customer, Ref
+from django.utils import timezone
+
+from dashboard.conductor.records import Address, Contact, CreditCard, CustomContactField, Customer, Ref
 
 MASK = "••••"
 
@@ -90,6 +94,7 @@ class AddressCard:
     lines: list[str]
     note: str | None
     is_default: bool
+    same_as: str | None = None  # the title of an earlier card with the very same lines
 
 
 def _address_card(title: str, address: Address | None, is_default: bool) -> AddressCard | None:
@@ -116,7 +121,14 @@ def address_cards(customer: Customer) -> list[AddressCard]:
         _address_card("Shipping address", customer.shipping_address, not has_default_alternate),
         *alternates,
     ]
-    return [card for card in cards if card]
+    result: list[AddressCard] = []
+    for card in cards:
+        if card is None:
+            continue
+        # An address printed twice reads as two places: say "same as billing" instead.
+        earlier = next((e.title for e in result if card.lines and e.lines == card.lines and not e.same_as), None)
+        result.append(replace(card, same_as=earlier) if earlier else card)
+    return result
 
 
 @dataclass(frozen=True)
@@ -168,11 +180,48 @@ def contact_cards(customer: Customer) -> list[ContactCard]:
                 rows(
                     ("Full name", full_name if full_name != heading else None),
                     ("Job title", c.job_title),
-                    *[(clean(f.name) or "Custom field", f.value) for f in c.custom_contact_fields],
+                    *custom_contact_pairs(c.custom_contact_fields),
                 ),
             )
         )
     return cards
+
+
+# QuickBooks' contact fields are named by the person who set them up: "Main Phone",
+# "Mobile", "Alt. Mobile", "Main Email", "CC Email"…
+_PHONE_FIELD = re.compile(r"phone|mobile|cell|pager|tel\b", re.IGNORECASE)
+
+
+def custom_contact_pairs(fields: Sequence[CustomContactField]) -> list[tuple[str, str | None, str]]:
+    """(label, value, kind) for QuickBooks' named contact fields: a phone number is a
+    tel: link and an email address a mailto: link, whatever the field is called."""
+    pairs = []
+    for f in fields:
+        label = clean(f.name) or "Custom field"
+        value = clean(f.value)
+        if value and _EMAIL.fullmatch(value):
+            kind = "email"
+        elif value and _PHONE_FIELD.search(label):
+            kind = "phone"
+        else:
+            kind = "text"
+        pairs.append((label, value, kind))
+    return pairs
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^\w]+", text.casefold()) if w}
+
+
+def _same_text(a: str | None, b: str | None) -> bool:
+    return bool(a and b) and " ".join((a or "").casefold().split()) == " ".join((b or "").casefold().split())
+
+
+def same_person(a: str, b: str) -> bool:
+    """Whether two ways of writing a name are one person: every word of the shorter
+    is in the longer ("Felix Haddad" in "Mr. Felix J. Haddad")."""
+    words_a, words_b = _words(a), _words(b)
+    return bool(words_a and words_b) and (words_a <= words_b or words_b <= words_a)
 
 
 def contact_name(contact: Contact) -> str:
@@ -331,24 +380,31 @@ def customer_sections(customer: Customer) -> dict[str, list[Row]]:
     def u(value: object, field: str) -> object:
         return _or_unreadable(c, value, field)
 
+    # "Name" and "Contact" are often one person written twice ("Mr. Felix J. Haddad",
+    # "Felix Haddad"): the fuller one is shown once.
+    name, contact = person_name(c.salutation, c.first_name, c.middle_name, c.last_name), clean(c.contact)
+    if name and contact and same_person(name, contact):
+        name, contact = max(name, contact, key=lambda n: len(_words(n))), None
+    company_name = clean(c.company_name)
     return {
         "identity": rows(
-            ("Company", u(c.company_name, "companyName")),
+            # The company name is worth a line only when it is not the customer's own name.
+            ("Company", u(None if _same_text(company_name, c.name) else company_name, "companyName")),
             ("Customer type", u(ref_name(c.customer_type), "customerType")),
             ("Class", u(ref_name(c.class_ref), "class")),
             ("Account number", u(c.account_number, "accountNumber")),
         ),
         "contact": rows(
-            ("Name", person_name(c.salutation, c.first_name, c.middle_name, c.last_name)),
+            ("Name", name),
             ("Job title", u(c.job_title, "jobTitle")),
             ("Phone", u(c.phone, "phone"), "phone"),
             ("Alternate phone", u(c.alternate_phone, "alternatePhone"), "phone"),
             ("Fax", u(c.fax, "fax")),
             ("Email", u(c.email, "email"), "email"),
             ("CC email", u(c.cc_email, "ccEmail"), "email"),
-            ("Contact", u(c.contact, "contact")),
+            ("Contact", u(contact, "contact")),
             ("Alternate contact", u(c.alternate_contact, "alternateContact")),
-            *[(clean(f.name) or "Custom field", f.value) for f in c.custom_contact_fields],
+            *custom_contact_pairs(c.custom_contact_fields),
         ),
         "terms": rows(
             ("Terms", u(ref_name(c.terms), "terms")),
@@ -376,6 +432,29 @@ def customer_sections(customer: Customer) -> dict[str, list[Row]]:
 
 
 @dataclass(frozen=True)
+class Timestamp:
+    """A moment as the deployment's clock reads it, and as QuickBooks' own clock read it
+    when that clock is in another zone (createdAt/updatedAt carry the company file's offset)."""
+
+    local: datetime  # in the deployment's TIME_ZONE; templates print its zone
+    source_clock: str | None  # "Nov 20, 08:44 UTC−05:00", or None when the clocks agree
+
+
+def timestamp(value: datetime | None) -> Timestamp | None:
+    if value is None:
+        return None
+    local = timezone.localtime(value) if timezone.is_aware(value) else value
+    source_clock = None
+    offset = value.utcoffset()
+    if offset is not None and offset != local.utcoffset():
+        minutes = int(offset.total_seconds()) // 60
+        sign = "+" if minutes >= 0 else "−"
+        hours, rest = divmod(abs(minutes), 60)
+        source_clock = f"{value:%b} {value.day}, {value:%H:%M} UTC{sign}{hours:02d}:{rest:02d}"
+    return Timestamp(local, source_clock)
+
+
+@dataclass(frozen=True)
 class Figure:
     """A money figure of the balances section: an amount, or "unreadable"."""
 
@@ -394,13 +473,16 @@ class ResultRow:
     id: str
     name: str
     full_name: str
-    depth: int  # 0 for a customer, 1+ for jobs: shown as indentation
-    company_name: str | None
+    depth: int  # indentation under the row above it; 0 at the left
+    parent_path: str | None  # a job's parents, shown when they are not the rows above it
+    company_name: str | None  # only when it is not the customer's own name
     phone: str | None
+    phone_kind: str  # phone (a tel: link) | text
     email: str | None
+    email_kind: str  # email (a mailto: link) | text
     balance: Money | None
     total_balance: Money | None
-    status: Badge
+    status: Badge | None  # only what is not the usual ("Active" is)
     job_status: str | None
 
 
@@ -431,19 +513,45 @@ class Listed(Protocol):
     def job_status(self) -> str | None: ...
 
 
-def result_row(customer: Listed) -> ResultRow:
+def result_rows(customers: Iterable[Listed], within: str | None = None) -> list[ResultRow]:
+    """Rows in the order given. A job is indented under its parent only when the parent is
+    the row chain just above it (or `within`, the customer whose jobs these are);
+    otherwise it sits at the left with its parent path, never as an orphan indent (a job
+    of an inactive customer in a list of active ones)."""
+    result = []
+    chain: list[str] = []  # full names of the rows this one may sit under
+    for customer in customers:
+        parent = customer.full_name.rpartition(":")[0]
+        while chain and chain[-1] != parent:
+            chain.pop()
+        under_row_above = bool(chain) or (within is not None and parent == within)
+        result.append(
+            result_row(customer, depth=len(chain), parent_path=None if under_row_above or not parent else parent)
+        )
+        chain.append(customer.full_name)
+    return result
+
+
+def result_row(customer: Listed, depth: int = 0, parent_path: str | None = None) -> ResultRow:
+    phone, email = clean(customer.phone), clean(customer.email)
+    company_name = clean(customer.company_name)
+    job_status = customer.job_status if customer.job_status != "none" else None
+    status = active_badge(customer.is_active)
     return ResultRow(
         id=customer.id,
         name=customer.name,
         full_name=customer.full_name,
-        depth=min(max(customer.sublevel, 0), 5),
-        company_name=clean(customer.company_name),
-        phone=clean(customer.phone),
-        email=clean(customer.email),
+        depth=min(depth, 5),
+        parent_path=parent_path,
+        company_name=None if _same_text(company_name, customer.name) else company_name,
+        phone=phone,
+        phone_kind=link_kind("phone", phone) if phone else "text",
+        email=email,
+        email_kind=link_kind("email", email) if email else "text",
         balance=money(customer.balance),
         total_balance=money(customer.total_balance),
-        status=active_badge(customer.is_active),
-        job_status=job_status_label(customer.job_status),
+        status=None if status.css == "active" else status,
+        job_status=job_status_label(job_status),
     )
 
 
@@ -457,6 +565,7 @@ class CustomerHeader:
     terms: str | None
     status: Badge  # "Customer: Active", "Job: Closed": a pill says what it is a status of
     job_status: Badge | None
+    parent_path: str | None = None  # a job's parents ("Acme:Warehouse"), under its name
 
 
 def customer_header(customer: Customer) -> CustomerHeader:
@@ -476,4 +585,5 @@ def customer_header(customer: Customer) -> CustomerHeader:
         terms=ref_name(customer.terms),
         status=Badge(f"{owner}: {active.label}", active.css),
         job_status=Badge(f"Job: {job_status}", "job-status") if job_status and customer.is_job else None,
+        parent_path=customer.full_name.rpartition(":")[0] or None if customer.is_job else None,
     )

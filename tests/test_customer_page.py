@@ -54,7 +54,7 @@ def test_it_shows_every_section_of_the_example_customer(support_client, company,
     expected = [
         # identity and breadcrumb
         "Website Redesign Project",
-        "ABC Corporation:Website Redesign Project",
+        "Job of ABC Corporation",
         "Active",
         "Job: In progress",
         "Record: Active",

@@ -120,14 +120,36 @@ def test_no_matches_is_a_clear_empty_page(support_client, company, fake):
         {"status": "deleted"},
         {"match": "regex"},
         {"q": "x" * 101},
-        {"balance": "min"},
-        {"balance": "min", "min_balance": "lots"},
     ],
 )
 def test_bad_search_input_is_a_400_with_the_form(support_client, company, fake, params):
     response = support_client.get(SEARCH, params)
     assert response.status_code == 400 and 'role="search"' in response.content.decode()
     assert fake.stats == {}
+
+
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        ({"balance": "min"}, "Enter the minimum total balance."),
+        ({"balance": "min", "min_balance": "lots"}, "Enter the minimum balance as a number, like 250 or 1200.50."),
+        ({"balance": "min", "min_balance": "12.345"}, "Enter the minimum balance with at most two decimals (cents)."),
+    ],
+)
+def test_a_mistaken_balance_filter_is_marked_beside_its_field_and_the_results_stay(
+    support_client, company, fake, params, message
+):
+    response = support_client.get(SEARCH, {"q": "a", **params})
+    html = response.content.decode()
+    assert response.status_code == 400
+    # one message, in words, tied to the field it is about
+    assert html.count('class="field-error"') == 1 and message in html
+    assert "Min_balance" not in html
+    box = re.search(r'<input[^>]*name="min_balance"[^>]*>', html).group(0)
+    assert 'aria-invalid="true"' in box and 'aria-describedby="id_min_balance_error"' in box
+    assert 'id="id_min_balance_error"' in html
+    # the search ran without the mistaken filter: its results are on the page
+    assert linked_ids(response) and fake.stats
 
 
 def test_a_filter_conductor_rejects_gets_a_clear_page(support_client, company, fake):

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import BooleanField, Q, QuerySet
+from django.db.models import BooleanField, F, OrderBy, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
@@ -152,11 +152,13 @@ def search(
     status: str = "all",
     min_total_balance: Decimal | None = None,
     open_balance: bool = False,
+    order: str = "name",
     offset: int = 0,
     limit: int = 50,
 ) -> Found:
     """Customers of `companies` (already limited to what the user may see) matching
-    `text`, best first. An empty text lists by name."""
+    `text`, best first; an empty text lists by name. `order="balance"` puts the largest
+    total balance first instead (then name)."""
     rows = IndexedCustomer.objects.filter(company__in=companies).select_related("company")
     if status == "active":
         rows = rows.filter(is_active=True)
@@ -170,10 +172,10 @@ def search(
     if text and match in ("starts", "ends"):
         # The name itself, as QuickBooks' own nameStartsWith / nameEndsWith.
         lookup = "name__istartswith" if match == "starts" else "name__iendswith"
-        ordered = rows.filter(**{lookup: text}).order_by("full_name", "company_id")
+        ordered = rows.filter(**{lookup: text}).order_by(*_order_by(order))
         return Found([_hit(r, False) for r in ordered[offset : offset + limit]], ordered.count())
     if not text:
-        ordered = rows.order_by("full_name", "company_id")
+        ordered = rows.order_by(*_order_by(order))
         return Found([_hit(r, False) for r in ordered[offset : offset + limit]], ordered.count())
 
     exact = list(_matching(rows, text)[:MAX_CANDIDATES])
@@ -185,7 +187,21 @@ def search(
         scored = [(score, r) for r in candidates if (score := _typo_score(r, text)) >= TYPO_SCORE]
         scored.sort(key=lambda pair: (-pair[0], pair[1].full_name.casefold()))
         found += [(r, True) for _, r in scored[:MAX_CANDIDATES]]
+    if order == "balance":
+        found.sort(key=lambda pair: _by_balance(pair[0]))
     return Found([_hit(r, typo) for r, typo in found[offset : offset + limit]], len(found))
+
+
+def _order_by(order: str) -> tuple[OrderBy | str, ...]:
+    if order == "balance":
+        return (F("total_balance").desc(nulls_last=True), "full_name", "company_id")
+    return ("full_name", "company_id")
+
+
+def _by_balance(row: IndexedCustomer) -> tuple[bool, Decimal, str, int]:
+    """Largest total balance first, unknown balances last, then by name."""
+    balance = row.total_balance
+    return (balance is None, -(balance or Decimal(0)), row.full_name.casefold(), row.company_id)
 
 
 def _hit(row: IndexedCustomer, typo: bool) -> Hit:

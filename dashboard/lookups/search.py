@@ -46,6 +46,7 @@ class Criteria:
     status: str = "active"  # active | inactive | all
     balance: str = ""  # "" | open | min
     min_balance: Decimal | None = None
+    order: str = "name"  # name | balance (largest first; answered from the index only)
 
     def query(self) -> CustomerQuery:
         text = self.text or None
@@ -157,6 +158,7 @@ def search_index(company: Company, criteria: Criteria, page: int, in_step_at: da
         status=criteria.status,
         open_balance=criteria.balance == "open",
         min_total_balance=criteria.min_balance if criteria.balance == "min" else None,
+        order=criteria.order,
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )

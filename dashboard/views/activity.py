@@ -39,7 +39,7 @@ def jobs_html(company: Company, customer: records.Customer, tree: Hierarchy) -> 
                 "company": company,
                 "customer": customer,
                 "tree": tree,
-                "jobs": [presentation.result_row(c) for c in tree.jobs],
+                "jobs": presentation.result_rows(tree.jobs, within=customer.full_name),
             },
         ),
         "jobs",

@@ -39,6 +39,13 @@ def _describe_search(criteria: search.Criteria, after: str) -> str:
     return ", ".join(parts)
 
 
+def _search_params(data: dict) -> dict[str, object]:
+    """The search's own parameters, for the links of its pages (the default order left out)."""
+    params = {k: data.get(k) for k in ("q", "match", "status", "balance", "min_balance")}
+    params["order"] = data.get("order") if data.get("order") != "name" else None
+    return params
+
+
 @staff_view
 def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
     """A company's customers: search by name, status and balance, paged by name."""
@@ -47,15 +54,21 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
         return unknown_company(request)
     form = CustomerSearchForm(request.GET or None)
     ctx = {"company": company, "form": form, "page": None}
+    # A mistaken balance filter is explained beside its field; the search runs without it.
+    status = 200
     if request.GET and not form.is_valid():
-        return render(request, "dashboard/company.html", ctx, status=400)
+        if not form.usable_despite_errors():
+            return render(request, "dashboard/company.html", ctx, status=400)
+        status = 400
     data = form.cleaned_data if request.GET else {}
+    filter_ok = status == 200
     criteria = search.Criteria(
         text=data.get("q", ""),
         match=data.get("match") or "contains",
         status=data.get("status") or "active",
-        balance=data.get("balance", ""),
-        min_balance=data.get("min_balance"),
+        balance=data.get("balance", "") if filter_ok else "",
+        min_balance=data.get("min_balance") if filter_ok else None,
+        order=data.get("order") or "name",
     )
     refresh = request.GET.get("refresh") == "1"
     action = AuditAction.REFRESH if refresh else AuditAction.SEARCH
@@ -66,16 +79,16 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
         page_number = data.get("page") or 1
         found = search.search_index(company, criteria, page_number, in_step_at)
         audit.record(request, AuditAction.SEARCH, company=company, target=query_text, outcome="ok (index)")
-        params = {k: data.get(k) for k in ("q", "match", "status", "balance", "min_balance")}
+        params = _search_params(data)
         ctx.update(
             index_page=found,
             criteria=criteria,
-            rows=[presentation.result_row(c) for c in found.customers],
+            rows=presentation.result_rows(found.customers),
             next_url=company_search_url(company, **params, page=page_number + 1) if found.has_next else None,
             previous_url=company_search_url(company, **params, page=page_number - 1) if page_number > 1 else None,
             live_url=company_search_url(company, **params, live=1),
         )
-        return render(request, "dashboard/company.html", ctx)
+        return render(request, "dashboard/company.html", ctx, status=status)
     try:
         fetched = search.search_company(company, criteria, after=data.get("after", ""), refresh=refresh)
     except LOOKUP_FAILURES as exc:
@@ -86,7 +99,7 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
         return redirect(without_refresh(request))
 
     page = fetched.value
-    params = {k: data.get(k) for k in ("q", "match", "status", "balance", "min_balance")}
+    params = _search_params(data)
     params["live"] = 1 if data.get("live") else None
     ctx.update(
         searched_live=True,
@@ -97,11 +110,13 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
         refresh_url=refresh_url(request),
         stale_reason=problem_for(fetched.stale_because).summary if fetched.stale_because else None,
         criteria=criteria,
-        rows=[presentation.result_row(c) for c in page.customers],
+        rows=presentation.result_rows(page.customers),
         next_url=company_search_url(company, **params, after=page.next_after) if page.next_after else None,
         first_url=company_search_url(company, **params) if page.after else None,
+        # QuickBooks lists by name only; ordering by balance needs every match at hand.
+        order_unavailable=criteria.order == "balance",
     )
-    return render(request, "dashboard/company.html", ctx)
+    return render(request, "dashboard/company.html", ctx, status=status)
 
 
 @staff_view
@@ -202,6 +217,8 @@ def _body_context(company: Company, found: records.Customer) -> dict[str, object
         "notes": [n for n in found.additional_notes if presentation.clean(n.note)],
         "custom_fields": presentation.custom_field_rows(found),
         "unreadable": presentation.unreadable_fields(found),
+        "created": presentation.timestamp(found.created_at),
+        "updated": presentation.timestamp(found.updated_at),
     }
 
 

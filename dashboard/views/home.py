@@ -42,7 +42,7 @@ def home(request):
         results = [
             (
                 result,
-                [presentation.result_row(c) for c in result.customers],
+                presentation.result_rows(result.customers),
                 company_search_url(result.company, q=text, status="all") if result.has_more else None,
             )
             for result in found
