@@ -379,3 +379,29 @@ def test_the_jump_box_lists_a_partial_names_matches_or_goes_to_the_only_one(supp
     only = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": "Zanzib"})
     zanzibar = next(c for c in fake_customers(fake) if c["name"] == "Zanzibar Imports")
     assert only.status_code == 302 and only["Location"].endswith(f"/customers/{zanzibar['id']}/")
+
+
+def _listed_ids(response):
+    import re
+
+    return re.findall(rf'href="/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/"', response.content.decode())
+
+
+@pytest.mark.parametrize("q", ["", "a"])
+def test_the_company_list_orders_by_balance_largest_first_from_the_query_string(support_client, synced, fake, q):
+    response = support_client.get(f"/end-users/{BAKERY}/customers/", {"q": q, "status": "all", "order": "balance"})
+    assert response.status_code == 200 and fake.stats == {}
+    balances = {c["id"]: Decimal(c["totalBalance"] or "-Infinity") for c in fake_customers(fake)}
+    shown = [balances[i] for i in _listed_ids(response)]
+    assert len(shown) > 10 and shown == sorted(shown, reverse=True)
+    # by name, the default, is another order; the next page keeps the order asked for
+    by_name = support_client.get(f"/end-users/{BAKERY}/customers/", {"q": q, "status": "all"})
+    assert _listed_ids(by_name) != _listed_ids(response)
+    html = response.content.decode()
+    assert 'rel="next"' in html and "order=balance" in html.split('rel="next"')[0].rsplit("href=", 1)[-1]
+
+
+def test_a_live_search_asked_for_balance_order_says_it_lists_by_name(support_client, company, fake):
+    response = support_client.get(f"/end-users/{BAKERY}/customers/", {"status": "all", "order": "balance"})
+    assert response.status_code == 200
+    assert "Listed by name: QuickBooks itself lists customers by name only" in page_text(response)

@@ -2,7 +2,7 @@
 
 import io
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.contrib.auth.models import User
@@ -184,6 +184,34 @@ def test_home_shows_offline_since_and_conductors_message(support_client, api_key
     connections.check_connection(company)
     page = body(support_client.get("/"))
     assert "QuickBooks offline" in page and "since" in page and "Please make sure QuickBooks is running." in page
+
+
+def test_offline_means_no_answer_since_the_last_successful_request_not_our_first_failed_check(
+    support_client, api_key, fake
+):
+    company = make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    connections.check_connection(company)
+    # Conductor's record says QuickBooks last answered days before our first failed check
+    last_answer = datetime.fromisoformat(fake.state.companies[DENTAL_OFFLINE].last_successful_request_at)
+    assert company.offline_since > last_answer
+    since = company.no_answer_since()
+    assert since.at == last_answer and since.basis == "last successful request"
+    page = re.sub(r"<[^>]+>", "", body(support_client.get("/")))
+    assert "no answer since Nov 20, 08:44 UTC (last successful request)" in page
+
+
+def test_without_any_known_answer_offline_counts_from_the_first_failed_check(api_key, fake):
+    fake.state.companies[DENTAL_OFFLINE].last_successful_request_at = None
+    company = make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    try:
+        connections.check_connection(company)
+    finally:
+        fake.state.companies[DENTAL_OFFLINE].last_successful_request_at = "2026-11-20T08:44:09.000Z"
+    since = company.no_answer_since()
+    if company.connection_status == ConnectionStatus.OFFLINE:
+        assert since.at == company.offline_since and since.basis == "first failed check"
+    else:  # no successful request at all reads as setup not finished
+        assert since is None
 
 
 # --- monitoring --------------------------------------------------------------------------

@@ -128,3 +128,143 @@ def test_a_contact_without_a_name_falls_back_to_the_persons_name(example_custome
     example_customer["additionalContacts"][0].update(name=None, salutation=None, middleName=None)
     [card] = p.contact_cards(parse_customer(example_customer))
     assert card.name == "John Doe" and card.rows[0].label == "Job title"
+
+
+# --- the walk-through: say each thing once, link every number and address -------------
+
+
+def test_an_address_identical_to_an_earlier_one_says_same_as(example_customer):
+    example_customer["shippingAddress"] = dict(example_customer["billingAddress"])
+    cards = p.address_cards(parse_customer(example_customer))
+    assert cards[1].title == "Shipping address" and cards[1].same_as == "Billing address"
+    assert cards[0].same_as is None
+    example_customer["alternateShippingAddresses"][0]["line2"] = "Dock 4"
+    cards = p.address_cards(parse_customer(example_customer))
+    assert [c.same_as for c in cards] == [None, "Billing address", None]
+
+
+def test_name_and_contact_that_are_one_person_are_shown_once(example_customer):
+    example_customer["contact"] = "John Doe"  # the name is "Dr. John A. Doe"
+    contact = p.customer_sections(parse_customer(example_customer))["contact"]
+    labels = [r.label for r in contact]
+    assert "Contact" not in labels and contact[labels.index("Name")].value == "Dr. John A. Doe"
+
+
+def test_a_contact_who_is_another_person_is_kept(example_customer):
+    contact = p.customer_sections(parse_customer(example_customer))["contact"]
+    values = {r.label: r.value for r in contact}
+    assert values["Name"] == "Dr. John A. Doe" and values["Contact"] == "Jane Smith"
+
+
+@pytest.mark.parametrize(
+    "a,b,same",
+    [
+        ("Mr. Felix J. Haddad", "Felix Haddad", True),
+        ("Felix Haddad", "felix  haddad", True),
+        ("Felix Haddad", "Amara Nguyen", False),
+        ("Felix Haddad", "Felix Nguyen", False),
+    ],
+)
+def test_same_person(a, b, same):
+    assert p.same_person(a, b) is same
+
+
+def test_the_company_line_is_left_out_when_it_is_the_customers_own_name(example_customer):
+    example_customer["companyName"] = example_customer["name"].upper()
+    identity = p.customer_sections(parse_customer(example_customer))["identity"]
+    assert "Company" not in [r.label for r in identity]
+
+
+@pytest.mark.parametrize(
+    "name,value,kind",
+    [
+        ("Main Phone", "555-123-4567", "phone"),
+        ("Mobile", "555-6082", "phone"),
+        ("Alt. Mobile", "+1 (555) 222-0101", "phone"),
+        ("Main Email", "ops@example.com", "email"),
+        ("Website", "www.example.com", "text"),
+        ("Mobile", "ask reception", "text"),
+    ],
+)
+def test_every_phone_number_and_email_among_the_contact_fields_is_a_link(example_customer, name, value, kind):
+    example_customer["customContactFields"] = [{"name": name, "value": value}]
+    contact = p.customer_sections(parse_customer(example_customer))["contact"]
+    [row] = [r for r in contact if r.label == name]
+    assert row.kind == kind
+
+
+def test_a_time_in_another_zone_keeps_quickbooks_own_clock(settings):
+    from datetime import datetime
+
+    settings.TIME_ZONE = "UTC"
+    moment = p.timestamp(datetime.fromisoformat("2026-11-20T08:44:00-05:00"))
+    assert moment.local.isoformat() == "2026-11-20T13:44:00+00:00"
+    assert moment.source_clock == "Nov 20, 08:44 UTC−05:00"
+    assert p.timestamp(datetime.fromisoformat("2026-11-20T13:44:00+00:00")).source_clock is None
+    assert p.timestamp(None) is None
+
+
+class _Listed:
+    def __init__(self, full_name, **fields):
+        self.id = f"id-{full_name}"
+        self.full_name = full_name
+        self.name = full_name.rsplit(":", 1)[-1]
+        self.sublevel = full_name.count(":")
+        defaults = {"company_name": None, "phone": None, "email": None, "balance": None, "total_balance": None}
+        defaults.update(is_active=True, job_status=None)
+        for key, value in {**defaults, **fields}.items():
+            setattr(self, key, value)
+
+
+def _layout(rows):
+    return [(r.name, r.depth, r.parent_path) for r in rows]
+
+
+def test_a_job_sits_under_its_parent_only_when_the_parent_is_the_row_above():
+    rows = p.result_rows(
+        [
+            _Listed("Acme"),
+            _Listed("Acme:Roof"),
+            _Listed("Acme:Roof:Phase 2"),
+            _Listed("Acme:Yard"),
+            _Listed("Bolt"),
+            # the parent "Cedar" is inactive, so not in a list of active customers
+            _Listed("Cedar:Kitchen"),
+            _Listed("Cedar:Kitchen:Tiles"),
+            _Listed("Dune"),
+        ]
+    )
+    assert _layout(rows) == [
+        ("Acme", 0, None),
+        ("Roof", 1, None),
+        ("Phase 2", 2, None),
+        ("Yard", 1, None),
+        ("Bolt", 0, None),
+        ("Kitchen", 0, "Cedar"),  # never an orphan indent under "Bolt"
+        ("Tiles", 1, None),
+        ("Dune", 0, None),
+    ]
+
+
+def test_a_customers_own_jobs_start_at_the_left_without_repeating_its_name():
+    rows = p.result_rows([_Listed("Acme:Roof"), _Listed("Acme:Roof:Phase 2"), _Listed("Acme:Yard")], within="Acme")
+    assert _layout(rows) == [("Roof", 0, None), ("Phase 2", 1, None), ("Yard", 0, None)]
+
+
+def test_a_result_row_shows_only_what_is_not_the_usual():
+    same = p.result_row(_Listed("Acme Corp", company_name="ACME corp", phone="+1-555-123-4567", email="a@b.co"))
+    assert same.company_name is None and same.status is None
+    assert (same.phone_kind, same.email_kind) == ("phone", "email")
+    other = p.result_row(_Listed("Acme Corp", company_name="Acme Holdings", is_active=False, email="<b>@x"))
+    assert other.company_name == "Acme Holdings" and other.status.label == "Inactive"
+    assert other.email_kind == "text"
+    assert p.result_row(_Listed("Acme Corp", is_active=None)).status.label == "Status unreadable"
+    assert p.result_row(_Listed("Acme:Roof", job_status="none")).job_status is None
+    assert p.result_row(_Listed("Acme:Roof", job_status="in_progress")).job_status == "In progress"
+
+
+def test_an_email_wraps_only_at_its_at_sign_and_dots():
+    from dashboard.templatetags.display import email_breaks
+
+    assert email_breaks("customer@example.com") == "customer@<wbr>example<wbr>.com"
+    assert email_breaks("<b>@x.com") == "&lt;b&gt;@<wbr>x<wbr>.com"
