@@ -6,6 +6,7 @@ the same wherever it shows up.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
 from dashboard.conductor import errors
@@ -30,6 +31,7 @@ class Problem:
     next_step: str  # what the person can do now
     summary: str  # one short sentence, for a line in a list or a banner
     show_key_link: bool = False  # an admin can fix it at the API key
+    retry_helps: bool = True  # whether trying again can change anything
 
 
 _ASK_ADMIN_ABOUT_KEY = "Ask a dashboard admin to check the Conductor API key for this company."
@@ -75,10 +77,12 @@ def problem_for(exc: LookupFailure, company: str = "this company") -> Problem:
         return Problem(
             502,
             "The Conductor API key was refused",
-            f"Conductor did not accept the API key used for {company}.",
+            f"Conductor did not accept the API key the dashboard uses for {company}, so nothing of "
+            f"{company} can be looked up until an admin fixes the key. Trying again will not help.",
             _ASK_ADMIN_ABOUT_KEY,
             "Conductor refused its API key; ask an admin.",
             show_key_link=True,
+            retry_helps=False,
         )
     if isinstance(exc, KeyUnreadableError):
         return Problem(
@@ -88,6 +92,7 @@ def problem_for(exc: LookupFailure, company: str = "this company") -> Problem:
             "Ask a dashboard admin to enter the API key again.",
             "Its stored API key cannot be read; ask an admin.",
             show_key_link=True,
+            retry_helps=False,
         )
     if isinstance(exc, CompanyBusyError):
         return Problem(
@@ -179,6 +184,33 @@ def problem_for(exc: LookupFailure, company: str = "this company") -> Problem:
         "Try again in a minute. If it keeps happening, quote the request id below to an admin.",
         "Conductor reported an error.",
     )
+
+
+# Messages that say only that something failed: quoting them adds nothing to our own words.
+_SAYS_NOTHING = {
+    "an error occurred",
+    "an internal server error occurred",
+    "an unexpected error occurred",
+    "bad request",
+    "error",
+    "forbidden",
+    "internal server error",
+    "please try again",
+    "please try again later",
+    "something went wrong",
+    "unauthorized",
+    "unknown error",
+}
+
+
+def worth_quoting(message: str | None, problem: Problem) -> str | None:
+    """Conductor's user-facing message, when it says more than that something failed."""
+    if not message or not message.strip():
+        return None
+    # "An internal server error occurred. Please try again." is two sentences of nothing.
+    sentences = [" ".join(part.casefold().split()) for part in re.split(r"[.!]+", message)]
+    meaningful = [s for s in sentences if s and s not in _SAYS_NOTHING and s != problem.title.casefold()]
+    return message.strip() if meaningful else None
 
 
 def rate_limit_wait(exc: errors.RateLimitError) -> int:

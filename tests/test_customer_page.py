@@ -344,3 +344,32 @@ def test_home_shows_why_a_company_is_offline(support_client, company):
     company.save()
     body = text_of(support_client.get("/"))
     assert "QuickBooks offline" in body and "We could not connect to QuickBooks Desktop." in body
+
+
+def test_a_refused_key_tells_staff_to_ask_an_admin_and_not_to_try_again(support_client, company, fake):
+    fake.faults.add(Fault(error="authentication"))  # Conductor's userFacingMessage is a generic phrase
+    body = text_of(support_client.get(URL))
+    assert "Ask a dashboard admin" in body and "Trying again will not help" in body
+    assert ">Try again<" not in body
+    assert "An internal server error occurred" not in body
+
+
+def test_conductors_own_words_are_quoted_when_they_say_something(support_client, company, fake):
+    fake.faults.add(Fault(error="integration"))
+    body = text_of(support_client.get(URL))
+    assert "This record is in use in QuickBooks Desktop. Please close it and try again." in body
+    assert ">Try again<" in body
+
+
+def test_an_offline_customer_page_shows_what_the_index_holds(support_client, api_key, fake):
+    from dashboard.customer_index import sync
+
+    company = make_company(api_key)
+    assert sync.sync_company(company).ok
+    example = next(c for c in fake.state.companies[BAKERY].customers if c["id"] == EXAMPLE_ID)
+    fake.faults.add(Fault(error="qbd_offline"))
+    response = support_client.get(URL)
+    body = text_of(response)
+    assert response.status_code == 503 and "QuickBooks is unreachable" in body
+    assert "What the dashboard’s index holds for" in body and "In step with QuickBooks" in body
+    assert example["fullName"] in body and f'href="mailto:{example["email"]}"' in response.content.decode()

@@ -50,3 +50,21 @@ def test_admins_read_conductors_words_and_the_request_id():
     assert for_admins(exc) == "The record is in use. (Conductor request req_42)"
     assert for_admins(errors.InternalError("Conductor failed")) == "Conductor failed"
     assert for_admins(failures.NoPublishableKeyError("Add a pk_ key first.")) == "Add a pk_ key first."
+
+
+@pytest.mark.parametrize(
+    "message,quoted",
+    [
+        ("An internal server error occurred. Please try again.", False),
+        ("Internal Server Error", False),
+        ("  ", False),
+        (None, False),
+        ("We could not connect to QuickBooks Desktop. Please make sure QuickBooks is running.", True),
+        ("This record is in use in QuickBooks Desktop. Please close it and try again.", True),
+    ],
+)
+def test_conductors_message_is_quoted_only_when_it_says_something(message, quoted):
+    from dashboard.problems import worth_quoting
+
+    problem = problem_for(errors.IntegrationError("x"))
+    assert (worth_quoting(message, problem) is not None) is quoted

@@ -402,3 +402,28 @@ def test_the_search_and_jump_boxes_take_their_limits_and_choices_from_the_forms(
     assert re.search(r'<option value="starts" selected>starts with</option>', body)
     # the page's own search box takes "/", so the jump box does not
     assert body.count("data-search-box") == 1
+
+
+def test_an_offline_company_page_explains_once_and_never_links_to_itself(support_client, api_key, fake):
+    make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    response = support_client.get(f"/end-users/{DENTAL_OFFLINE}/customers/")
+    html = response.content.decode()
+    assert response.status_code == 503 and html.count('role="alert"') == 1
+    assert "Nothing of Harbor Dental is saved in the dashboard yet" in text_of(response)
+    assert 'role="search"' in html  # the page itself, with its search, not an error page
+    # no way "back" that leads to the same failure
+    assert "Back to" not in html
+
+
+def test_an_offline_company_page_lists_what_the_index_has_read(support_client, company, fake):
+    from dashboard.customer_index import sync
+    from dashboard.models import CompanySync
+
+    assert sync.sync_company(company).ok
+    CompanySync.objects.filter(company=company).update(last_full_sync_at=None)  # first sync not finished
+    fake.faults.add(Fault(error="qbd_offline"))
+    response = support_client.get(SEARCH, {"q": "a", "status": "all"})
+    assert response.status_code == 503
+    text = text_of(response)
+    assert "QuickBooks is unreachable" in text and "has read so far" in text
+    assert len(linked_ids(response)) > 5

@@ -15,6 +15,7 @@ that does, then any other match, then typo matches; name order within each.
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import connection
@@ -23,7 +24,7 @@ from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
 from dashboard.customer_index.rows import digits_of
-from dashboard.models import Company, IndexedCustomer
+from dashboard.models import Company, CompanySync, IndexedCustomer
 
 # Rows looked at for one query before ranking: enough for every page a person reads.
 MAX_CANDIDATES = 500
@@ -190,6 +191,23 @@ def search(
     if order == "balance":
         found.sort(key=lambda pair: _by_balance(pair[0]))
     return Found([_hit(r, typo) for r, typo in found[offset : offset + limit]], len(found))
+
+
+@dataclass(frozen=True)
+class IndexedCopy:
+    """What the index holds of one customer, for a page QuickBooks cannot answer now."""
+
+    hit: Hit
+    as_of: datetime  # the index was in step with QuickBooks then (or read this row then)
+
+
+def indexed_customer(company: Company, customer_id: str) -> IndexedCopy | None:
+    row = IndexedCustomer.objects.filter(company=company, customer_id=customer_id).select_related("company").first()
+    if row is None:
+        return None
+    state = CompanySync.objects.filter(company=company).first()
+    in_step_at = state.in_step_at if state else None
+    return IndexedCopy(_hit(row, False), max(row.seen_at, in_step_at) if in_step_at else row.seen_at)
 
 
 def _order_by(order: str) -> tuple[OrderBy | str, ...]:

@@ -147,10 +147,14 @@ class IndexPage:
     total: int
     page: int
     has_next: bool
-    in_step_at: datetime
+    in_step_at: datetime | None  # None: the first sync has not finished, so partly read
 
 
-def search_index(company: Company, criteria: Criteria, page: int, in_step_at: datetime) -> IndexPage:
+def index_has_rows(company: Company) -> bool:
+    return IndexedCustomer.objects.filter(company=company).exists()
+
+
+def search_index(company: Company, criteria: Criteria, page: int, in_step_at: datetime | None) -> IndexPage:
     found = customer_index.search(
         [company],
         criteria.text,

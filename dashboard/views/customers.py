@@ -1,6 +1,7 @@
 """A company's customers, the jump box, and one customer's page."""
 
 import logging
+from datetime import datetime
 
 from django.contrib.auth.models import User
 from django.db import DatabaseError
@@ -46,6 +47,23 @@ def _search_params(data: dict) -> dict[str, object]:
     return params
 
 
+def _index_results(
+    company: Company, criteria: search.Criteria, data: dict, in_step_at: datetime | None
+) -> dict[str, object]:
+    """A page of results from the index (in step then, or, with None, partly read)."""
+    page_number = data.get("page") or 1
+    found = search.search_index(company, criteria, page_number, in_step_at)
+    params = _search_params(data)
+    return {
+        "index_page": found,
+        "criteria": criteria,
+        "rows": presentation.result_rows(found.customers),
+        "next_url": company_search_url(company, **params, page=page_number + 1) if found.has_next else None,
+        "previous_url": company_search_url(company, **params, page=page_number - 1) if page_number > 1 else None,
+        "live_url": company_search_url(company, **params, live=1),
+    }
+
+
 @staff_view
 def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
     """A company's customers: search by name, status and balance, paged by name."""
@@ -76,24 +94,20 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
     in_step_at = search.index_in_step([company]).get(company.pk)
     if in_step_at is not None and not data.get("live"):
         # The company's index is ready: no call to QuickBooks at all.
-        page_number = data.get("page") or 1
-        found = search.search_index(company, criteria, page_number, in_step_at)
         audit.record(request, AuditAction.SEARCH, company=company, target=query_text, outcome="ok (index)")
-        params = _search_params(data)
-        ctx.update(
-            index_page=found,
-            criteria=criteria,
-            rows=presentation.result_rows(found.customers),
-            next_url=company_search_url(company, **params, page=page_number + 1) if found.has_next else None,
-            previous_url=company_search_url(company, **params, page=page_number - 1) if page_number > 1 else None,
-            live_url=company_search_url(company, **params, live=1),
-        )
+        ctx.update(_index_results(company, criteria, data, in_step_at))
         return render(request, "dashboard/company.html", ctx, status=status)
     try:
         fetched = search.search_company(company, criteria, after=data.get("after", ""), refresh=refresh)
     except LOOKUP_FAILURES as exc:
         audit.record_failure(request, action, company, query_text, exc)
-        return errors.lookup_failed(request, exc, company)
+        # The company's own page explains the problem once and shows what the index
+        # holds, instead of an error page whose way back leads to the same error.
+        ctx.update(errors.problem_context(request, exc, company))
+        if search.index_has_rows(company):
+            ctx.update(_index_results(company, criteria, data, in_step_at))
+        response = render(request, "dashboard/company.html", ctx, status=ctx["problem"].status)  # type: ignore[attr-defined]
+        return errors.with_retry_after(response, exc)
     audit.record_fetched(request, action, company, query_text, fetched)
     if refresh and not fetched.stale_because:
         return redirect(without_refresh(request))

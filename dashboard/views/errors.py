@@ -11,16 +11,20 @@ from django.shortcuts import render
 from django.urls import reverse
 
 from dashboard.conductor import errors as conductor_errors
+from dashboard.customer_index import search as customer_index
 from dashboard.models import Company
-from dashboard.problems import LookupFailure, problem_for, rate_limit_wait
+from dashboard.presentation import result_row
+from dashboard.problems import LookupFailure, problem_for, rate_limit_wait, worth_quoting
 
 logger = logging.getLogger("dashboard.views")
 
 
-def lookup_failed(
+def problem_context(
     request: HttpRequest, exc: LookupFailure, company: Company, customer_id: str | None = None
-) -> HttpResponse:
-    """The page for a failed lookup, with the matching status code."""
+) -> dict[str, object]:
+    """What a page says about a failed lookup: the problem in words, Conductor's own
+    message when it adds something, the request id, and the key's admin link for those
+    who may change it."""
     problem = problem_for(exc, company.name)
     logger.warning(
         "lookup failed company=%s customer=%s error=%s: %s",
@@ -32,20 +36,36 @@ def lookup_failed(
     key_link = None
     if problem.show_key_link and request.user.has_perm("dashboard.change_apikey"):
         key_link = reverse("admin:dashboard_apikey_change", args=[company.api_key_id])
-    ctx = {
+    return {
         "problem": problem,
-        "company": company,
-        "customer_id": customer_id,
         # Conductor writes userFacingMessage to be shown; it adds what only it knows
-        # (e.g. the exact QuickBooks dialog to check).
-        "conductor_message": exc.user_facing_message,
+        # (e.g. the exact QuickBooks dialog to check), unless it is a generic phrase.
+        "conductor_message": worth_quoting(exc.user_facing_message, problem),
         "request_id": exc.request_id,
         "key_link": key_link,
     }
-    response = render(request, "errors/upstream.html", ctx, status=problem.status)
+
+
+def with_retry_after(response: HttpResponse, exc: LookupFailure) -> HttpResponse:
     if isinstance(exc, conductor_errors.RateLimitError):
         response["Retry-After"] = str(rate_limit_wait(exc))
     return response
+
+
+def lookup_failed(
+    request: HttpRequest, exc: LookupFailure, company: Company, customer_id: str | None = None
+) -> HttpResponse:
+    """The page for a failed lookup, with the matching status code; for a customer the
+    index knows, what it knows (marked with its age)."""
+    ctx = {
+        **problem_context(request, exc, company, customer_id),
+        "company": company,
+        "customer_id": customer_id,
+    }
+    if customer_id and (indexed := customer_index.indexed_customer(company, customer_id)):
+        ctx.update(indexed=indexed, indexed_row=result_row(indexed.hit))
+    response = render(request, "errors/upstream.html", ctx, status=ctx["problem"].status)  # type: ignore[attr-defined]
+    return with_retry_after(response, exc)
 
 
 def not_found(
