@@ -3,9 +3,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.humanize.templatetags.humanize import naturaltime
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -176,13 +177,14 @@ class CreateCompanyForm(forms.Form):
 
 @admin.register(Company)
 class CompanyAdmin(admin.ModelAdmin):
+    # Short columns, so every one fits a laptop screen: the key is a filter, the
+    # connection a status and a date, the last check "5 minutes ago".
     list_display = [
         "name",
         "conductor_id",
-        "api_key",
         "is_active",
-        "connection",
-        "last_checked_at",
+        "connection_in_short",
+        "last_checked",
         "dashboard_link",
     ]
     list_filter = ["is_active", "connection_status", "api_key"]
@@ -239,6 +241,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
     class Media:
         js = ["js/app.js"]  # copy buttons
+        css = {"all": ["css/admin.css"]}  # ids and times on one line
 
     def get_urls(self):
         return [
@@ -246,6 +249,11 @@ class CompanyAdmin(admin.ModelAdmin):
                 "create-in-conductor/",
                 self.admin_site.admin_view(self.create_in_conductor),
                 name="dashboard_company_create_in_conductor",
+            ),
+            path(
+                "<path:object_id>/setup-link/",
+                self.admin_site.admin_view(self.setup_link_view),
+                name="dashboard_company_setup_link",
             ),
             *super().get_urls(),
         ]
@@ -271,7 +279,7 @@ class CompanyAdmin(admin.ModelAdmin):
                 self.message_user(
                     request,
                     f"{company.name} created in Conductor as {company.conductor_id}. "
-                    "Next: create a setup link and send it to the QuickBooks user.",
+                    "Next: “Create a setup link” below, and send it to the person at the QuickBooks computer.",
                     messages.SUCCESS,
                 )
                 return redirect("admin:dashboard_company_change", company.pk)
@@ -292,21 +300,55 @@ class CompanyAdmin(admin.ModelAdmin):
             )
         return label
 
+    @admin.display(description="Connection", ordering="connection_status")
+    def connection_in_short(self, obj: Company) -> str:
+        if since := obj.no_answer_since():
+            return f"Offline since {timezone.localtime(since.at):%b %-d}"
+        return obj.get_connection_status_display()
+
+    @admin.display(description="Last checked", ordering="last_checked_at")
+    def last_checked(self, obj: Company) -> str:
+        if obj.last_checked_at is None:
+            return "Never"
+        return format_html(
+            '<span title="{}">{}</span>',
+            f"{timezone.localtime(obj.last_checked_at):%Y-%m-%d %H:%M %Z}",
+            naturaltime(obj.last_checked_at),
+        )
+
     @admin.display(description="Setup link")
     def setup_link(self, obj: Company) -> str:
+        if not obj.pk:
+            return "—"
+        # A submit button of the change form, sent to the setup-link view instead (the
+        # form carries the CSRF token); it creates the link and comes back here.
+        button = format_html(
+            '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate>{}</button>',
+            reverse("admin:dashboard_company_setup_link", args=[obj.pk]),
+            "Create a new setup link" if obj.setup_link_url else "Create a setup link",
+        )
         if not obj.setup_link_url:
-            return "None yet (action: Create a setup link)"
+            return format_html("None yet. {}", button)
         expired = obj.setup_link_expires_at and obj.setup_link_expires_at <= timezone.now()
         when = f"{timezone.localtime(obj.setup_link_expires_at):%Y-%m-%d %H:%M}" if obj.setup_link_expires_at else "?"
         if expired:
-            return format_html("<strong>Expired</strong> at {}. Create a new one.", when)
+            return format_html("<strong>Expired</strong> at {}. {}", when, button)
         return format_html(
             '<code>{}</code> <button type="button" class="copy-button" data-copy="{}">Copy</button>'
-            "<br>Expires {}. Send it to the person at the QuickBooks computer.",
+            "<br>Expires {}. Send it to the person at the QuickBooks computer. {}",
             obj.setup_link_url,
             obj.setup_link_url,
             when,
+            button,
         )
+
+    def setup_link_view(self, request: HttpRequest, object_id: str) -> HttpResponseRedirect:
+        """The change page's "Create a setup link" button."""
+        company = self.get_object(request, object_id)
+        if company is None or request.method != "POST" or not self.has_change_permission(request, company):
+            raise PermissionDenied
+        self._create_setup_link(request, company)
+        return redirect("admin:dashboard_company_change", company.pk)
 
     @admin.display(description="Dashboard")
     def dashboard_link(self, obj: Company) -> str:
@@ -347,24 +389,27 @@ class CompanyAdmin(admin.ModelAdmin):
     @admin.action(description="Create a setup link")
     def create_setup_links(self, request, queryset):
         for company in queryset.select_related("api_key"):
-            try:
-                session = onboarding.create_setup_link(company)
-            except LOOKUP_FAILURES as exc:
-                _report_failure(self, request, f"{company.name}: no setup link", exc)
-                continue
-            expires = f"{timezone.localtime(session.expires_at):%Y-%m-%d %H:%M}" if session.expires_at else "?"
-            self.message_user(
-                request,
-                format_html(
-                    "{}: setup link (expires {}): <code>{}</code> "
-                    '<button type="button" class="copy-button" data-copy="{}">Copy</button>',
-                    company.name,
-                    expires,
-                    session.auth_flow_url,
-                    session.auth_flow_url,
-                ),
-                messages.SUCCESS,
-            )
+            self._create_setup_link(request, company)
+
+    def _create_setup_link(self, request: HttpRequest, company: Company) -> None:
+        try:
+            session = onboarding.create_setup_link(company)
+        except LOOKUP_FAILURES as exc:
+            _report_failure(self, request, f"{company.name}: no setup link", exc)
+            return
+        expires = f"{timezone.localtime(session.expires_at):%Y-%m-%d %H:%M}" if session.expires_at else "?"
+        self.message_user(
+            request,
+            format_html(
+                "{}: setup link (expires {}): <code>{}</code> "
+                '<button type="button" class="copy-button" data-copy="{}">Copy</button>',
+                company.name,
+                expires,
+                session.auth_flow_url,
+                session.auth_flow_url,
+            ),
+            messages.SUCCESS,
+        )
 
     @admin.action(description="Delete in Conductor (asks first)")
     def delete_in_conductor(self, request, queryset):
@@ -411,6 +456,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
     search_fields = ["username", "company_name", "target", "conductor_request_id", "client_address"]
     date_hierarchy = "at"
     list_select_related = ["user", "company"]
+
+    class Media:
+        css = {"all": ["css/admin.css"]}  # request ids and times on one line
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -10,8 +10,8 @@ from django.http import HttpRequest
 
 from dashboard.caching.counters import count_up
 from dashboard.caching.freshness import Fetched, cache_key
-from dashboard.models import AuditAction, AuditEntry, Company
-from dashboard.problems import LookupFailure
+from dashboard.models import AuditAction, AuditEntry, Company, IndexedCustomer
+from dashboard.problems import LookupFailure, problem_for
 from dashboard.sign_in import client_address
 
 
@@ -85,6 +85,18 @@ def record_denial(request: HttpRequest, why: str, *, company: Company | None = N
     )
 
 
-def outcome_of(exc: Exception) -> str:
-    """The failure's class name: NotFoundError, IntegrationConnectionError, …"""
-    return type(exc).__name__
+def outcome_of(exc: LookupFailure) -> str:
+    """The failure in words, as its page titles it: "failed: QuickBooks is unreachable"."""
+    return f"failed: {problem_for(exc).title}"
+
+
+def customer_target(company: Company, customer_id: str, full_name: str | None = None) -> str:
+    """A customer as the trail names it: the id, and the name a reader knows it by (from
+    the record when it was read, else from the customer index)."""
+    if full_name is None:
+        full_name = (
+            IndexedCustomer.objects.filter(company=company, customer_id=customer_id)
+            .values_list("full_name", flat=True)
+            .first()
+        )
+    return f"{customer_id} ({full_name})" if full_name else customer_id

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -142,3 +144,22 @@ def test_bookmarks_to_the_old_end_user_pages_land_on_the_company_pages(admin_cli
     assert response.status_code == 301
     assert response["Location"] == f"/admin/dashboard/company/{company.pk}/change/?_changelist_filters=x"
     assert admin_client.get(response["Location"]).status_code == 200
+
+
+def test_the_company_list_keeps_to_short_columns(admin_client, api_key, fake):
+    from dashboard import connections
+
+    make_company(api_key)
+    offline = make_company(api_key, DENTAL_OFFLINE, "Harbor Dental Partners")
+    connections.check_connection(offline)
+    page = admin_client.get(reverse("admin:dashboard_company_changelist")).content.decode()
+    headers = re.findall(r'<th scope="col" class="[^"]*column-(\w+)', page)
+    assert headers == ["name", "conductor_id", "is_active", "connection_in_short", "last_checked", "dashboard_link"]
+    assert "Offline since Nov 20" in page and ">now</span>" in page and "css/admin" in page
+
+
+@pytest.mark.parametrize("page", ["create_in_conductor"])
+def test_our_own_admin_pages_have_admins_breadcrumbs(admin_client, api_key, page):
+    html = admin_client.get(reverse(f"admin:dashboard_company_{page}")).content.decode()
+    crumbs = re.search(r'<ol class="breadcrumbs">(.*?)</ol>', html, re.S).group(1)
+    assert "Companies</a>" in crumbs and 'aria-current="page"' in crumbs

@@ -14,6 +14,8 @@ from fake_conductor.server import Fault
 from tests.conftest import BAKERY, EXAMPLE_ID
 
 URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
+# The trail names a customer by id and by the name a reader knows it by.
+EXAMPLE_TARGET = f"{EXAMPLE_ID} (ABC Corporation:Website Redesign Project)"
 
 
 def entries():
@@ -28,7 +30,7 @@ def test_a_customer_view_is_recorded_with_its_request_id(support_client, support
         "sam",
         company,
         "view",
-        EXAMPLE_ID,
+        EXAMPLE_TARGET,
         "ok",
     )
     assert entry.conductor_request_id.startswith("req_fake")
@@ -39,7 +41,17 @@ def test_failures_are_recorded_with_their_outcome(support_client, company, fake)
     fake.faults.add(Fault(customer_id=EXAMPLE_ID, error="qbd_offline"))
     support_client.get(URL)
     [entry] = AuditEntry.objects.all()
-    assert entry.outcome == "IntegrationConnectionError" and entry.conductor_request_id.startswith("req_")
+    assert entry.outcome == "failed: QuickBooks is unreachable" and entry.conductor_request_id.startswith("req_")
+    assert entry.target == EXAMPLE_ID  # the name is unknown: not read, and not in an index
+
+
+def test_a_failed_view_names_the_customer_from_the_index(support_client, company, fake):
+    from dashboard.customer_index import sync
+
+    assert sync.sync_company(company).ok
+    fake.faults.add(Fault(customer_id=EXAMPLE_ID, error="qbd_offline"))
+    support_client.get(URL)
+    assert AuditEntry.objects.get().target == EXAMPLE_TARGET
 
 
 def test_refreshes_searches_and_jumps_are_recorded(support_client, company, fake):
@@ -48,7 +60,7 @@ def test_refreshes_searches_and_jumps_are_recorded(support_client, company, fake
     support_client.get(f"/end-users/{BAKERY}/jump/", {"to": "No Such Customer"})
     support_client.get("/", {"q": "corp"})
     assert entries() == [
-        ("refresh", EXAMPLE_ID, "ok", "Fulton Street Bakery Group"),
+        ("refresh", EXAMPLE_TARGET, "ok", "Fulton Street Bakery Group"),
         ("search", "name starts 'acme', status all", "ok", "Fulton Street Bakery Group"),
         ("jump", "No Such Customer", "no match", "Fulton Street Bakery Group"),
         ("search_all", "corp", "ok", ""),
@@ -84,6 +96,7 @@ def test_admin_shows_the_trail_read_only_and_filterable(admin_client, support_cl
     changelist = reverse("admin:dashboard_auditentry_changelist")
     body = admin_client.get(changelist).content.decode()
     assert EXAMPLE_ID in body and "sam" in body
+    assert "ABC Corporation:Website Redesign Project" in body and "css/admin" in body
     for params in (
         {"user__id__exact": entry.user_id},
         {"company__id__exact": company.pk},
@@ -95,7 +108,7 @@ def test_admin_shows_the_trail_read_only_and_filterable(admin_client, support_cl
     assert admin_client.get(reverse("admin:dashboard_auditentry_delete", args=[entry.pk])).status_code == 403
     change = admin_client.post(reverse("admin:dashboard_auditentry_change", args=[entry.pk]), {"target": "edited"})
     assert change.status_code == 403
-    assert AuditEntry.objects.get().target == EXAMPLE_ID
+    assert AuditEntry.objects.get().target == EXAMPLE_TARGET
     response = admin_client.post(
         changelist, {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"}
     )

@@ -80,3 +80,59 @@ def test_the_commands_exit_non_zero_from_a_shell(tmp_path):
         [sys.executable, "manage.py", "import_end_users", "prod"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert result.returncode != 0 and "No API key named" in result.stderr
+
+
+# --- the demo's data and logins ------------------------------------------------------------
+
+
+@pytest.fixture
+def logins_file(tmp_path, monkeypatch):
+    from dashboard.management.commands import seed_demo
+
+    path = tmp_path / "demo-logins.json"
+    monkeypatch.setattr(seed_demo, "LOGINS_FILE", path)
+    return path
+
+
+def printed_logins(output):
+    import re
+
+    return dict(re.findall(r"(admin|support) login:\s+\w+ / (\S+)", output))
+
+
+def test_seed_demo_verifies_the_key_and_prints_the_logins_last_the_same_after_a_restart(db, fake, logins_file):
+    from django.contrib.auth.models import User
+
+    from tests.conftest import support_group
+
+    support_group()
+    assert "key verified" in run("seed_demo")
+    key = ApiKey.objects.get(name="demo")
+    assert key.last_verification_ok is True and key.last_verified_at is not None  # not "Verified ?"
+    assert Company.objects.filter(api_key=key).count() == 4
+    first = printed_logins(run("seed_demo", "--logins", "--url", "http://127.0.0.1:8000/"))
+    assert set(first) == {"admin", "support"}
+    for username, password in first.items():
+        assert User.objects.get(username=username).check_password(password)
+    # a restart of the same demo database: the same logins
+    run("seed_demo")
+    assert printed_logins(run("seed_demo", "--logins")) == first
+    assert oct(logins_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_a_new_demo_database_gets_new_logins(db, fake, logins_file):
+    from django.contrib.auth.models import User
+
+    from tests.conftest import support_group
+
+    support_group()
+    run("seed_demo")
+    first = printed_logins(run("seed_demo", "--logins"))
+    User.objects.all().delete()  # as if the database were new
+    run("seed_demo")
+    assert printed_logins(run("seed_demo", "--logins")) != first
+
+
+def test_the_demo_logins_need_a_seeded_demo(db, logins_file):
+    with pytest.raises(CommandError, match=r"run `manage\.py seed_demo` first"):
+        run("seed_demo", "--logins")

@@ -132,6 +132,21 @@ def test_a_setup_link_is_created_shown_with_its_expiry_and_copyable(admin_client
     assert "Expires" in page and 'class="copy-button"' in page and "js/app" in page
 
 
+def test_the_change_page_has_a_button_that_creates_a_setup_link(admin_client, key_with_publishable, fake):
+    company = make_company(key_with_publishable, GARDEN_NOT_SET_UP, "Sunrise Landscaping Co.")
+    change = reverse("admin:dashboard_company_change", args=[company.pk])
+    page = body(admin_client.get(change))
+    button_url = reverse("admin:dashboard_company_setup_link", args=[company.pk])
+    assert f'formaction="{button_url}"' in page and ">Create a setup link</button>" in page
+    assert "action: Create a setup link" not in page
+    response = admin_client.post(button_url, follow=True)
+    company.refresh_from_db()
+    assert response.redirect_chain[-1][0] == change
+    assert company.setup_link_url and f'data-copy="{company.setup_link_url}"' in body(response)
+    # only a POST creates one
+    assert admin_client.get(button_url).status_code == 403
+
+
 def test_an_expired_link_is_shown_as_expired(admin_client, api_key):
     company = make_company(api_key)
     company.setup_link_url = "https://connect.conductor.is/qbd/old"

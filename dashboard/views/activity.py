@@ -142,11 +142,13 @@ def customer_account(request: HttpRequest, company_id: str, customer_id: str) ->
         found = customer_page.fetch_customer(company, customer_id).value
         fetched, tree = activity.fetch_activity(company, found)
     except LOOKUP_FAILURES as exc:
-        audit.record_failure(request, AuditAction.ACTIVITY, company, customer_id, exc)
+        target = audit.customer_target(company, customer_id, found.full_name if found else None)
+        audit.record_failure(request, AuditAction.ACTIVITY, company, target, exc)
         if fragment:
             return _failed_part(request, company, found, exc)
         return errors.lookup_failed(request, exc, company, customer_id)
-    audit.record_fetched(request, AuditAction.ACTIVITY, company, customer_id, fetched)
+    target = audit.customer_target(company, customer_id, found.full_name)
+    audit.record_fetched(request, AuditAction.ACTIVITY, company, target, fetched)
     ctx = {
         "company": company,
         "customer": found,
@@ -177,9 +179,10 @@ def customer_history(request: HttpRequest, company_id: str, customer_id: str) ->
         history = documents.fetch_history(company, found, wanted, refresh=refresh)
         statement = activity.fetch_activity(company, found, refresh=refresh)[0]
     except LOOKUP_FAILURES as exc:
-        audit.record_failure(request, AuditAction.ACTIVITY, company, customer_id, exc)
+        audit.record_failure(request, AuditAction.ACTIVITY, company, audit.customer_target(company, customer_id), exc)
         return errors.lookup_failed(request, exc, company, customer_id)
-    audit.record_fetched(request, AuditAction.ACTIVITY, company, f"{customer_id} history", history)
+    target = audit.customer_target(company, customer_id, found.full_name)
+    audit.record_fetched(request, AuditAction.ACTIVITY, company, f"{target} history", history)
     if refresh and not history.stale_because:
         return redirect(without_refresh(request))
     paginator = Paginator(history.value.rows, HISTORY_PAGE_SIZE)

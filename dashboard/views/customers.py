@@ -261,9 +261,11 @@ def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpRes
     try:
         page = customer_page.open_customer(company, customer_id, refresh=refresh)
     except LOOKUP_FAILURES as exc:
-        audit.record_failure(request, action, company, customer_id, exc)
+        audit.record_failure(request, action, company, audit.customer_target(company, customer_id), exc)
         return errors.lookup_failed(request, exc, company, customer_id)
-    audit.record_fetched(request, action, company, customer_id, page.fetched)
+    audit.record_fetched(
+        request, action, company, audit.customer_target(company, customer_id, page.customer.full_name), page.fetched
+    )
     found, fetched, tree = page.customer, page.fetched, page.tree
     _remember_view(signed_in_user(request), company, found)
     # The record never waits for the rest: a tree that needs a second round trip, and
