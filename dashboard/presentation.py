@@ -534,7 +534,7 @@ def result_rows(customers: Iterable[Listed], within: str | None = None) -> list[
 
 def result_row(customer: Listed, depth: int = 0, parent_path: str | None = None) -> ResultRow:
     phone, email = clean(customer.phone), clean(customer.email)
-    company_name = clean(customer.company_name)
+    company_name, top_level = clean(customer.company_name), customer.full_name.split(":", 1)[0]
     job_status = customer.job_status if customer.job_status != "none" else None
     status = active_badge(customer.is_active)
     return ResultRow(
@@ -543,7 +543,8 @@ def result_row(customer: Listed, depth: int = 0, parent_path: str | None = None)
         full_name=customer.full_name,
         depth=min(depth, 5),
         parent_path=parent_path,
-        company_name=None if _same_text(company_name, customer.name) else company_name,
+        # A customer's company name is mostly its own name, and a job's its customer's.
+        company_name=None if any(_same_text(company_name, n) for n in (customer.name, top_level)) else company_name,
         phone=phone,
         phone_kind=link_kind("phone", phone) if phone else "text",
         email=email,

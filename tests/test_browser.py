@@ -409,8 +409,75 @@ def test_index_search_results_say_how_fresh_they_are(signed_in, companies, fake,
     page = signed_in
     page.set_viewport_size({"width": width, "height": 900})
     page.goto("/")
-    page.get_by_role("columnheader", name="Search index").wait_for()
+    # on a phone the table stacks: each cell says what it is instead of a header row
+    page.locator("td[data-label='Search index']", has_text="In step").first.wait_for()
     page.goto(f"/end-users/{BAKERY}/customers/?q=garc&status=all")
     page.get_by_text("in step with QuickBooks").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     no_serious_accessibility_problems(page)
+
+
+# --- the walk-through: tables at phone and desktop width ---------------------------------
+
+# Every table cell's words, measured in the cell's own font: a word wider than the cell's
+# content box has been broken inside (or spills out). Emails may wrap at "@" and "."
+# only: their <wbr>s split them into separate text nodes, so each part counts as a word.
+BROKEN_WORDS = """() => {
+  const problems = [];
+  const probe = document.createElement('span');
+  probe.style.cssText = 'position:absolute;visibility:hidden;white-space:pre;left:-10000px;top:0';
+  document.body.appendChild(probe);
+  for (const cell of document.querySelectorAll('table td, table th')) {
+    if (!cell.getClientRects().length) continue;
+    const style = getComputedStyle(cell);
+    const room = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+    const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      const element = node.parentElement;
+      if (!element.getClientRects().length) continue;
+      const own = getComputedStyle(element);
+      probe.style.font = own.font;
+      probe.style.letterSpacing = own.letterSpacing;
+      const whole = own.whiteSpace === 'nowrap' || own.whiteSpace === 'pre';
+      const words = whole ? [node.textContent.trim()] : node.textContent.split(/\\s+/);
+      for (const word of words) {
+        if (!word) continue;
+        probe.textContent = word;
+        const width = probe.getBoundingClientRect().width;
+        if (width > room + 1) problems.push(`"${word}" is ${Math.round(width)}px in a ${Math.round(room)}px cell`);
+      }
+    }
+  }
+  probe.remove();
+  for (const wrap of document.querySelectorAll('.table-wrap')) {
+    if (wrap.getClientRects().length && wrap.scrollWidth > wrap.clientWidth + 1) {
+      problems.push(`a table scrolls sideways (${wrap.scrollWidth}px in ${wrap.clientWidth}px)`);
+    }
+  }
+  return problems;
+}"""
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("width", [375, 1440])
+@pytest.mark.parametrize("which", ["home", "company", "customer"])
+def test_no_table_cell_breaks_a_word_at_phone_and_desktop_width(signed_in, companies, fake, which, width, scheme):
+    from dashboard import connections
+
+    connections.check_connection(companies[2])  # the offline company: its longest status line
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.emulate_media(color_scheme=scheme)
+    path = {
+        "home": "/",
+        "company": f"/end-users/{BAKERY}/customers/?status=all",
+        "customer": customer_url(),  # the contract's example: custom fields, every contact field
+    }[which]
+    page.goto(path)
+    if which == "customer":
+        page.locator("#activity-section").wait_for()
+        page.locator("#jobs-section").wait_for()
+    assert page.evaluate(BROKEN_WORDS) == []
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    if width == 1440:  # tables use the width there is, not a 1100 px column
+        assert page.evaluate("document.querySelector('main').getBoundingClientRect().width") > 1300

@@ -259,6 +259,7 @@ def test_a_result_row_shows_only_what_is_not_the_usual():
     assert other.company_name == "Acme Holdings" and other.status.label == "Inactive"
     assert other.email_kind == "text"
     assert p.result_row(_Listed("Acme Corp", is_active=None)).status.label == "Status unreadable"
+    assert p.result_row(_Listed("Acme Corp:Roof", company_name="Acme Corp")).company_name is None  # its customer's
     assert p.result_row(_Listed("Acme:Roof", job_status="none")).job_status is None
     assert p.result_row(_Listed("Acme:Roof", job_status="in_progress")).job_status == "In progress"
 
