@@ -451,7 +451,7 @@ class CompanyScopeAdmin(admin.ModelAdmin):
 class AuditEntryAdmin(admin.ModelAdmin):
     """Read-only: the trail is written by the dashboard and pruned by a command only."""
 
-    list_display = ["at", "username", "company_name", "action", "target", "outcome", "conductor_request_id"]
+    list_display = ["when", "username", "company_name", "action", "target", "outcome", "conductor_request_id"]
     list_filter = ["action", ("at", admin.DateFieldListFilter), "user", "company"]
     search_fields = ["username", "company_name", "target", "conductor_request_id", "client_address"]
     date_hierarchy = "at"
@@ -459,6 +459,10 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/admin.css"]}  # request ids and times on one line
+
+    @admin.display(description="When", ordering="at")
+    def when(self, obj: AuditEntry) -> str:
+        return f"{timezone.localtime(obj.at):%b %-d, %H:%M:%S}"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

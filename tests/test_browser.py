@@ -481,3 +481,42 @@ def test_no_table_cell_breaks_a_word_at_phone_and_desktop_width(signed_in, compa
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     if width == 1440:  # tables use the width there is, not a 1100 px column
         assert page.evaluate("document.querySelector('main').getBoundingClientRect().width") > 1300
+
+
+# --- admin, as the walk-through met it ---------------------------------------------------
+
+
+@pytest.fixture
+def admin_page(page, live_server, db):
+    client = Client()
+    client.force_login(User.objects.create_superuser("root", "root@example.com", PASSWORD))
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.set_viewport_size({"width": 1440, "height": 900})
+    return page
+
+
+@pytest.mark.parametrize("which", ["companies", "company", "audit"])
+def test_admin_lists_fit_a_laptop_screen_and_the_setup_link_is_a_button(admin_page, companies, fake, which):
+    from dashboard import connections
+
+    page = admin_page
+    connections.check_connection(companies[2])
+    if which == "audit":  # a few entries to list: a view and a failure
+        staff_client = Client()
+        staff_client.force_login(User.objects.create_superuser("sam2", "s@example.com", PASSWORD))
+        staff_client.get(customer_url())
+        staff_client.get(customer_url(company=DENTAL_OFFLINE))
+    path = {
+        "companies": "/admin/dashboard/company/",
+        "company": f"/admin/dashboard/company/{companies[3].pk}/change/",
+        "audit": "/admin/dashboard/auditentry/",
+    }[which]
+    page.goto(path)
+    results = page.locator("#changelist .results")
+    if which != "company":
+        assert page.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1", results.element_handle())
+    else:
+        page.get_by_role("button", name="Create a setup link").wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
