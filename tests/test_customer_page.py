@@ -373,3 +373,46 @@ def test_an_offline_customer_page_shows_what_the_index_holds(support_client, api
     assert response.status_code == 503 and "QuickBooks is unreachable" in body
     assert "What the dashboard’s index holds for" in body and "In step with QuickBooks" in body
     assert example["fullName"] in body and f'href="mailto:{example["email"]}"' in response.content.decode()
+
+
+# --- said once, linked, with its zone ------------------------------------------------------
+
+
+def example_record(fake):
+    return next(c for c in fake.state.companies[BAKERY].customers if c["id"] == EXAMPLE_ID)
+
+
+def test_the_customer_page_says_each_thing_once(support_client, company, fake):
+    record = example_record(fake)
+    record["contact"] = "John Doe"  # the same person as "Dr. John A. Doe"
+    html = support_client.get(URL).content.decode()
+    text = text_of_html(html)
+    assert "Job of ABC Corporation" in text and "ABC Corporation:Website Redesign Project" not in text
+    assert text.count("Same as billing address") == 2  # the example's three addresses are one
+    assert html.count(">USD<") == 1  # the currency, once
+    assert "<dt>Contact</dt>" not in html and "Dr. John A. Doe" in text
+
+
+def test_every_phone_number_on_the_customer_page_is_a_tel_link(support_client, company, fake):
+    record = example_record(fake)
+    record["customContactFields"] = [
+        {"name": "Mobile", "value": "555-6082"},
+        {"name": "Alt. Mobile", "value": "+1 (555) 222-0101"},
+        {"name": "Main Email", "value": "ops@example.com"},
+    ]
+    html = support_client.get(URL).content.decode()
+    for number in ("555-6082", "+1 (555) 222-0101", record["phone"], record["alternatePhone"]):
+        assert f'href="tel:{number}"' in html
+    assert 'href="mailto:ops@example.com"' in html
+
+
+def test_times_say_their_zone_and_keep_quickbooks_own_clock(support_client, company, fake, settings):
+    settings.TIME_ZONE = "UTC"
+    example_record(fake)["updatedAt"] = "2025-02-01T07:34:56-05:00"
+    text = text_of_html(support_client.get(URL).content.decode())
+    assert "Jan 1, 2025 12:34 UTC" in text  # created, in the zone QuickBooks sent
+    assert "Feb 1, 2025 12:34 UTC (Feb 1, 07:34 UTC−05:00 in QuickBooks)" in text
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.replace("<wbr>", "")))
