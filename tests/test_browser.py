@@ -15,6 +15,7 @@ from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
 from django.test import Client
 
+from fake_conductor.faults import Fault
 from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, GARDEN_NOT_SET_UP, make_company, support_group
 
 # Playwright's sync API runs an event loop in this thread; the tests' own ORM calls
@@ -520,3 +521,52 @@ def test_admin_lists_fit_a_laptop_screen_and_the_setup_link_is_a_button(admin_pa
     else:
         page.get_by_role("button", name="Create a setup link").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_a_mistaken_amount_is_marked_at_its_field_and_the_results_stay(signed_in, companies, fake, width):
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/end-users/{BAKERY}/customers/?status=all")
+    page.get_by_label("Balance", exact=True).select_option("min")
+    page.get_by_label("Minimum total balance").fill("lots")
+    page.get_by_role("button", name="Search").click()
+    box = page.get_by_label("Minimum total balance")
+    assert box.get_attribute("aria-invalid") == "true"
+    message = page.locator(f"#{box.get_attribute('aria-describedby')}")
+    assert message.inner_text() == "Enter the minimum balance as a number, like 250 or 1200.50."
+    assert page.locator(".field-error").count() == 1
+    assert page.locator("table.results tbody tr").count() > 10
+    no_serious_accessibility_problems(page)
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_an_offline_company_page_explains_once_and_shows_the_index(signed_in, companies, fake, width):
+    from dashboard import connections
+    from dashboard.customer_index import sync
+    from dashboard.models import CompanySync
+
+    bakery = companies[0]
+    assert sync.sync_company(bakery).ok
+    CompanySync.objects.filter(company=bakery).update(last_full_sync_at=None)  # as if the first read were cut short
+    fake.faults.add(Fault(error="qbd_offline"))
+    connections.check_connection(bakery)
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/end-users/{BAKERY}/customers/?q=a&status=all")
+    assert page.get_by_role("alert").count() == 1
+    page.get_by_role("heading", name="QuickBooks is unreachable").wait_for()
+    assert page.locator("table.results tbody tr").count() > 5
+    assert page.get_by_role("link", name=re.compile("^Back to")).count() == 0
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    no_serious_accessibility_problems(page)
+
+
+def test_the_admin_create_company_page_has_styled_breadcrumbs(admin_page, companies):
+    page = admin_page
+    page.goto("/admin/dashboard/company/create-in-conductor/")
+    crumbs = page.locator("nav[aria-label='Breadcrumbs'] ol.breadcrumbs li")
+    assert crumbs.count() == 4
+    # admin's own breadcrumb style: light text on its dark bar
+    color = page.evaluate("getComputedStyle(document.querySelector('.breadcrumbs')).backgroundColor")
+    assert color not in ("rgba(0, 0, 0, 0)", "transparent")
