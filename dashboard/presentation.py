@@ -513,26 +513,35 @@ class Listed(Protocol):
     def job_status(self) -> str | None: ...
 
 
-def result_rows(customers: Iterable[Listed], within: str | None = None) -> list[ResultRow]:
+def result_rows(
+    customers: Iterable[Listed], within: str | None = None, within_company: str | None = None
+) -> list[ResultRow]:
     """Rows in the order given. A job is indented under its parent only when the parent is
-    the row chain just above it (or `within`, the customer whose jobs these are);
-    otherwise it sits at the left with its parent path, never as an orphan indent (a job
-    of an inactive customer in a list of active ones)."""
+    the row chain just above it (or `within`, the customer whose jobs these are, whose
+    company name is `within_company`); otherwise it sits at the left with its parent
+    path, never as an orphan indent (a job of an inactive customer in a list of active
+    ones)."""
     result = []
-    chain: list[str] = []  # full names of the rows this one may sit under
+    chain: list[tuple[str, str | None]] = []  # (full name, company name) of the rows this one may sit under
     for customer in customers:
         parent = customer.full_name.rpartition(":")[0]
-        while chain and chain[-1] != parent:
+        while chain and chain[-1][0] != parent:
             chain.pop()
         under_row_above = bool(chain) or (within is not None and parent == within)
-        result.append(
-            result_row(customer, depth=len(chain), parent_path=None if under_row_above or not parent else parent)
+        row = result_row(
+            customer,
+            depth=len(chain),
+            parent_path=None if under_row_above or not parent else parent,
+            parent_company=chain[-1][1] if chain else clean(within_company) if under_row_above else None,
         )
-        chain.append(customer.full_name)
+        result.append(row)
+        chain.append((customer.full_name, clean(customer.company_name)))
     return result
 
 
-def result_row(customer: Listed, depth: int = 0, parent_path: str | None = None) -> ResultRow:
+def result_row(
+    customer: Listed, depth: int = 0, parent_path: str | None = None, parent_company: str | None = None
+) -> ResultRow:
     phone, email = clean(customer.phone), clean(customer.email)
     company_name, top_level = clean(customer.company_name), customer.full_name.split(":", 1)[0]
     job_status = customer.job_status if customer.job_status != "none" else None
@@ -543,8 +552,11 @@ def result_row(customer: Listed, depth: int = 0, parent_path: str | None = None)
         full_name=customer.full_name,
         depth=min(depth, 5),
         parent_path=parent_path,
-        # A customer's company name is mostly its own name, and a job's its customer's.
-        company_name=None if any(_same_text(company_name, n) for n in (customer.name, top_level)) else company_name,
+        # A customer's company name is mostly its own name, a job's its customer's or
+        # that of the row it sits under: shown only when it says something new.
+        company_name=None
+        if any(_same_text(company_name, n) for n in (customer.name, top_level, parent_company))
+        else company_name,
         phone=phone,
         phone_kind=link_kind("phone", phone) if phone else "text",
         email=email,

@@ -246,6 +246,19 @@ def test_a_job_sits_under_its_parent_only_when_the_parent_is_the_row_above():
     ]
 
 
+def test_a_job_under_its_parent_row_does_not_repeat_the_parents_company():
+    rows = p.result_rows(
+        [
+            _Listed("ABC Corp", company_name="Acme Holdings"),
+            _Listed("ABC Corp:Website", company_name="Acme Holdings"),
+            _Listed("ABC Corp:Roof", company_name="Roofers Inc"),
+        ]
+    )
+    assert [r.company_name for r in rows] == ["Acme Holdings", None, "Roofers Inc"]
+    jobs = p.result_rows([_Listed("ABC Corp:Website", company_name="Acme Holdings")], "ABC Corp", "Acme Holdings")
+    assert jobs[0].company_name is None
+
+
 def test_a_customers_own_jobs_start_at_the_left_without_repeating_its_name():
     rows = p.result_rows([_Listed("Acme:Roof"), _Listed("Acme:Roof:Phase 2"), _Listed("Acme:Yard")], within="Acme")
     assert _layout(rows) == [("Roof", 0, None), ("Phase 2", 1, None), ("Yard", 0, None)]

@@ -39,7 +39,9 @@ def jobs_html(company: Company, customer: records.Customer, tree: Hierarchy) -> 
                 "company": company,
                 "customer": customer,
                 "tree": tree,
-                "jobs": presentation.result_rows(tree.jobs, within=customer.full_name),
+                "jobs": presentation.result_rows(
+                    tree.jobs, within=customer.full_name, within_company=customer.company_name
+                ),
             },
         ),
         "jobs",
