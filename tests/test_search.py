@@ -427,3 +427,12 @@ def test_an_offline_company_page_lists_what_the_index_has_read(support_client, c
     text = text_of(response)
     assert "QuickBooks is unreachable" in text and "has read so far" in text
     assert len(linked_ids(response)) > 5
+
+
+def test_a_partial_name_in_a_company_without_an_index_asks_quickbooks_once_more(support_client, company, fake):
+    customers = fake.state.companies[BAKERY].customers
+    unique = next(c for c in customers if sum(c["name"][:6].lower() in o["name"].lower() for o in customers) == 1)
+    one = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": unique["name"][:6]})
+    assert one.status_code == 302 and one["Location"].endswith(f"/customers/{unique['id']}/")
+    several = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": "Roof"})  # many jobs are "Roof Repair"
+    assert several.status_code == 302 and "q=Roof" in several["Location"] and "status=all" in several["Location"]

@@ -178,6 +178,20 @@ def find_in_index(company: Company, full_name: str) -> str | None:
 # --- jump to a customer -----------------------------------------------------------
 
 
+def first_name_matches(company: Company, text: str) -> list[records.Customer]:
+    """Up to two customers whose name contains `text`, asked of QuickBooks (for a company
+    whose index is not ready): one is where the jump box goes, two mean a list."""
+    page = call_company(
+        company.conductor_id,
+        client.list_customers,
+        secret_for(company),
+        company.conductor_id,
+        CustomerQuery(status="all", name_contains=text),
+        limit=2,
+    )
+    return list(page.customers)
+
+
 def find_by_full_name(company: Company, full_name: str) -> records.Customer | None:
     """The customer with exactly this full name, or None.
 

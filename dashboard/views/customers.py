@@ -189,12 +189,21 @@ def jump(request: HttpRequest, company_id: str) -> HttpResponse:
         )
     # Name searches match a customer's own name, the last part of a full name.
     prefill = wanted.rsplit(":", 1)[-1].strip()[:100]
-    if indexed and prefill:
-        # Part of a name: one match is the customer, several are listed.
-        partial = customer_index.search([company], prefill, status="all", limit=2)
-        if partial.total == 1:
-            return redirect("customer", company_id=company.conductor_id, customer_id=partial.hits[0].id)
-        if partial.total > 1:
+    if prefill:
+        # Part of a name: one match is the customer, several are listed (from the index
+        # where it is ready, else with one more question to QuickBooks).
+        try:
+            matches = (
+                [hit.id for hit in customer_index.search([company], prefill, status="all", limit=2).hits]
+                if indexed
+                else [c.id for c in search.first_name_matches(company, prefill)]
+            )
+        except LOOKUP_FAILURES as exc:
+            audit.record_failure(request, AuditAction.JUMP, company, wanted, exc)
+            return errors.lookup_failed(request, exc, company)
+        if len(matches) == 1:
+            return redirect("customer", company_id=company.conductor_id, customer_id=matches[0])
+        if matches:
             return redirect(company_search_url(company, q=prefill, status="all"))
     return errors.not_found(
         request,
