@@ -189,7 +189,15 @@ def contact_cards(customer: Customer) -> list[ContactCard]:
 
 # QuickBooks' contact fields are named by the person who set them up: "Main Phone",
 # "Mobile", "Alt. Mobile", "Main Email", "CC Email"…
-_PHONE_FIELD = re.compile(r"phone|mobile|cell|pager|tel\b", re.IGNORECASE)
+_PHONE_FIELD = re.compile(r"phone|mobile|cell|pager|tel\b|direct line|\bline\b", re.IGNORECASE)
+
+
+def looks_like_a_phone_number(value: str) -> bool:
+    """A number written as people write phone numbers ("555-2643", "+1 (555) 222-0101"),
+    not a bare figure such as an account number."""
+    digits = sum(ch.isdigit() for ch in value)
+    written = value.startswith("+") or any(ch in value for ch in "-() .")
+    return bool(_PHONE.fullmatch(value)) and 7 <= digits <= 15 and written
 
 
 def custom_contact_pairs(fields: Sequence[CustomContactField]) -> list[tuple[str, str | None, str]]:
@@ -201,7 +209,7 @@ def custom_contact_pairs(fields: Sequence[CustomContactField]) -> list[tuple[str
         value = clean(f.value)
         if value and _EMAIL.fullmatch(value):
             kind = "email"
-        elif value and _PHONE_FIELD.search(label):
+        elif value and (_PHONE_FIELD.search(label) or looks_like_a_phone_number(value)):
             kind = "phone"
         else:
             kind = "text"
@@ -421,7 +429,8 @@ def customer_sections(customer: Customer) -> dict[str, list[Row]]:
             ("Tax registration number", u(c.tax_registration_number, "taxRegistrationNumber")),
         ),
         "job": rows(
-            ("Job status", u(job_status_label(c.job_status), "jobStatus")),
+            # "none" is what QuickBooks says of every customer that is not a job.
+            ("Job status", u(job_status_label(c.job_status) if c.job_status != "none" else None, "jobStatus")),
             ("Job type", u(ref_name(c.job_type), "jobType")),
             ("Start date", u(c.job_start_date, "jobStartDate"), "date"),
             ("Projected end", u(c.job_projected_end_date, "jobProjectedEndDate"), "date"),

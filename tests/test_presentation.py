@@ -118,6 +118,12 @@ def test_the_sections_hold_every_field_of_the_example(example_customer):
     assert s["job"][0].value == "In progress"
 
 
+def test_a_customer_that_is_not_a_job_has_no_job_status_line(example_customer):
+    example_customer["jobStatus"] = "none"
+    job = p.customer_sections(parse_customer(example_customer))["job"]
+    assert "Job status" not in [r.label for r in job]
+
+
 def test_a_contact_is_headed_by_its_name_with_the_full_name_beside(example_customer):
     [card] = p.contact_cards(parse_customer(example_customer))
     assert card.name == "Jane Smith"
@@ -184,6 +190,10 @@ def test_the_company_line_is_left_out_when_it_is_the_customers_own_name(example_
         ("Main Email", "ops@example.com", "email"),
         ("Website", "www.example.com", "text"),
         ("Mobile", "ask reception", "text"),
+        ("Direct line", "555-2643", "phone"),
+        ("Front desk", "+1 (555) 222-0101", "phone"),
+        ("Member number", "12345678", "text"),
+        ("Gate code", "4711", "text"),
     ],
 )
 def test_every_phone_number_and_email_among_the_contact_fields_is_a_link(example_customer, name, value, kind):
