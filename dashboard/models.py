@@ -132,10 +132,10 @@ class Company(models.Model):
         answering, and which fact says so."""
         if self.connection_status != ConnectionStatus.OFFLINE:
             return None
-        # The last time QuickBooks answered anyone (Conductor's record, or our own last
-        # good check) comes before our first failed check, which may be days later.
+        # Silence began when QuickBooks last answered anyone (Conductor's record, or our
+        # own last good check): usually well before our first failed check.
         answered = [t for t in (self.conductor_last_successful_request_at, self.last_success_at) if t]
-        if answered and (self.offline_since is None or max(answered) <= self.offline_since):
+        if answered:
             return NoAnswerSince(max(answered), "last successful request")
         if self.offline_since:
             return NoAnswerSince(self.offline_since, "first failed check")

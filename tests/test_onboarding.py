@@ -215,6 +215,14 @@ def test_offline_means_no_answer_since_the_last_successful_request_not_our_first
     assert "no answer since Nov 20, 08:44 UTC (last successful request)" in page
 
 
+def test_an_answer_after_our_first_failed_check_is_the_start_of_the_silence(api_key, fake):
+    company = make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
+    connections.check_connection(company)
+    later = company.offline_since + timedelta(hours=2)
+    company.conductor_last_successful_request_at = later  # QuickBooks answered someone since
+    assert company.no_answer_since().at == later
+
+
 def test_without_any_known_answer_offline_counts_from_the_first_failed_check(api_key, fake):
     fake.state.companies[DENTAL_OFFLINE].last_successful_request_at = None
     company = make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
