@@ -416,3 +416,9 @@ def test_times_say_their_zone_and_keep_quickbooks_own_clock(support_client, comp
 
 def text_of_html(html: str) -> str:
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.replace("<wbr>", "")))
+
+
+def test_the_currency_is_named_once_whatever_quickbooks_calls_it(support_client, company, fake):
+    example_record(fake)["currency"] = {"id": "80000002-1234567890", "fullName": "US Dollar"}
+    html = support_client.get(URL).content.decode()
+    assert html.count("US Dollar") == 1 and ">USD<" not in html
