@@ -570,3 +570,18 @@ def test_the_admin_create_company_page_has_styled_breadcrumbs(admin_page, compan
     # admin's own breadcrumb style: light text on its dark bar
     color = page.evaluate("getComputedStyle(document.querySelector('.breadcrumbs')).backgroundColor")
     assert color not in ("rgba(0, 0, 0, 0)", "transparent")
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_an_offline_customer_page_shows_what_the_index_holds(signed_in, companies, fake, width):
+    from dashboard.customer_index import sync
+
+    assert sync.sync_company(companies[0]).ok
+    fake.faults.add(Fault(error="qbd_offline"))
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(customer_url())
+    page.get_by_role("heading", name=re.compile("^What the dashboard’s index holds")).wait_for()
+    assert page.get_by_role("link", name="customer@example.com").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    no_serious_accessibility_problems(page)
