@@ -61,21 +61,22 @@ def _listed_with_links(
 
 
 def fetch_sales_receipt(company: Company, receipt_id: str, *, refresh: bool = False) -> Fetched[Document]:
-    secret, company_id = secret_for(company), company.conductor_id
-    return get_or_fetch(
-        cache_key("sales_receipt", company_id, receipt_id),
-        lambda: call_company(company_id, client.retrieve_sales_receipt, secret, company_id, receipt_id),
-        ttl=settings.CUSTOMER_CACHE_TTL,
-        refresh=refresh,
-    )
+    return _retrieved(company, "sales_receipt", client.retrieve_sales_receipt, receipt_id, refresh)
 
 
 def fetch_payment(company: Company, payment_id: str, *, refresh: bool = False) -> Fetched[Payment]:
     """A payment with the invoices it was applied to."""
+    return _retrieved(company, "payment", client.retrieve_payment, payment_id, refresh)
+
+
+def _retrieved[T](
+    company: Company, kind: str, retrieve_call: Callable[..., T], transaction_id: str, refresh: bool
+) -> Fetched[T]:
+    """One transaction from its retrieve endpoint, through the cache."""
     secret, company_id = secret_for(company), company.conductor_id
     return get_or_fetch(
-        cache_key("payment", company_id, payment_id),
-        lambda: call_company(company_id, client.retrieve_payment, secret, company_id, payment_id),
+        cache_key(kind, company_id, transaction_id),
+        lambda: call_company(company_id, retrieve_call, secret, company_id, transaction_id),
         ttl=settings.CUSTOMER_CACHE_TTL,
         refresh=refresh,
     )
