@@ -102,13 +102,7 @@ def _checked_customer_id(request: HttpRequest, company: Company, customer_id: st
     """A page for a malformed customer id, or None when the id can be asked about."""
     if identifiers.is_valid_customer_id(customer_id) and identifiers.canonical_customer_id(customer_id) == customer_id:
         return None
-    audit.record_denial(request, "malformed customer id", company=company)
-    return errors.not_found(
-        request,
-        "Not a QuickBooks customer id",
-        "QuickBooks customer ids look like 80000001-1234567890 (hex digits, a dash, digits).",
-        company=company,
-    )
+    return errors.not_a_customer_id(request, company)
 
 
 def _failed_part(

@@ -103,11 +103,11 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
         audit.record_failure(request, action, company, query_text, exc)
         # The company's own page explains the problem once and shows what the index
         # holds, instead of an error page whose way back leads to the same error.
-        ctx.update(errors.problem_context(request, exc, company))
+        problem, words = errors.problem_context(request, exc, company)
+        ctx.update(words)
         if search.index_has_rows(company):
             ctx.update(_index_results(company, criteria, data, in_step_at))
-        response = render(request, "dashboard/company.html", ctx, status=ctx["problem"].status)  # type: ignore[attr-defined]
-        return errors.with_retry_after(response, exc)
+        return errors.with_retry_after(render(request, "dashboard/company.html", ctx, status=problem.status), exc)
     audit.record_fetched(request, action, company, query_text, fetched)
     if refresh and not fetched.stale_because:
         return redirect(without_refresh(request))
@@ -251,14 +251,7 @@ def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpRes
     if company is None:
         return unknown_company(request)
     if not identifiers.is_valid_customer_id(customer_id):
-        # Checked before any call: a malformed id never reaches Conductor.
-        audit.record_denial(request, "malformed customer id", company=company)
-        return errors.not_found(
-            request,
-            "Not a QuickBooks customer id",
-            "QuickBooks customer ids look like 80000001-1234567890 (hex digits, a dash, digits).",
-            company=company,
-        )
+        return errors.not_a_customer_id(request, company)
     canonical_id = identifiers.canonical_customer_id(customer_id)
     if canonical_id != customer_id:
         # QuickBooks matches ids exactly: the id as typed would find nothing.

@@ -10,19 +10,20 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
+from dashboard import audit
 from dashboard.conductor import errors as conductor_errors
 from dashboard.customer_index import search as customer_index
 from dashboard.models import Company
 from dashboard.presentation import result_row
-from dashboard.problems import LookupFailure, problem_for, rate_limit_wait, worth_quoting
+from dashboard.problems import LookupFailure, Problem, problem_for, rate_limit_wait, worth_quoting
 
 logger = logging.getLogger("dashboard.views")
 
 
 def problem_context(
     request: HttpRequest, exc: LookupFailure, company: Company, customer_id: str | None = None
-) -> dict[str, object]:
-    """What a page says about a failed lookup: the problem in words, Conductor's own
+) -> tuple[Problem, dict[str, object]]:
+    """The problem, and what a page says about it: the problem in words, Conductor's own
     message when it adds something, the request id, and the key's admin link for those
     who may change it."""
     problem = problem_for(exc, company.name)
@@ -36,7 +37,7 @@ def problem_context(
     key_link = None
     if problem.show_key_link and request.user.has_perm("dashboard.change_apikey"):
         key_link = reverse("admin:dashboard_apikey_change", args=[company.api_key_id])
-    return {
+    return problem, {
         "problem": problem,
         # Conductor writes userFacingMessage to be shown; it adds what only it knows
         # (e.g. the exact QuickBooks dialog to check), unless it is a generic phrase.
@@ -57,15 +58,23 @@ def lookup_failed(
 ) -> HttpResponse:
     """The page for a failed lookup, with the matching status code; for a customer the
     index knows, what it knows (marked with its age)."""
-    ctx = {
-        **problem_context(request, exc, company, customer_id),
-        "company": company,
-        "customer_id": customer_id,
-    }
+    problem, words = problem_context(request, exc, company, customer_id)
+    ctx = {**words, "company": company, "customer_id": customer_id}
     if customer_id and (indexed := customer_index.indexed_customer(company, customer_id)):
         ctx.update(indexed=indexed, indexed_row=result_row(indexed.hit))
-    response = render(request, "errors/upstream.html", ctx, status=ctx["problem"].status)  # type: ignore[attr-defined]
-    return with_retry_after(response, exc)
+    return with_retry_after(render(request, "errors/upstream.html", ctx, status=problem.status), exc)
+
+
+def not_a_customer_id(request: HttpRequest, company: Company) -> HttpResponse:
+    """The page for a malformed customer id, recorded as a refusal: checked before any
+    call, so a malformed id never reaches Conductor."""
+    audit.record_denial(request, "malformed customer id", company=company)
+    return not_found(
+        request,
+        "Not a QuickBooks customer id",
+        "QuickBooks customer ids look like 80000001-1234567890 (hex digits, a dash, digits).",
+        company=company,
+    )
 
 
 def not_found(
