@@ -40,6 +40,16 @@ def ref_number_problem(value: str) -> str | None:
     return None
 
 
+# Conductor's request ids: `req_` and a run of letters and digits. Anything else in that
+# header or field (a proxy's garbage, an echoed key) is not shown as a request id.
+_REQUEST_ID = re.compile(r"req_[A-Za-z0-9]{1,64}", re.ASCII)
+
+
+def conductor_request_id(value: object) -> str | None:
+    """`value` when it looks like a Conductor request id, else None."""
+    return value if isinstance(value, str) and _REQUEST_ID.fullmatch(value) else None
+
+
 def canonical_customer_id(value: str) -> str:
     """The id as QuickBooks writes it: hex digits in upper case. QuickBooks matches ids
     exactly, so "8000000a-…" typed by hand would find nothing; callers check the id is
@@ -86,8 +96,9 @@ def mask_secret_key(secret_key: str) -> str:
 # runs are too common in ordinary text to mean the key, longer ones are too much of it.
 SCRUB_RUN = 12
 # Percent-escapes (URL-encoded) and JSON's \uXXXX escapes are read through, so an echo of
-# the key in either encoding is found too.
-_ESCAPED = re.compile(r"%([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})")
+# the key in either encoding is found too; so is \\uXXXX, which is how a JSON answer
+# carries a text that itself holds \uXXXX escapes (answers are scrubbed before decoding).
+_ESCAPED = re.compile(r"%([0-9A-Fa-f]{2})|\\?\\u([0-9A-Fa-f]{4})")
 
 
 def scrub_secret(text: str, secret: str) -> str:
@@ -96,6 +107,11 @@ def scrub_secret(text: str, secret: str) -> str:
     case, URL-encoded, JSON-escaped, or only part of it (its last 20 characters, say)."""
     if len(secret) < SCRUB_RUN or not text:
         return text
+    key = secret.casefold()
+    # The kind's prefix (sk_conductor_) is public: only runs reaching past it are the key.
+    public = next((len(p) for p in _KEY_PREFIXES if secret.startswith(p)), 0)
+    if not _may_hold_a_run(text, key, public):
+        return text  # the usual case, found at C speed: whole answers pass through here
     # The text as read through escapes: one decoded character per span of the original.
     decoded: list[str] = []
     spans: list[tuple[int, int]] = []
@@ -112,9 +128,6 @@ def scrub_secret(text: str, secret: str) -> str:
         spans.append((i, i + 1))
     # Case folded one character at a time, so each still lines up with its span.
     folded = "".join(f if len(f := c.casefold()) == 1 else c for c in decoded)
-    key = secret.casefold()
-    # The kind's prefix (sk_conductor_) is public: only runs reaching past it are the key.
-    public = next((len(p) for p in _KEY_PREFIXES if secret.startswith(p)), 0)
     grams = {key[i : i + SCRUB_RUN] for i in range(max(0, public - SCRUB_RUN + 1), len(key) - SCRUB_RUN + 1)}
     hidden: list[tuple[int, int]] = []  # decoded index ranges to replace
     i = 0
@@ -140,3 +153,20 @@ def scrub_secret(text: str, secret: str) -> str:
         cursor = last
     pieces.append(text[cursor:])
     return "".join(pieces)
+
+
+def _unescaped(match: re.Match[str]) -> str:
+    return chr(int(match.group(1) or match.group(2), 16))
+
+
+def _may_hold_a_run(text: str, key: str, public: int) -> bool:
+    """Whether `text` may hold a run that scrub_secret hides; False only when it cannot.
+
+    Every run of SCRUB_RUN key characters starting at or after `first` wholly contains one
+    of the key's pieces of half that length taken every half-run from `first`, so finding
+    no piece (plain substring search, read through escapes) rules every run out."""
+    readable = _ESCAPED.sub(_unescaped, text) if "%" in text or "\\u" in text else text
+    folded = readable.casefold()
+    half = SCRUB_RUN // 2
+    first = max(0, public - SCRUB_RUN + 1)
+    return any(key[i : i + half] in folded for i in range(first, len(key) - half + 1, half))

@@ -31,9 +31,9 @@ def text_of(response) -> str:
 
 
 def test_cache_keys_are_namespaced_and_safe_for_any_backend():
-    assert cache_key("customer", BAKERY, EXAMPLE_ID) == f"dash:v2:customer:{BAKERY}:{EXAMPLE_ID}"
+    assert cache_key("customer", BAKERY, EXAMPLE_ID) == f"dash:v3:customer:{BAKERY}:{EXAMPLE_ID}"
     hostile = cache_key("tree", BAKERY, "<script> with spaces:and:colons")
-    assert re.fullmatch(r"dash:v2:tree:end_usr_demoBakery01:[0-9a-f]{32}", hostile)
+    assert re.fullmatch(r"dash:v3:tree:end_usr_demoBakery01:[0-9a-f]{32}", hostile)
     assert cache_key("search", BAKERY, "a") != cache_key("search", BAKERY, "b")
     assert cache_key("customer", "end_usr_a", EXAMPLE_ID) != cache_key("customer", "end_usr_b", EXAMPLE_ID)
 

@@ -37,7 +37,9 @@ UNREACHABLE = (
     CompanyBusyError,
 )
 
-KEY_VERSION = "v2"  # raised whenever a cached record's shape changes
+# Raised whenever a cached record's shape changes, or old entries must go (v3: records
+# kept before request ids were checked may hold whatever an upstream put there).
+KEY_VERSION = "v3"
 
 
 @dataclass(frozen=True)

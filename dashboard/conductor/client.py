@@ -7,8 +7,10 @@ tested against httpx.MockTransport or the fake Conductor without any model.
 Every call goes through one pooled httpx.Client per process, with the timeouts from
 settings, is logged with method, path, status, duration and Conductor's request id,
 and either returns a parsed record or raises a ConductorError subclass. The secret key
-appears in no exception, log line or debug page: exceptions are built from our own
-words and the response body (scrubbed of the key), httpx exceptions are not chained,
+appears in no exception, log line or debug page: every answer is scrubbed of the key
+before it is parsed, a request id is taken only when it looks like one (and holds no
+part of the key), exceptions are built from our own words and the scrubbed answer,
+httpx exceptions are not chained,
 and the functions holding the key are marked sensitive for Django's error reporter.
 """
 
@@ -472,7 +474,7 @@ def _attempt(
                 method, path, headers=headers, params=tuple(params or ()), json=json_body, timeout=request_timeout
             ) as response:
                 status = response.status_code
-                request_id = response.headers.get("Conductor-Request-Id")
+                request_id = _request_id(response.headers.get("Conductor-Request-Id"), secret_key)
                 retry_after = response.headers.get("Retry-After")
                 raw = _read_bounded(response, request_id)
         except httpx.ConnectTimeout:
@@ -501,11 +503,11 @@ def _attempt(
         )
 
     try:
-        body = _decode(raw, response.status_code, request_id)
+        body = _decode(raw, response.status_code, request_id, secret_key)
     except errors.MalformedResponseError as exc:
         raise _Retryable(exc, retry_after) from None
     if response.status_code >= 400:
-        error = _api_error(body, response.status_code, request_id, secret_key)
+        error = _api_error(body, response.status_code, request_id)
         if isinstance(error, errors.RateLimitError):
             error.retry_after = retry_policy.retry_after_seconds(retry_after)
         raise _Retryable(error, retry_after)
@@ -526,9 +528,23 @@ def _read_bounded(response: httpx.Response, request_id: str | None) -> bytes:
     return b"".join(chunks)
 
 
-def _decode(raw: bytes, status: int, request_id: str | None) -> Any:
+@sensitive_variables("secret_key")
+def _request_id(header: str | None, secret_key: str) -> str | None:
+    """Conductor's request id from its header, when it looks like one and holds no part of
+    the key (a proxy or a hostile server may echo anything there)."""
+    request_id = identifiers.conductor_request_id(header)
+    if request_id is None or identifiers.scrub_secret(request_id, secret_key) != request_id:
+        return None
+    return request_id
+
+
+@sensitive_variables("secret_key")
+def _decode(raw: bytes, status: int, request_id: str | None, secret_key: str) -> Any:
+    """The answer as JSON, scrubbed of the key first: whatever Conductor (or anything in
+    between) echoes, in a message, a record's field or an error, is hidden before it can
+    be stored, logged or shown."""
     try:
-        return json.loads(raw)
+        return json.loads(identifiers.scrub_secret(raw.decode("utf-8"), secret_key))
     except ValueError:  # includes UnicodeDecodeError
         raise errors.MalformedResponseError(
             f"Conductor answered HTTP {status} with a body that is not JSON.",
@@ -537,8 +553,7 @@ def _decode(raw: bytes, status: int, request_id: str | None) -> Any:
         ) from None
 
 
-@sensitive_variables("secret_key")
-def _api_error(body: Any, status: int, request_id: str | None, secret_key: str) -> errors.ConductorError:
+def _api_error(body: Any, status: int, request_id: str | None) -> errors.ConductorError:
     envelope = body.get("error") if isinstance(body, dict) else None
     if not isinstance(envelope, dict) or not isinstance(envelope.get("type"), str):
         return errors.MalformedResponseError(
@@ -549,11 +564,7 @@ def _api_error(body: Any, status: int, request_id: str | None, secret_key: str) 
 
     def text(key: str) -> str | None:
         value = envelope.get(key)
-        if value is None:
-            return None
-        # Conductor masks keys in its messages; make sure of it whatever arrives, in
-        # whatever encoding or part.
-        return identifiers.scrub_secret(str(value), secret_key)
+        return None if value is None else str(value)  # the body was scrubbed of the key in _decode
 
     error_type, code, integration_code = text("type"), text("code"), text("integrationCode")
     error_class = errors.error_class_for(error_type, code, integration_code, status)
@@ -563,6 +574,6 @@ def _api_error(body: Any, status: int, request_id: str | None, secret_key: str) 
         type=error_type,
         code=code,
         user_facing_message=text("userFacingMessage"),
-        request_id=text("requestId") or request_id,
+        request_id=identifiers.conductor_request_id(envelope.get("requestId")) or request_id,
         integration_code=integration_code,
     )
