@@ -1,18 +1,24 @@
 """The audit trail: every customer view, refresh, search and jump, with its outcome.
 
 Entries are written here and nowhere else, and admin shows them read-only. A view
-that cannot be recorded is not shown either: the write is not allowed to fail quietly.
+that cannot be recorded is not shown either: the write is not allowed to fail quietly;
+and a view that failed after its entry was written is not left recorded as shown.
 """
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse
 
 from dashboard.caching.counters import count_up
 from dashboard.caching.freshness import Fetched, cache_key
 from dashboard.models import AuditAction, AuditEntry, Company, IndexedCustomer
 from dashboard.problems import LookupFailure, problem_for
 from dashboard.sign_in import client_address
+
+logger = logging.getLogger("dashboard.audit")
 
 
 def record(
@@ -25,7 +31,7 @@ def record(
     request_id: str | None = None,
 ) -> None:
     user = request.user if request.user.is_authenticated else None
-    AuditEntry.objects.create(
+    entry = AuditEntry.objects.create(
         user=user,
         username=request.user.get_username()[:150],
         company=company,
@@ -35,6 +41,37 @@ def record(
         outcome=outcome[:60],
         conductor_request_id=(request_id or "")[:100],
     )
+    _recorded(request).append(entry.pk)
+
+
+def _recorded(request: HttpRequest) -> list[int]:
+    """The entries this request wrote, for AuditOutcomeMiddleware."""
+    entries: list[int] | None = getattr(request, "_audit_entries", None)
+    if entries is None:
+        entries = request._audit_entries = []  # type: ignore[attr-defined]
+    return entries
+
+
+class AuditOutcomeMiddleware:
+    """The trail records what the person actually got. An entry is written before its page
+    is shown (a view that cannot be recorded is not shown), so a page that then fails
+    (a server error, a busy database) would leave an entry saying it was shown: its
+    entries are corrected to the failure."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        entries = getattr(request, "_audit_entries", None)
+        if entries and response.status_code >= 500:
+            outcome = f"failed: the page could not be shown (HTTP {response.status_code})"
+            try:
+                shown = AuditEntry.objects.filter(pk__in=entries).exclude(outcome__startswith="failed")
+                shown.update(outcome=outcome[:60])
+            except DatabaseError:
+                logger.exception("audit entries %s could not be marked failed", entries)
+        return response
 
 
 def record_fetched(

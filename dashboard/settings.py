@@ -82,6 +82,7 @@ TASKS = {
 
 MIDDLEWARE = [
     "dashboard.request_log.RequestLogMiddleware",  # outermost: it times everything
+    "dashboard.audit.AuditOutcomeMiddleware",  # sees the status the person got, 500s included
     "dashboard.database_busy.DatabaseBusyMiddleware",  # a locked database: a 503 page, not a 500
     "dashboard.health.HealthProbeMiddleware",  # probes skip host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
@@ -155,6 +156,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 CACHE_DIR = env.path("CACHE_DIR", default=BASE_DIR / "var" / "cache")
 if env.str("CACHE_URL", default=""):
     CACHES = {"default": env.cache_url("CACHE_URL")}
+    if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+        # Redis away must not take sign-in and every page with it: its calls fail soft.
+        CACHES["default"]["BACKEND"] = "dashboard.caching.fail_soft.RedisCache"
 else:
     CACHES = {
         "default": {

@@ -1,6 +1,7 @@
+import logging
 import uuid
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
@@ -8,12 +9,15 @@ from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 
 from dashboard import audit, presentation
+from dashboard.caching.fail_soft import FailSoft
 from dashboard.forms import GlobalSearchForm
 from dashboard.lookups import search
 from dashboard.models import AuditAction, CompanySync, RecentView
 from dashboard.permissions import access_for
 from dashboard.views.access import staff_view
 from dashboard.views.links import company_search_url
+
+logger = logging.getLogger("dashboard.views")
 
 
 @staff_view
@@ -86,26 +90,40 @@ def database_takes_writes() -> bool:
 
 @never_cache
 def readyz(request):
-    """Readiness: the database takes a write and the cache answers (within their short
-    timeouts, set in settings). Conductor is not asked: one company's QuickBooks
-    being down must not take the dashboard out of a load balancer."""
-    problems = []
+    """Readiness: the database takes a write and the cache answers, every part of it (within
+    their short timeouts, set in settings). Conductor is not asked: one company's
+    QuickBooks being down must not take the dashboard out of a load balancer. Anyone may
+    ask, so the answer names the component only; the detail goes to the log."""
+    problems = {}
     try:
         if not database_takes_writes():
-            problems.append("database: cannot take a write")
+            problems["database"] = "cannot take a write (read-only)"
     except Exception as exc:  # any failure at all means not ready
-        problems.append(f"database: {type(exc).__name__}")
+        problems["database"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+    problem = cache_readiness_problem()
+    if problem:
+        problems["cache"] = problem
+    if problems:
+        for component, detail in problems.items():
+            logger.warning("not ready: %s: %s", component, detail)
+        return HttpResponse("not ready: " + ", ".join(problems), content_type="text/plain", status=503)
+    return HttpResponse("ready", content_type="text/plain")
+
+
+def cache_readiness_problem() -> str | None:
+    """What keeps the cache from answering, in words for the log; None when it answers."""
+    backend = caches["default"]
+    if isinstance(backend, FailSoft):
+        return backend.readiness_problem()  # it fails soft: ask it directly, every shard
     try:
         probe = f"dash:readyz:{uuid.uuid4().hex}"
-        cache.set(probe, "1", timeout=5)
-        if cache.get(probe) != "1":
-            problems.append("cache: value not read back")
-        cache.delete(probe)
+        backend.set(probe, "1", timeout=5)
+        if backend.get(probe) != "1":
+            return "a value was not read back"
+        backend.delete(probe)
     except Exception as exc:
-        problems.append(f"cache: {type(exc).__name__}")
-    if problems:
-        return HttpResponse("not ready: " + "; ".join(problems), content_type="text/plain", status=503)
-    return HttpResponse("ready", content_type="text/plain")
+        return f"{type(exc).__name__}: {str(exc)[:200]}"
+    return None
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
