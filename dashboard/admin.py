@@ -13,15 +13,25 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
+from django.utils.timesince import timesince
 from django.views.decorators.debug import sensitive_post_parameters
 
 from dashboard import connections, onboarding
 from dashboard.crypto import UnreadableSecret
-from dashboard.customer_index.state import sync_summary
+from dashboard.customer_index.state import sync_summary, worker_summary
 from dashboard.customer_index.tasks import sync_soon
 from dashboard.failures import DuplicateSourceIdError
 from dashboard.identifiers import publishable_key_problem, secret_key_problem
-from dashboard.models import ApiKey, AuditEntry, Company, CompanyScope, CompanySync, ConnectionCheck, ConnectionStatus
+from dashboard.models import (
+    ApiKey,
+    AuditEntry,
+    Company,
+    CompanyScope,
+    CompanySync,
+    ConnectionCheck,
+    ConnectionStatus,
+    SyncWorker,
+)
 from dashboard.problems import LOOKUP_FAILURES, LookupFailure, for_admins
 
 
@@ -358,7 +368,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
     @admin.display(description="Customer index")
     def customer_index(self, obj: Company) -> str:
-        return sync_summary(CompanySync.objects.filter(company=obj).first())
+        return f"{sync_summary(CompanySync.objects.filter(company=obj).first())} {worker_summary()}"
 
     @admin.action(description="Sync the customer index now")
     def sync_now(self, request, queryset):
@@ -471,4 +481,25 @@ class AuditEntryAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+
+@admin.register(SyncWorker)
+class SyncWorkerAdmin(admin.ModelAdmin):
+    """Read-only: each sync worker writes its own row while it runs."""
+
+    list_display = ["__str__", "running", "last_seen", "started_at", "stopped_at", "last_error"]
+
+    @admin.display(description="Running", boolean=True)
+    def running(self, obj: SyncWorker) -> bool:
+        return obj.is_alive(timezone.now())
+
+    @admin.display(description="Last seen", ordering="last_seen_at")
+    def last_seen(self, obj: SyncWorker) -> str:
+        return f"{timesince(obj.last_seen_at, timezone.now())} ago"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: SyncWorker | None = None) -> bool:
         return False

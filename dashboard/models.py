@@ -2,7 +2,7 @@
 QuickBooks company file, a Conductor "end user"), scopes, the audit trail and recent views."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.cache import cache
@@ -347,3 +347,37 @@ class CompanySync(models.Model):
     def ready(self) -> bool:
         """Searchable: one full read has completed."""
         return self.last_full_sync_at is not None
+
+
+class SyncWorkerQuerySet(models.QuerySet["SyncWorker"]):
+    def last_seen(self) -> "SyncWorker | None":
+        """The worker seen most recently, on any machine."""
+        return self.order_by("-last_seen_at").first()
+
+
+class SyncWorker(models.Model):
+    """A sync worker process as last seen: it says so here while it runs, so the home page
+    and admin can tell when none is (a worker that died leaves the index out of step)."""
+
+    # A worker says it is alive this often; one not heard from for STALE_AFTER is gone.
+    HEARTBEAT_SECONDS = 30
+    STALE_AFTER = timedelta(seconds=3 * HEARTBEAT_SECONDS)
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    stopped_at = models.DateTimeField(null=True, blank=True)  # a graceful stop
+    last_error = models.CharField(max_length=500, blank=True)  # the last database error it outlived
+
+    objects = SyncWorkerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self) -> str:
+        return f"Sync worker {self.host}:{self.pid}"
+
+    def is_alive(self, now: datetime) -> bool:
+        return self.stopped_at is None and now - self.last_seen_at < self.STALE_AFTER

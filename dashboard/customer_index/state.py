@@ -3,7 +3,7 @@
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from dashboard.models import CompanySync
+from dashboard.models import CompanySync, SyncWorker
 
 
 def sync_summary(state: CompanySync | None) -> str:
@@ -25,3 +25,16 @@ def sync_summary(state: CompanySync | None) -> str:
     if state.last_error:
         parts.append(f"last error: {state.last_error}")
     return "; ".join(parts) + "."
+
+
+def worker_summary() -> str:
+    """Whether a sync worker is running, in words: the index stays in step only while one is."""
+    now = timezone.now()
+    worker = SyncWorker.objects.last_seen()
+    if worker is None:
+        return "No sync worker has run yet: start `manage.py sync_worker`."
+    seen = f"{timesince(worker.last_seen_at, now)} ago"
+    if worker.is_alive(now):
+        return f"Sync worker running on {worker.host}, last seen {seen}."
+    stopped = " (stopped)" if worker.stopped_at else ""
+    return f"No sync worker is running: the last one was seen {seen}{stopped}. Start `manage.py sync_worker`."

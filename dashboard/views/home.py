@@ -6,13 +6,14 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from dashboard import audit, presentation
 from dashboard.caching.fail_soft import FailSoft
 from dashboard.forms import GlobalSearchForm
 from dashboard.lookups import search
-from dashboard.models import AuditAction, CompanySync, RecentView
+from dashboard.models import AuditAction, CompanySync, RecentView, SyncWorker
 from dashboard.permissions import access_for
 from dashboard.views.access import staff_view
 from dashboard.views.links import company_search_url
@@ -53,7 +54,10 @@ def home(request):
         ]
     recent = RecentView.objects.filter(user=request.user, company__in=companies).select_related("company")[:10]
     states = {state.company_id: state for state in CompanySync.objects.filter(company__in=companies)}
+    sync_worker = SyncWorker.objects.last_seen()
     ctx = {
+        "sync_worker": sync_worker,
+        "sync_worker_alive": sync_worker is not None and sync_worker.is_alive(timezone.now()),
         "companies": companies,
         "company_rows": [(company, states.get(company.pk)) for company in companies],
         "form": form,
