@@ -6,7 +6,6 @@ class DashboardConfig(AppConfig):
     verbose_name = "Customer dashboard"
 
     def ready(self) -> None:
-        from dashboard import permissions, sign_in
+        from dashboard import permissions
 
         permissions.connect_signals()
-        sign_in.connect_signals()

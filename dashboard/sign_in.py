@@ -9,20 +9,22 @@ across usernames.
   attacker's address is slowed, and the person signs in from their own address as usual.
 - One address trying many usernames (password spraying) is stopped here: more than
   LOGIN_ADDRESS_FAILURE_LIMIT failures from an address, whatever the usernames, locks the
-  address for LOGIN_LOCKOUT_MINUTES.
+  address for LOGIN_LOCKOUT_MINUTES. The failures are counted from django-axes' own
+  access attempts in the database, not kept apart: what admin lists as lockouts is what
+  locks, and clearing attempts there (or `manage.py axes_reset`, `axes_reset_ip ADDRESS`)
+  unlocks the address too. (It also holds while the cache is away.)
 """
 
 import ipaddress
+from datetime import timedelta
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth.signals import user_login_failed
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.http import HttpRequest
-
-from dashboard.caching.counters import count_up
-from dashboard.caching.freshness import cache_key
+from django.utils import timezone
 
 
 def client_address(request: HttpRequest) -> str:
@@ -42,14 +44,12 @@ def client_address(request: HttpRequest) -> str:
         return remote
 
 
-def _failures_key(address: str) -> str:
-    return cache_key("sign-in-failures", address)
-
-
-def _failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **_: Any) -> None:
-    if request is None:
-        return
-    count_up(_failures_key(client_address(request)), timeout=settings.LOGIN_LOCKOUT_MINUTES * 60)
+def address_failures(address: str) -> int:
+    """Failed sign-ins from `address` within the lockout window, whatever the usernames
+    (django-axes keeps one access attempt per username, address and browser)."""
+    since = timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
+    attempts = AccessAttempt.objects.filter(ip_address=address or None, attempt_time__gte=since)
+    return int(attempts.aggregate(total=Sum("failures_since_start"))["total"] or 0)
 
 
 class AddressThrottleBackend:
@@ -62,13 +62,8 @@ class AddressThrottleBackend:
     def authenticate(self, request: HttpRequest | None, **credentials: Any) -> None:
         if request is None:
             return None
-        failures = cache.get(_failures_key(client_address(request)), 0)
-        if failures >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
+        if address_failures(client_address(request)) >= settings.LOGIN_ADDRESS_FAILURE_LIMIT:
             request.axes_locked_out = True  # type: ignore[attr-defined]
             request.axes_credentials = credentials  # type: ignore[attr-defined]
             raise PermissionDenied("Too many failed sign-ins from this address.")
         return None
-
-
-def connect_signals() -> None:
-    user_login_failed.connect(_failed, dispatch_uid="sign-in-failures-per-address")

@@ -2,6 +2,9 @@
 one address trying many usernames is stopped; behind our proxies the client's own address
 is what counts, and only when we say how many proxies to trust."""
 
+from datetime import timedelta
+from io import StringIO
+
 import pytest
 from django.contrib.auth.models import User
 from django.test import Client, RequestFactory
@@ -80,3 +83,50 @@ def test_the_client_address(settings, forwarded, count, expected):
     settings.TRUSTED_PROXY_COUNT = count
     request = RequestFactory().get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected
+
+
+def spray(settings) -> Client:
+    """An address that tried many usernames until it was locked."""
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 8
+    sprayer = Client(REMOTE_ADDR="203.0.113.9")
+    for username in ("ann", "bob", "cat"):
+        for _ in range(3):
+            sign_in(sprayer, username, "Winter2026!")
+    assert sign_in(sprayer, "sam", RIGHT).status_code == 429
+    return sprayer
+
+
+def test_an_admin_clears_an_address_lock_by_deleting_its_attempts(sam, settings, admin_client):
+    from axes.models import AccessAttempt
+
+    sprayer = spray(settings)
+    listed = admin_client.get(reverse("admin:axes_accessattempt_changelist"), {"ip_address": "203.0.113.9"})
+    assert all(name in listed.content.decode() for name in ("ann", "bob", "cat"))  # the lock, as admin sees it
+    response = admin_client.post(
+        reverse("admin:axes_accessattempt_changelist"),
+        {
+            "action": "delete_selected",
+            "_selected_action": list(AccessAttempt.objects.values_list("pk", flat=True)),
+            "post": "yes",
+        },
+    )
+    assert response.status_code == 302 and not AccessAttempt.objects.exists()
+    assert sign_in(sprayer, "sam", RIGHT).status_code == 302
+
+
+@pytest.mark.parametrize("command", [["axes_reset"], ["axes_reset_ip", "203.0.113.9"]])
+def test_axes_reset_clears_an_address_lock(sam, settings, command):
+    from django.core.management import call_command
+
+    sprayer = spray(settings)
+    call_command(*command, stdout=StringIO())
+    assert sign_in(sprayer, "sam", RIGHT).status_code == 302
+
+
+def test_an_address_lock_ends_with_the_lockout_window(sam, settings):
+    from axes.models import AccessAttempt
+    from django.utils import timezone
+
+    sprayer = spray(settings)
+    AccessAttempt.objects.update(attempt_time=timezone.now() - timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES + 1))
+    assert sign_in(sprayer, "sam", RIGHT).status_code == 302
