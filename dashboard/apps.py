@@ -6,6 +6,6 @@ class DashboardConfig(AppConfig):
     verbose_name = "Customer dashboard"
 
     def ready(self) -> None:
-        from dashboard import permissions
+        from dashboard import checks, permissions  # noqa: F401 (checks register themselves)
 
         permissions.connect_signals()

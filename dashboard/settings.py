@@ -83,6 +83,7 @@ TASKS = {
 MIDDLEWARE = [
     "dashboard.request_log.RequestLogMiddleware",  # outermost: it times everything
     "dashboard.audit.AuditOutcomeMiddleware",  # sees the status the person got, 500s included
+    "dashboard.request_budget.RequestBudgetMiddleware",  # one time budget for all a request does
     "dashboard.database_busy.DatabaseBusyMiddleware",  # a locked database: a 503 page, not a 500
     "dashboard.health.HealthProbeMiddleware",  # probes skip host checks and HTTPS redirects
     "django.middleware.security.SecurityMiddleware",
@@ -287,9 +288,12 @@ CONDUCTOR_CONNECT_TIMEOUT = env.float("CONDUCTOR_CONNECT_TIMEOUT", default=5.0)
 CONDUCTOR_READ_TIMEOUT = env.float("CONDUCTOR_READ_TIMEOUT", default=30.0)
 CONDUCTOR_POOL_TIMEOUT = env.float("CONDUCTOR_POOL_TIMEOUT", default=5.0)
 CONDUCTOR_MAX_CONNECTIONS = env.int("CONDUCTOR_MAX_CONNECTIONS", default=100)
-# One call, retries included, never takes longer than this: below gunicorn's worker
-# timeout (60 s), so a page always gets to explain itself.
+# No request spends longer than this on Conductor, all its calls, retries and waits for
+# another request's call together: below gunicorn's worker timeout, so a page always gets
+# to explain itself (a system check keeps them apart).
 CONDUCTOR_TOTAL_BUDGET = env.float("CONDUCTOR_TOTAL_BUDGET", default=45.0)
+# gunicorn's worker timeout (gunicorn.conf.py reads the same variable), for that check.
+GUNICORN_TIMEOUT = env.int("GUNICORN_TIMEOUT", default=60)
 CONDUCTOR_MAX_RETRIES = env.int("CONDUCTOR_MAX_RETRIES", default=2)
 # The per-company limit (dashboard/caching/company_limit.py) adapts between 1 and
 # CONDUCTOR_LIMIT_MAX calls at once, starting from CONDUCTOR_LIMIT_START (QuickBooks

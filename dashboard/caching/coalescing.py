@@ -4,7 +4,9 @@ Within a process, the first caller for a key runs the fetch and the others wait 
 its result (or its exception). Across processes, the leader also takes a lock in the
 cache; a process that finds the lock taken waits for the leader's result to appear in
 the cache instead of calling Conductor itself. With the local-memory cache that second
-step is per process; with Redis it spans every server.
+step is per process; with Redis it spans every server. A request waits for another's
+call only as long as its own budget lasts (request_budget.py): then it is a timeout, not
+a second call of its own.
 """
 
 import random
@@ -14,6 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.cache import cache
+
+from dashboard import request_budget
+from dashboard.conductor import errors
 
 
 class _Flight:
@@ -40,7 +45,8 @@ def coalesced(
         leader = existing is None
         flight = _flights[key] = _Flight() if existing is None else existing
     if not leader:
-        flight.done.wait()
+        if not flight.done.wait(request_budget.remaining()):  # None: as long as the leader takes
+            raise errors.RequestTimeoutError("Conductor did not answer in time.")
         if flight.error is not None:
             raise flight.error
         return flight.result
@@ -61,7 +67,12 @@ def _across_processes(
 ) -> Any:
     lock_key = f"lock:{key}"
     since = time.time()
-    deadline = time.monotonic() + lock_seconds
+    deadline = request_budget.clock() + lock_seconds
+    left = request_budget.remaining()
+    # Waiting for another process's call ends with this request's own budget, if sooner.
+    out_of_budget = left is not None and left < lock_seconds
+    if out_of_budget:
+        deadline = request_budget.clock() + (left or 0.0)
     while True:
         if cache.add(lock_key, 1, timeout=int(lock_seconds) + 1):
             try:
@@ -73,6 +84,8 @@ def _across_processes(
         result = published(since)
         if result is not None:
             return result
-        if time.monotonic() >= deadline:
+        if request_budget.clock() >= deadline:
+            if out_of_budget:  # the leader is slow, and this request cannot wait longer
+                raise errors.RequestTimeoutError("Conductor did not answer in time.")
             return fetch()  # the leader vanished: do not wait for ever
         time.sleep(random.uniform(0.01, 0.03))

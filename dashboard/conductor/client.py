@@ -30,12 +30,15 @@ import httpx
 from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
-from dashboard import identifiers
+from dashboard import identifiers, request_budget
 from dashboard.conductor import errors, records, transactions
 from dashboard.conductor import retry as retry_policy
 from dashboard.request_log import note_conductor_request
 
 logger = logging.getLogger("dashboard.conductor")
+
+# A call with less time than this left is not started: it could not be answered.
+MIN_CALL_SECONDS = 0.1
 
 # A customer is a few KB; even a 150-row page is well under a megabyte. Anything far
 # larger is not an answer we can show, and reading it would only burn memory.
@@ -406,11 +409,17 @@ def _request(
     """Send a request, retrying where that can help, within one time budget.
 
     Returns (decoded JSON, request id) or raises a ConductorError. `timeout` caps the
-    whole call, retries included (a per-company budget); otherwise the cap is
-    settings.CONDUCTOR_TOTAL_BUDGET, kept below gunicorn's worker timeout."""
+    whole call, retries included (a per-company budget); so do
+    settings.CONDUCTOR_TOTAL_BUDGET, kept below gunicorn's worker timeout, and what is
+    left of the asking request's own budget (request_budget.py)."""
     if path.startswith("quickbooks-desktop/"):
         _require_end_user_id(end_user_id)
     budget = min(timeout, settings.CONDUCTOR_TOTAL_BUDGET) if timeout else settings.CONDUCTOR_TOTAL_BUDGET
+    left = request_budget.remaining()  # what the page asking has left, over all its calls
+    if left is not None:
+        budget = min(budget, left)
+    if budget < MIN_CALL_SECONDS:
+        raise errors.RequestTimeoutError("Conductor did not answer in time.")
     deadline = time.monotonic() + budget
     retry = 0
     while True:
