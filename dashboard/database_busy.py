@@ -34,5 +34,4 @@ class DatabaseBusyMiddleware:
         logger.warning("database busy: %s %s", request.method, request.path)
         response = render(request, "errors/database_busy.html", status=503)
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
-        response["Cache-Control"] = "private, no-store"
         return response

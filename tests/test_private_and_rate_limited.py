@@ -58,3 +58,28 @@ def test_a_rate_limit_shows_a_saved_copy_when_there_is_one(support_client, compa
     response = support_client.get(URL)
     assert response.status_code == 200
     assert "Conductor is limiting requests right now." in response.content.decode()
+
+
+def test_a_refusal_and_the_way_to_sign_in_are_private_too(client, db, company):
+    from django.contrib.auth.models import User
+
+    anonymous = client.get(URL)  # its next= names the company and the customer
+    assert anonymous.status_code == 302 and "next=" in anonymous["Location"]
+    assert anonymous["Cache-Control"] == "private, no-store"
+    client.force_login(User.objects.create_user("visitor", password="pw-for-tests-only"))
+    refused = client.get(URL)  # signed in, without the dashboard's permission
+    assert refused.status_code == 403 and refused["Cache-Control"] == "private, no-store"
+    assert client.get("/accounts/login/")["Cache-Control"].count("no-store") == 1
+
+
+def test_static_files_keep_their_own_caching(client, settings):
+    settings.WHITENOISE_USE_FINDERS = settings.WHITENOISE_AUTOREFRESH = True  # served without collectstatic
+    response = client.get("/static/css/app.css")
+    assert response.status_code == 200 and "no-store" not in response.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize("method", ["options", "trace", "post", "put", "delete"])
+def test_staff_pages_answer_only_the_methods_they_serve(support_client, company, fake, method):
+    response = getattr(support_client, method)(URL)
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert fake.stats == {}

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_safe
 
 from dashboard import audit, identifiers
 from dashboard.models import Company
@@ -27,21 +28,19 @@ def signed_in_user(request: HttpRequest) -> User:
 
 def staff_view(view: View) -> View:
     """Anonymous users are sent to sign in; signed-in users without the permission get 403.
+    Staff pages only read: any method but GET and HEAD is a 405, before anything else.
 
-    (Superusers hold every permission, so they always pass.)"""
+    (Superusers hold every permission, so they always pass. Responses are made private by
+    PrivateResponsesMiddleware, refusals and redirects included.)"""
 
     @wraps(view)
     def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not access_for(request.user).may_view:
             audit.record_denial(request, "no permission")
             raise PermissionDenied("You do not have access to the customer dashboard.")
-        response = view(request, *args, **kwargs)
-        # Every staff page names a company or a customer, whatever its status (an error
-        # page, a form with errors, a redirect): no shared cache may keep it.
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return view(request, *args, **kwargs)
 
-    return login_required(checked)
+    return require_safe(login_required(checked))
 
 
 def company_or_none(request: HttpRequest, company_id: str) -> Company | None:
