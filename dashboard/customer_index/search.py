@@ -30,6 +30,8 @@ from dashboard.models import Company, CompanySync, IndexedCustomer
 MAX_CANDIDATES = 500
 # Typo candidates scored per query: the rows sharing the most trigrams with it.
 TYPO_CANDIDATES = 300
+# Trigrams of the query a typo search looks for at most: a 14-letter word's worth.
+MAX_TYPO_TRIGRAMS = 12
 # PostgreSQL: how similar a row must be to the query to be a typo candidate.
 PG_WORD_SIMILARITY = 0.4
 # Typo matches are looked for only when exact matches are this few.
@@ -114,18 +116,21 @@ def _typo_candidates(rows: QuerySet[IndexedCustomer], text: str) -> list[Indexed
     """The rows sharing the most trigrams with the query's words: where a typo match can
     be (FTS5's rank on SQLite, pg_trgm's word similarity on PostgreSQL)."""
     words = [w for w in _words(text) if len(w) >= 4 and w.isalpha()]
-    trigrams = {w[i : i + 3] for w in words for i in range(len(w) - 2)}
+    # The first MAX_TYPO_TRIGRAMS only: a long query (every name of a family, a pasted
+    # paragraph) would otherwise rank every row sharing any of hundreds of trigrams.
+    trigrams = list(dict.fromkeys(w[i : i + 3] for w in words for i in range(len(w) - 2)))[:MAX_TYPO_TRIGRAMS]
     if not trigrams:
         return []
     if connection.vendor == "sqlite":
-        query = " OR ".join(f"search_text : {_fts_phrase(t)}" for t in sorted(trigrams))
+        query = " OR ".join(f"search_text : {_fts_phrase(t)}" for t in trigrams)
         best = RawSQL(_FTS + " ORDER BY rank LIMIT %s", [query, TYPO_CANDIDATES * 4])
         return list(rows.filter(id__in=best)[:TYPO_CANDIDATES])
     # pg_trgm's word similarity operator, answered from the GIN index; "Garica" is 0.43
     # similar to "garcia, maya", so the threshold is lowered from its 0.6 default.
     with connection.cursor() as cursor:
         cursor.execute("SET pg_trgm.word_similarity_threshold = %s", [PG_WORD_SIMILARITY])
-    similar = RawSQL("%s <%% dashboard_indexedcustomer.search_text", [" ".join(words)], output_field=BooleanField())
+    typed = " ".join(words)[: MAX_TYPO_TRIGRAMS + 2]
+    similar = RawSQL("%s <%% dashboard_indexedcustomer.search_text", [typed], output_field=BooleanField())
     return list(rows.filter(similar)[:TYPO_CANDIDATES])
 
 

@@ -19,6 +19,7 @@ from dashboard.lookups import activity, customer_page, documents, job_tree, sear
 from dashboard.lookups.calls import secret_for, start_lookup
 from dashboard.models import AuditAction, Company, RecentView
 from dashboard.problems import LOOKUP_FAILURES, problem_for
+from dashboard.search_limit import searches_bounded
 from dashboard.views import activity as account_views
 from dashboard.views import errors
 from dashboard.views.access import company_or_none, signed_in_user, staff_view, unknown_company
@@ -65,6 +66,7 @@ def _index_results(
 
 
 @staff_view
+@searches_bounded("q", "min_balance", "after", "page")
 def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
     """A company's customers: search by name, status and balance, paged by name."""
     company = company_or_none(request, company_id)
@@ -134,6 +136,7 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
 
 
 @staff_view
+@searches_bounded("to")
 def jump(request: HttpRequest, company_id: str) -> HttpResponse:
     """Open a customer by QuickBooks id or exact full name, or an invoice by its number."""
     company = company_or_none(request, company_id)

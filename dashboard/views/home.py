@@ -15,6 +15,7 @@ from dashboard.forms import GlobalSearchForm
 from dashboard.lookups import search
 from dashboard.models import AuditAction, CompanySync, RecentView, SyncWorker
 from dashboard.permissions import access_for
+from dashboard.search_limit import searches_bounded
 from dashboard.views.access import staff_view
 from dashboard.views.links import company_search_url
 
@@ -22,6 +23,7 @@ logger = logging.getLogger("dashboard.views")
 
 
 @staff_view
+@searches_bounded("q")
 def home(request):
     """The companies, the user's recently viewed customers, and search across companies."""
     companies = list(access_for(request.user).companies.values())
