@@ -585,3 +585,47 @@ def test_an_offline_customer_page_shows_what_the_index_holds(signed_in, companie
     assert page.get_by_role("link", name="customer@example.com").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     no_serious_accessibility_problems(page)
+
+
+# --- values from QuickBooks written right to left ----------------------------------------
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: everything after it, to the end of its scope, is reversed
+
+# Every text holding the override must be alone in its element (nothing of ours beside it
+# in the same run of text) and that element isolated (<bdi>, or unicode-bidi: isolate), so
+# the reversal stops at the value's edge.
+UNISOLATED = """(mark) => {
+  const problems = [];
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (!node.textContent.includes(mark)) continue;
+    const element = node.parentElement;
+    const isolated = element.tagName === 'BDI' || getComputedStyle(element).unicodeBidi === 'isolate';
+    const alone = element.textContent.trim() === node.textContent.trim();
+    if (!isolated || !alone) problems.push(`<${element.tagName.toLowerCase()} class="${element.className}">${element.textContent.trim().slice(0, 80)}`);
+  }
+  return problems;
+}"""
+
+
+def test_a_value_written_right_to_left_cannot_reorder_its_neighbours(signed_in, companies, fake):
+    customers = fake.state.companies[BAKERY].customers
+    example = customers[1]
+    assert example["id"] == EXAMPLE_ID  # a job of ABC Corporation
+    hostile = dict(example)
+    for key in ("companyName", "firstName", "lastName", "jobTitle", "note", "jobDescription", "accountNumber"):
+        hostile[key] = f"{RLO}{example[key] or key}"
+    hostile["name"] = f"{RLO}{example['name']}"
+    hostile["fullName"] = f"{example['parent']['fullName']}:{hostile['name']}"
+    hostile["billingAddress"] = {**example["billingAddress"], "line1": f"{RLO}12 Elm St", "city": f"{RLO}Springfield"}
+    hostile["customFields"] = [{**field, "value": f"{RLO}{field['value']}"} for field in example["customFields"]]
+    customers[1] = hostile
+    page = signed_in
+    page.goto(customer_url())
+    page.get_by_role("heading", level=1).wait_for()
+    page.locator("#activity-section").wait_for()
+    problems = page.evaluate(UNISOLATED, RLO)
+    page.goto(f"/end-users/{BAKERY}/customers/?q={example['name'][:7]}&status=all")
+    page.get_by_role("heading", level=1).wait_for()
+    problems += page.evaluate(UNISOLATED, RLO)
+    assert problems == [], "\n".join(problems)
