@@ -198,7 +198,11 @@ def test_a_serial_company_file_answers_one_request_at_a_time_in_arrival_order(fa
     for n in range(4):
         threads.append(threading.Thread(target=ask, args=(n,)))
         threads[-1].start()
-        time.sleep(0.03)
+        # The next asks only once this one has arrived: the order is the test's, not the scheduler's.
+        arrived = time.monotonic() + 5
+        while fake._in_flight[BAKERY] + len(answered) < n + 1:
+            assert time.monotonic() < arrived, "the request never reached the fake"
+            time.sleep(0.002)
     for thread in threads:
         thread.join(5)
     assert time.monotonic() - started >= 0.75  # four answers, one after another
