@@ -12,7 +12,10 @@ generated for the run, never shipped). The dashboard indexes them all, then:
 2. a full sync of one 5,000-customer company at 200 ms per upstream page, against
    pages × 200 ms;
 3. an incremental sync with nothing changed: the calls it made;
-4. the index's size per 100,000 customers.
+4. one person's flood of typo searches (32 at once, across all companies) beside another
+   person's cached customer page: that page's latency alone and during the flood, as
+   shipped and (for comparison only) with no bound on searches per person;
+5. the index's size per 100,000 customers.
 Run once on SQLite (the default) and once on PostgreSQL (`--database-url`).
 """
 
@@ -76,6 +79,7 @@ def main() -> None:
     if args.database_url:
         call_command("flush", "--noinput", verbosity=0) if _has_tables(connection) else None
     call_command("migrate", verbosity=0)
+    call_command("collectstatic", "--noinput", verbosity=0)  # pages are rendered as shipped
     key = ApiKey(name="bench")
     key.set_secret(DEMO_SECRET_KEY)
     key.save()
@@ -153,6 +157,22 @@ def main() -> None:
     results["1_search_pages"] = search_results
     results["1_upstream_calls_during_searches"] = sum(v for k, v in fake.stats.items() if k.startswith("GET "))
 
+    # 4. one person's flood of typo searches across all companies beside another person's
+    # cached customer page: as shipped (three searches at once per person), and, for
+    # comparison only, with no bound per person.
+    from dashboard import search_limit
+
+    flood_urls = [f"/?q={q}" for q in queries("one-typo name", customers)]
+    results["4_flood_beside_a_cached_page"] = {
+        "as shipped": _flood(client, user, flood_urls, by_company),
+    }
+    shipped_bound = search_limit.SEARCHES_AT_ONCE
+    search_limit.SEARCHES_AT_ONCE = 10**6
+    results["4_flood_beside_a_cached_page"]["no bound per person (comparison only)"] = _flood(
+        client, user, flood_urls, by_company
+    )
+    search_limit.SEARCHES_AT_ONCE = shipped_bound
+
     # 2. a full sync of one company at 200 ms per page
     fake.latency = 0.2
     fake.reset()
@@ -175,6 +195,85 @@ def main() -> None:
     fake.stop()
     Path(args.out).write_text(json.dumps(results, indent=2))
     print(json.dumps(results, indent=2))
+
+
+FLOODERS = 32
+FLOOD_SEARCHES_EACH = 5
+CACHED_PAGE_ALONE = 200
+
+
+def _flood(flooder_client, flooder, flood_urls: list[str], by_company: dict) -> dict:
+    """A cached customer page's latency for another person, alone and while FLOODERS
+    threads of one person each send FLOOD_SEARCHES_EACH typo searches at once."""
+    import threading
+
+    from django.contrib.auth.models import User
+    from django.db import connection
+    from django.test import Client
+
+    reader = User.objects.get_or_create(username="reader", defaults={"is_superuser": True, "is_staff": True})[0]
+    page = Client(HTTP_HOST="localhost")
+    page.force_login(reader)
+    company_id = next(iter(by_company))
+    url = f"/end-users/{company_id}/customers/{by_company[company_id][0]['id']}/"
+    assert page.get(url).status_code == 200  # fetched once: cached from now on
+
+    def read(times: list[float], until: threading.Event | None, count: int = 0) -> None:
+        while (until is not None and not until.is_set()) or (until is None and len(times) < count):
+            t = time.perf_counter()
+            assert page.get(url).status_code == 200
+            times.append(time.perf_counter() - t)
+
+    alone: list[float] = []
+    read(alone, None, CACHED_PAGE_ALONE)
+    answered, refused, search_times = [], [], []
+    lock = threading.Lock()
+
+    def flood(urls: list[str]) -> None:
+        searcher = Client(HTTP_HOST="localhost")
+        searcher.cookies = flooder_client.cookies  # the same person, one session
+        for flood_url in urls:
+            t = time.perf_counter()
+            status = searcher.get(flood_url).status_code
+            with lock:
+                (refused if status == 429 else answered).append(status)
+                search_times.append(time.perf_counter() - t)
+        connection.close()
+
+    done = threading.Event()
+    during: list[float] = []
+    reader_thread = threading.Thread(target=read, args=(during, done))
+    reader_thread.start()
+    flooders = [
+        threading.Thread(
+            target=flood,
+            args=(
+                flood_urls[i * FLOOD_SEARCHES_EACH : (i + 1) * FLOOD_SEARCHES_EACH] or flood_urls[:FLOOD_SEARCHES_EACH],
+            ),
+        )
+        for i in range(FLOODERS)
+    ]
+    for thread in flooders:
+        thread.start()
+    for thread in flooders:
+        thread.join()
+    done.set()
+    reader_thread.join()
+
+    def ms(values: list[float], pct: float) -> float:
+        return round(percentile(values, pct) * 1000, 1)
+
+    return {
+        "cached_page_alone_p50_ms": ms(alone, 50),
+        "cached_page_during_flood_p50_ms": ms(during, 50),
+        "cached_page_during_flood_p99_ms": ms(during, 99),
+        "cached_page_during_flood_max_ms": round(max(during) * 1000, 1),
+        "ratio_p50_during_to_alone": round(statistics.median(during) / statistics.median(alone), 2),
+        "cached_pages_read_during_flood": len(during),
+        "flood_searches_answered": len(answered),
+        "flood_searches_refused_429": len(refused),
+        "flood_search_p50_ms": ms(search_times, 50),
+    }
 
 
 def _has_tables(connection) -> bool:

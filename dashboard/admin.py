@@ -457,8 +457,18 @@ class CompanyScopeAdmin(admin.ModelAdmin):
         return obj.companies.count()
 
 
+class WrittenByTheDashboard(admin.ModelAdmin):
+    """Rows the dashboard itself writes: admin shows them, nobody adds or edits one."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
 @admin.register(AuditEntry)
-class AuditEntryAdmin(admin.ModelAdmin):
+class AuditEntryAdmin(WrittenByTheDashboard):
     """Read-only: the trail is written by the dashboard and pruned by a command only."""
 
     list_display = ["when", "username", "company_name", "action", "target", "outcome", "conductor_request_id"]
@@ -474,18 +484,12 @@ class AuditEntryAdmin(admin.ModelAdmin):
     def when(self, obj: AuditEntry) -> str:
         return f"{timezone.localtime(obj.at):%b %-d, %H:%M:%S}"
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
-        return False
-
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
 
 
 @admin.register(SyncWorker)
-class SyncWorkerAdmin(admin.ModelAdmin):
+class SyncWorkerAdmin(WrittenByTheDashboard):
     """Read-only: each sync worker writes its own row while it runs."""
 
     list_display = ["__str__", "running", "last_seen", "started_at", "stopped_at", "last_error"]
@@ -497,9 +501,3 @@ class SyncWorkerAdmin(admin.ModelAdmin):
     @admin.display(description="Last seen", ordering="last_seen_at")
     def last_seen(self, obj: SyncWorker) -> str:
         return f"{timesince(obj.last_seen_at, timezone.now())} ago"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: SyncWorker | None = None) -> bool:
-        return False

@@ -10,7 +10,7 @@ from django.core.checks import Error, register
 PAGE_SECONDS = 5
 
 
-@register()
+@register("dashboard")
 def budget_below_worker_timeout(app_configs: Any, **kwargs: Any) -> list[Error]:
     """A request that outlived gunicorn's worker timeout would be killed mid-page, without
     the page that explains the timeout: the Conductor budget stays below it."""

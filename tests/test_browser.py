@@ -629,3 +629,18 @@ def test_a_value_written_right_to_left_cannot_reorder_its_neighbours(signed_in, 
     page.get_by_role("heading", level=1).wait_for()
     problems += page.evaluate(UNISOLATED, RLO)
     assert problems == [], "\n".join(problems)
+
+
+def test_too_many_searches_at_once_says_to_wait(signed_in, companies, staff):
+    from dashboard.caching.counters import count_up
+    from dashboard.caching.freshness import cache_key
+    from dashboard.search_limit import SEARCHES_AT_ONCE
+
+    for _ in range(SEARCHES_AT_ONCE):  # the person's other tabs, still searching
+        count_up(cache_key("searches-running", str(staff.pk)), timeout=60)
+    page = signed_in
+    response = page.goto("/?q=garica")
+    assert response.status == 429
+    assert page.get_by_role("heading", level=1, name="Several searches are already running").is_visible()
+    assert page.get_by_role("heading", name="What to do").is_visible()
+    no_serious_accessibility_problems(page)
