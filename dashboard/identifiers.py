@@ -159,13 +159,34 @@ def _unescaped(match: re.Match[str]) -> str:
     return chr(int(match.group(1) or match.group(2), 16))
 
 
+# The fast check's own escapes, one kind at a time: a pattern that starts with a literal
+# is searched for at C speed, an alternation is tried at every position.
+_PERCENT_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_JSON_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})")
+
+
+def _ascii_char(match: re.Match[str]) -> str:
+    """The escaped character if it is ASCII; a space for any other, which no key holds
+    (so the text stays ASCII, and quick to search)."""
+    char = chr(int(match.group(1), 16))
+    return char if char.isascii() else " "
+
+
 def _may_hold_a_run(text: str, key: str, public: int) -> bool:
     """Whether `text` may hold a run that scrub_secret hides; False only when it cannot.
 
     Every run of SCRUB_RUN key characters starting at or after `first` wholly contains one
     of the key's pieces of half that length taken every half-run from `first`, so finding
-    no piece (plain substring search, read through escapes) rules every run out."""
-    readable = _ESCAPED.sub(_unescaped, text) if "%" in text or "\\u" in text else text
+    no piece (plain substring search, read through escapes) rules every run out. Reading
+    through escapes here may find more than scrub_secret does (backslashes are dropped:
+    no key holds one), never less. Keys are ASCII; any other is always scanned in full."""
+    if not key.isascii():
+        return True
+    readable = text
+    if "%" in readable:
+        readable = _PERCENT_ESCAPE.sub(_ascii_char, readable)
+    if "\\" in readable:
+        readable = _JSON_ESCAPE.sub(_ascii_char, readable).replace("\\", "")
     folded = readable.casefold()
     half = SCRUB_RUN // 2
     first = max(0, public - SCRUB_RUN + 1)

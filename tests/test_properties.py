@@ -153,3 +153,27 @@ def test_text_without_the_key_comes_back_unchanged(text, body):
     if "%" in text or "\\u" in text:
         return  # an escape could spell part of the key; the first test covers those
     assert scrub_secret(text, secret) == text
+
+
+@given(body=key_bodies, text=st.text(max_size=120), data=st.data())
+@settings(max_examples=300, deadline=None)
+def test_the_quick_check_never_passes_a_text_the_full_scrub_would_change(body, text, data):
+    from dashboard.identifiers import _KEY_PREFIXES, _may_hold_a_run, scrub_secret
+
+    secret = "sk_conductor_" + body
+    start = data.draw(st.integers(0, len(secret) - 1))
+    part = secret[start : data.draw(st.integers(start, len(secret)))]
+    encode = data.draw(st.sampled_from(["verbatim", "upper", "percent", "json", "json-in-json"]))
+    escaped = "".join(f"\\u{ord(c):04x}" for c in part)
+    echo = {
+        "verbatim": part,
+        "upper": part.upper(),
+        "percent": _percent(part, data),
+        "json": escaped,
+        "json-in-json": escaped.replace("\\", "\\\\"),  # a text holding escapes, as JSON carries it
+    }[encode]
+    cut = data.draw(st.integers(0, len(text)))
+    whole = text[:cut] + echo + text[cut:]
+    public = next(len(p) for p in _KEY_PREFIXES if secret.startswith(p))
+    if scrub_secret(whole, secret) != whole:
+        assert _may_hold_a_run(whole, secret.casefold(), public)

@@ -553,7 +553,7 @@ def _decode(raw: bytes, status: int, request_id: str | None, secret_key: str) ->
     between) echoes, in a message, a record's field or an error, is hidden before it can
     be stored, logged or shown."""
     try:
-        return json.loads(identifiers.scrub_secret(raw.decode("utf-8"), secret_key))
+        return json.loads(identifiers.scrub_secret(raw.decode("utf-8-sig"), secret_key))
     except ValueError:  # includes UnicodeDecodeError
         raise errors.MalformedResponseError(
             f"Conductor answered HTTP {status} with a body that is not JSON.",
