@@ -123,7 +123,7 @@ def test_readyz_checks_every_shard(disk_cache, client, db, monkeypatch, caplog):
     monkeypatch.setattr(disk.Cache, "set", lambda *a, **k: (_ for _ in ()).throw(sqlite3.OperationalError("disk I/O")))
     response = client.get("/readyz")
     assert response.status_code == 503 and response.content == b"not ready: cache"
-    assert "cannot be used (OperationalError: disk I/O)" in caplog.text
+    assert "a cache shard cannot be used (OperationalError: disk I/O)" in caplog.text
 
 
 @pytest.mark.django_db(transaction=True)
@@ -149,3 +149,32 @@ def test_a_page_that_failed_after_its_entry_is_not_audited_as_shown(support_clie
     assert response.status_code == 500
     [entry] = AuditEntry.objects.filter(action="view")
     assert entry.outcome == "failed: the page could not be shown (HTTP 500)"
+
+
+def test_redis_answering_with_an_error_is_a_miss_too(redis_away, monkeypatch):
+    import redis
+
+    class Full:
+        def __getattr__(self, name):
+            raise redis.exceptions.ResponseError("OOM command not allowed when used memory > 'maxmemory'.")
+
+    monkeypatch.setattr(caches["default"]._cache, "get_client", lambda *args, **kwargs: Full())
+    assert cache.get("record", "a miss") == "a miss"
+    assert cache.set("record", 1) is False and cache.add("lock", 1) is True
+    with pytest.raises(ValueError):
+        cache.incr("counter")
+
+
+def test_a_shard_that_cannot_be_started_again_is_still_only_a_miss(disk_cache, db, monkeypatch):
+    from dashboard.caching import disk
+
+    cache.set("before", 1)
+    damage(disk_cache / "004")
+
+    def no_room(*args, **kwargs):
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(disk, "Cache", no_room)
+    keys = [f"key-{n}" for n in range(64)]
+    assert cache.get_many(keys) == {}  # every call answers, as a miss where it must
+    assert cache.set_many({key: key for key in keys}) is not None

@@ -62,13 +62,13 @@ class DiskCache(FailSoft, DjangoCache):
         self._mend_shards()
 
     def readiness_problem(self) -> str | None:
-        self._mend_shards()
-        for shard in self._cache._shards:
-            try:
+        try:
+            self._mend_shards()
+            for shard in self._cache._shards:
                 shard.set("readiness-probe", 1, expire=5)
                 shard.get("readiness-probe")
-            except self.unavailable as exc:
-                return f"cache shard {shard.directory} cannot be used ({type(exc).__name__}: {str(exc)[:200]})"
+        except self.unavailable as exc:
+            return f"a cache shard cannot be used ({type(exc).__name__}: {str(exc)[:200]})"
         return None
 
     def _mend_shards(self) -> None:

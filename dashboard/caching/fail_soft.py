@@ -12,6 +12,7 @@ each backend whether it really answers (`readiness_problem`).
 
 import logging
 import threading
+from contextlib import suppress
 from typing import Any
 
 import redis
@@ -134,14 +135,17 @@ class _Soft:
                 type(exc).__name__,
                 str(exc)[:200],
             )
-        self.backend.recover(exc)
+        with suppress(*self.backend.unavailable):  # not mended yet: the next call tries again
+            self.backend.recover(exc)
         return True
 
 
 class RedisCache(FailSoft, DjangoRedisCache):
     """Django's Redis backend, failing soft while Redis cannot be reached."""
 
-    unavailable = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+    # Not only away (connection refused, timed out): full (OOM), read-only (a replica after
+    # a failover), loading. Whatever Redis says, a page goes on without it.
+    unavailable = (redis.exceptions.RedisError,)
 
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
