@@ -32,6 +32,7 @@ before in the run, so no figure leans on the cache by accident.
 """
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -52,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 DEMO_KEY_ENV = {"DASHBOARD_DEMO": "1"}
 BAKERY, BUILDERS = "end_usr_demoBakery01", "end_usr_demoBuilders02"
+USERS = 64  # as many as the largest burst: each simulated person signs in as their own user
 LARGE = tuple(f"end_usr_large{n:02d}" for n in range(1, 7))
 
 
@@ -161,23 +163,25 @@ class Bench:
         self.secret = DEMO_SECRET_KEY
         self.manage("add_api_key", "bench", stdin=DEMO_SECRET_KEY)
         self.manage("import_end_users", "bench")
-        self.session = (
-            self.manage(
-                "shell",
-                "-c",
-                (
-                    "from django.contrib.auth.models import User;"
-                    "from django.contrib.sessions.backends.db import SessionStore;"
-                    "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
-                    "u=User.objects.create_superuser('bench','b@example.com','bench-only-password');"
-                    "s=SessionStore();s[SESSION_KEY]=str(u.pk);"
-                    "s[BACKEND_SESSION_KEY]='django.contrib.auth.backends.ModelBackend';"
-                    "s[HASH_SESSION_KEY]=u.get_session_auth_hash();s.create();print(s.session_key)"
-                ),
-            )
-            .strip()
-            .splitlines()[-1]
+        # One signed-in user per simulated person (a person runs at most a few searches at
+        # once): each client takes the next of USERS sessions.
+        self.sessions = self.manage(
+            "shell",
+            "-c",
+            (
+                "from django.contrib.auth.models import User;"
+                "from django.contrib.sessions.backends.db import SessionStore;"
+                "from django.contrib.auth import SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;\n"
+                f"for n in range({USERS}):\n"
+                "    u=User.objects.create_superuser(f'bench{n}',f'b{n}@example.com','bench-only-password')\n"
+                "    s=SessionStore();s[SESSION_KEY]=str(u.pk)\n"
+                "    s[BACKEND_SESSION_KEY]='django.contrib.auth.backends.ModelBackend'\n"
+                "    s[HASH_SESSION_KEY]=u.get_session_auth_hash();s.create();print('session', s.session_key)"
+            ),
         )
+        self.sessions = [line.split()[1] for line in self.sessions.splitlines() if line.startswith("session ")]
+        self.next_session = itertools.cycle(self.sessions)
+        self.session_lock = threading.Lock()
         for company in (BAKERY, BUILDERS, *LARGE):
             self.fresh[company] = self._customer_ids(company)
         # Never listed: their place in the job tree is unknown when first opened.
@@ -212,7 +216,9 @@ class Bench:
         return httpx.get(f"{self.fake_url}/_fake/stats").json()
 
     def client(self) -> httpx.Client:
-        return httpx.Client(base_url=self.web_url, cookies={"sessionid": self.session}, timeout=60)
+        with self.session_lock:
+            session = next(self.next_session)
+        return httpx.Client(base_url=self.web_url, cookies={"sessionid": session}, timeout=60)
 
     def browse(self, companies: tuple[str, ...]) -> None:
         """Page through the companies' lists, as staff finding customers would."""
