@@ -209,7 +209,9 @@ CACHED_PAGE_ALONE = 200
 
 def _flood(flooder_client, flooder, flood_urls: list[str], by_company: dict) -> dict:
     """A cached customer page's latency for another person, alone and while FLOODERS
-    threads of one person each send FLOOD_SEARCHES_EACH typo searches at once."""
+    threads of one person each send FLOOD_SEARCHES_EACH typo searches at once. Every
+    thread is warmed first (its own database and cache connections opened, as a server's
+    threads have theirs), then all start together."""
     import threading
 
     from django.contrib.auth.models import User
@@ -217,26 +219,37 @@ def _flood(flooder_client, flooder, flood_urls: list[str], by_company: dict) -> 
     from django.test import Client
 
     reader = User.objects.get_or_create(username="reader", defaults={"is_superuser": True, "is_staff": True})[0]
-    page = Client(HTTP_HOST="localhost")
-    page.force_login(reader)
     company_id = next(iter(by_company))
     url = f"/end-users/{company_id}/customers/{by_company[company_id][0]['id']}/"
-    assert page.get(url).status_code == 200  # fetched once: cached from now on
+    start = threading.Barrier(FLOODERS + 1)
+    done = threading.Event()
+    alone: list[float] = []
+    during: list[float] = []
 
-    def read(times: list[float], until: threading.Event | None, count: int = 0) -> None:
-        while (until is not None and not until.is_set()) or (until is None and len(times) < count):
+    def read() -> None:
+        page = Client(HTTP_HOST="localhost")
+        page.force_login(reader)
+        assert page.get(url).status_code == 200  # fetched once: cached from now on
+
+        def timed() -> float:
             t = time.perf_counter()
             assert page.get(url).status_code == 200
-            times.append(time.perf_counter() - t)
+            return time.perf_counter() - t
 
-    alone: list[float] = []
-    read(alone, None, CACHED_PAGE_ALONE)
+        alone.extend(timed() for _ in range(CACHED_PAGE_ALONE))
+        start.wait()
+        while not done.is_set():
+            during.append(timed())
+        connection.close()
+
     answered, refused, search_times = [], [], []
     lock = threading.Lock()
 
     def flood(urls: list[str]) -> None:
         searcher = Client(HTTP_HOST="localhost")
         searcher.cookies = flooder_client.cookies  # the same person, one session
+        assert searcher.get("/").status_code == 200  # warmed: no search
+        start.wait()
         for flood_url in urls:
             t = time.perf_counter()
             status = searcher.get(flood_url).status_code
@@ -245,9 +258,7 @@ def _flood(flooder_client, flooder, flood_urls: list[str], by_company: dict) -> 
                 search_times.append(time.perf_counter() - t)
         connection.close()
 
-    done = threading.Event()
-    during: list[float] = []
-    reader_thread = threading.Thread(target=read, args=(during, done))
+    reader_thread = threading.Thread(target=read)
     reader_thread.start()
     flooders = [
         threading.Thread(
