@@ -22,6 +22,7 @@ import secrets
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -126,6 +127,7 @@ class FakeConductor:
         self._company_files: dict[str, threading.Lock] = {}
         self.stats: Counter = Counter()
         self._in_flight: Counter = Counter()
+        self._working: Counter = Counter()
         self._stats_lock = threading.Lock()
         self._request_numbers = itertools.count(1)
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -180,6 +182,23 @@ class FakeConductor:
         if end_user_id:
             with self._stats_lock:
                 self._in_flight[end_user_id] -= 1
+
+    @contextlib.contextmanager
+    def working(self, end_user_id: str | None) -> Iterator[None]:
+        """Count the requests QuickBooks works on at once (not those queued for it), and the
+        most seen: one in serial mode, as many as arrive in parallel mode."""
+        if not end_user_id:
+            yield
+            return
+        key = f"max_working {end_user_id}"
+        with self._stats_lock:
+            self._working[end_user_id] += 1
+            self.stats[key] = max(self.stats[key], self._working[end_user_id])
+        try:
+            yield
+        finally:
+            with self._stats_lock:
+                self._working[end_user_id] -= 1
 
     def company_file(self, end_user_id: str | None, path: str) -> "threading.Lock | contextlib.nullcontext":
         """What a QuickBooks request holds while QuickBooks works on it: in serial mode,
@@ -280,7 +299,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.fake.faults.take(path, end_user_id, customer_id)
         delay = self.fake.latency + (fault.latency if fault else 0.0)
         if delay:
-            with self.fake.company_file(end_user_id, path):
+            with self.fake.company_file(end_user_id, path), self.fake.working(end_user_id):
                 time.sleep(delay)
         try:
             if fault and fault.body:

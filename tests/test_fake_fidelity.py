@@ -208,12 +208,13 @@ def test_a_serial_company_file_answers_one_request_at_a_time_in_arrival_order(fa
     assert time.monotonic() - started >= 0.75  # four answers, one after another
     assert answered == [0, 1, 2, 3]
     assert fake.stats[f"max_in_flight {BAKERY}"] == 4  # queued at Conductor, as QuickBooks does
-    # in parallel mode the same four overlap
-    fake.serial = False
-    started = time.monotonic()
+    assert fake.stats[f"max_working {BAKERY}"] == 1  # worked on one at a time
+    # in parallel mode the same four are worked on at once
+    fake.reset()
+    fake.serial, fake.latency = False, 2.0
     threads = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(5)
-    assert time.monotonic() - started < 0.6
+        thread.join(10)
+    assert fake.stats[f"max_working {BAKERY}"] == 4
