@@ -41,7 +41,8 @@ def _decimal(name: str, value: str) -> Decimal:
 
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _LOCAL_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}")
-_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2})")
+# The contract's three forms only: no fractional seconds, no "Z" (written +00:00).
+_INSTANT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}")
 
 
 def time_bound(name: str, value: str, time_zone: str, *, end_of_day: bool) -> datetime:
@@ -65,7 +66,7 @@ def time_bound(name: str, value: str, time_zone: str, *, end_of_day: bool) -> da
     raise ApiError(
         "invalid_request",
         f"{name} must be a date (YYYY-MM-DD), a company-local date and time (YYYY-MM-DDTHH:mm:ss) "
-        "or a date and time with an offset.",
+        "or a date and time with an offset (YYYY-MM-DDTHH:mm:ss±HH:mm), without fractional seconds.",
     )
 
 

@@ -231,3 +231,16 @@ def test_an_echoed_key_is_scrubbed_in_any_encoding(transport, caplog, echo):
     assert echo not in everything
     assert SECRET[-12:].casefold() not in everything.casefold()
     assert "sk_conductor_…[hidden]" in exc.message
+
+
+def test_date_times_go_out_in_the_contracts_forms_only(transport):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    moment = datetime(2026, 12, 1, 23, 19, 2, 952732, tzinfo=UTC)
+    assert client.date_time_param(moment) == "2026-12-01T23:19:02+00:00"  # no fraction, no Z
+    assert client.date_time_param(moment.astimezone(timezone(timedelta(hours=-5)))) == "2026-12-01T18:19:02-05:00"
+    assert client.date_time_param(moment.replace(tzinfo=None)) == "2026-12-01T23:19:02"  # the company's clock
+    assert ("updatedAfter", "2026-12-01T23:19:02+00:00") in client.CustomerQuery(updated_after=moment).params()
+    transport.handler = lambda r: httpx.Response(200, json={"objectType": "list", "url": "/x", "data": []})
+    client.list_deleted_customers(SECRET, END_USER, moment)
+    assert transport.requests[-1].url.params["deletedAfter"] == "2026-12-01T23:19:02+00:00"

@@ -97,11 +97,16 @@ def test_deletions_are_listed_for_ninety_days_only(fake, control, qbd, spec):
     body = qbd.get("deleted-list-objects", params={"objectTypes": "customer"}).json()
     check(spec, response_schema(spec, "/quickbooks-desktop/deleted-list-objects"), body)
     assert [d["id"] for d in body["data"]] == [recent["id"]]
-    later = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    later = (datetime.now(UTC) + timedelta(minutes=1)).replace(microsecond=0).isoformat()
     assert (
         qbd.get("deleted-list-objects", params={"objectTypes": "customer", "deletedAfter": later}).json()["data"] == []
     )
     assert qbd.get("deleted-list-objects").status_code == 400  # objectTypes is required
+    fractional = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="microseconds")
+    assert (
+        qbd.get("deleted-list-objects", params={"objectTypes": "customer", "deletedAfter": fractional}).status_code
+        == 400
+    )
     assert qbd.get(f"customers/{recent['id']}").status_code == 502  # gone from QuickBooks
 
 

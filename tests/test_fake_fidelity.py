@@ -109,7 +109,16 @@ def test_a_date_is_a_whole_day_in_the_companys_zone(customers, fake):
 
 
 @pytest.mark.parametrize(
-    "value", ["yesterday", "2026-13-01", "2026-06-10T25:00:00", "2026-06-10 10:00:00", "1733000000"]
+    "value",
+    [
+        "yesterday",
+        "2026-13-01",
+        "2026-06-10T25:00:00",
+        "2026-06-10 10:00:00",
+        "1733000000",
+        "2026-12-01T23:19:02.952732+00:00",  # fractional seconds: not one of the three forms
+        "2026-12-01T23:19:02Z",  # "Z": written +00:00
+    ],
 )
 @pytest.mark.parametrize("name", ["updatedAfter", "updatedBefore"])
 def test_anything_else_is_a_400(customers, name, value):

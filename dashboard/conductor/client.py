@@ -111,6 +111,14 @@ def retrieve_customer(secret_key: str, end_user_id: str, customer_id: str) -> re
     return _parse(records.parse_customer, body, request_id)
 
 
+def date_time_param(moment: datetime) -> str:
+    """A date-time as Conductor reads one: `YYYY-MM-DDTHH:mm:ss±HH:mm` for an instant,
+    `YYYY-MM-DDTHH:mm:ss` (the company's own time) for a naive one. Never fractional
+    seconds, never "Z": the contract has neither. Rounded down to the second, so an
+    "after" bound never skips what changed within that second."""
+    return moment.replace(microsecond=0).isoformat()
+
+
 @dataclass(frozen=True)
 class CustomerQuery:
     """Filters of the customer list endpoint, named as in Conductor's API.
@@ -141,7 +149,7 @@ class CustomerQuery:
             ("nameTo", self.name_to),
             ("totalBalanceGreaterThan", self.total_balance_greater_than),
             ("totalBalanceGreaterThanOrEqualTo", self.total_balance_greater_than_or_equal_to),
-            ("updatedAfter", self.updated_after.isoformat() if self.updated_after else None),
+            ("updatedAfter", date_time_param(self.updated_after) if self.updated_after else None),
         ]
         params = [(name, value) for name, value in pairs if value is not None]
         params += [("ids", value) for value in self.ids]  # arrays repeat the key
@@ -300,7 +308,7 @@ def list_deleted_customers(
     oldest first. Not paginated."""
     params = [("objectTypes", "customer")]
     if deleted_after is not None:
-        params.append(("deletedAfter", deleted_after.isoformat()))
+        params.append(("deletedAfter", date_time_param(deleted_after)))
     body, request_id = _request(
         "GET",
         "quickbooks-desktop/deleted-list-objects",
