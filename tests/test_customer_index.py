@@ -5,6 +5,7 @@ import threading
 import time
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import httpx
 import pytest
@@ -405,3 +406,31 @@ def test_a_live_search_asked_for_balance_order_says_it_lists_by_name(support_cli
     response = support_client.get(f"/end-users/{BAKERY}/customers/", {"status": "all", "order": "balance"})
     assert response.status_code == 200
     assert "Listed by name: QuickBooks itself lists customers by name only" in page_text(response)
+
+
+def test_sync_customers_for_one_company_fails_when_another_syncer_holds_it(synced, fake):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from dashboard.customer_index.sync import _Lease
+
+    assert _Lease(CompanySync.objects.get(company=synced), "another-worker").take()
+    with pytest.raises(CommandError, match="skipped, another worker is syncing it"):
+        call_command("sync_customers", "--company", synced.conductor_id, stdout=StringIO())
+
+
+def test_a_stopped_sync_lets_go_of_its_company_at_once(synced, fake, monkeypatch):
+    import signal
+
+    from dashboard.customer_index import sync
+    from dashboard.management.commands.sync_customers import stop_gracefully
+
+    def stopped_midway(self):
+        stop_gracefully(signal.SIGTERM, None)  # what SIGTERM does during the read
+
+    monkeypatch.setattr(sync._Syncer, "incremental", stopped_midway)
+    with pytest.raises(SystemExit) as stopped:
+        sync.sync_company(synced)
+    assert stopped.value.code == 128 + signal.SIGTERM
+    state = CompanySync.objects.get(company=synced)
+    assert state.lease_owner == "" and state.lease_until is None  # another worker may sync it now

@@ -1,5 +1,11 @@
-"""Bring the customer index in step now, in the foreground, company by company."""
+"""Bring the customer index in step now, in the foreground, company by company.
 
+SIGTERM (a deploy stopping it) ends it as Ctrl-C does: the sync in progress stops and
+lets go of its company's lease at once, instead of holding it for the lease's full term.
+"""
+
+import signal
+import sys
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
@@ -16,20 +22,29 @@ class Command(BaseCommand):
         parser.add_argument("--full", action="store_true", help="Read every customer again, not only changes.")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        previous = signal.signal(signal.SIGTERM, stop_gracefully)
+        try:
+            self.sync(options["company"], full=options["full"])
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def sync(self, only: str | None, *, full: bool) -> None:
         companies = Company.objects.active().order_by("name")
-        if options["company"]:
-            companies = companies.filter(conductor_id=options["company"])
+        if only:
+            companies = companies.filter(conductor_id=only)
             if not companies:
-                raise CommandError(f"No active company {options['company']}.")
+                raise CommandError(f"No active company {only}.")
         failed = []
         for company in companies:
-            report = sync_company(company, full=options["full"])
+            report = sync_company(company, full=full)
             line = (
                 f"{company.name} ({company.conductor_id}): {report.kind}, {report.pages} pages read, "
                 f"{report.changed} customers stored, {report.deleted} removed"
             )
             if report.kind == "skipped":
                 line = f"{company.name} ({company.conductor_id}): skipped, another worker is syncing it"
+                if only:  # the one company asked for was not brought in step
+                    raise CommandError(line)
             if report.error:
                 failed.append(company.conductor_id)
                 self.stderr.write(f"{line}; stopped: {report.error}")
@@ -37,3 +52,8 @@ class Command(BaseCommand):
                 self.stdout.write(line)
         if failed:
             raise CommandError(f"{len(failed)} companies could not be synced: {', '.join(failed)}")
+
+
+def stop_gracefully(signum: int, frame: object) -> None:
+    """SIGTERM as Ctrl-C: unwinds the sync, whose `finally` releases the lease."""
+    sys.exit(128 + signum)
