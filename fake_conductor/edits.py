@@ -170,7 +170,8 @@ def deletions(company: Company, after: datetime | None, before: datetime | None)
     found = []
     for item in company.deleted:
         when = datetime.fromisoformat(item["deletedAt"])
-        if when < kept_from or (after and when <= after) or (before and when > before):
+        # deletedAfter is "on or after", deletedBefore "on or before" (the contract).
+        if when < kept_from or (after and when < after) or (before and when > before):
             continue
         found.append(item)
     return sorted(found, key=lambda item: datetime.fromisoformat(item["deletedAt"]))

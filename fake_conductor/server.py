@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from fake_conductor import edits
@@ -44,7 +45,18 @@ from fake_conductor.listing import (
     time_bound,
 )
 
+
 # The document lists: path -> (the ledger's kind, its query parameters).
+def _deleted_list_object_types() -> frozenset[str]:
+    """The object types deleted-list-objects takes, as the contract copy lists them."""
+    spec = json.loads((Path(__file__).parent / "contract" / "openapi-subset.json").read_text())
+    parameters = spec["paths"]["/quickbooks-desktop/deleted-list-objects"]["get"]["parameters"]
+    [object_types] = [p for p in parameters if p.get("name") == "objectTypes"]
+    return frozenset(object_types["schema"]["items"]["enum"])
+
+
+DELETED_LIST_OBJECT_TYPES = _deleted_list_object_types()
+
 DOCUMENT_PATHS = {
     "invoices": ("invoice", INVOICE_PARAMS),
     "receive-payments": ("receive_payment", DOCUMENT_PARAMS),
@@ -541,6 +553,9 @@ class _Handler(BaseHTTPRequestHandler):
         types = query.get("objectTypes")
         if not types:
             raise ApiError("invalid_request", "objectTypes is required.")
+        unknown = sorted(set(types) - DELETED_LIST_OBJECT_TYPES)
+        if unknown:
+            raise ApiError("invalid_request", f"objectTypes has values the spec does not list: {', '.join(unknown)}.")
         after = (
             time_bound("deletedAfter", one["deletedAfter"], company.time_zone, end_of_day=False)
             if "deletedAfter" in one

@@ -134,3 +134,13 @@ def test_the_sdk_reads_deletions_strictly(fake, control):
     )
     listed = sdk.qbd.deleted_list_objects.list(conductor_end_user_id=BAKERY, object_types=["customer"])
     assert [d.id for d in listed.data] == [leaf["id"]]
+
+
+def test_deleted_after_is_on_or_after_and_object_types_are_the_specs(fake, control, qbd):
+    recent = fake.state.companies[BAKERY].customers[12]
+    deleted = control.request("DELETE", f"customers/{recent['id']}", json={"end_user_id": BAKERY}).json()
+    at = deleted["deletedAt"]  # to the second: "on or after" that very moment finds it
+    found = qbd.get("deleted-list-objects", params={"objectTypes": "customer", "deletedAfter": at}).json()["data"]
+    assert [d["id"] for d in found] == [recent["id"]]
+    assert qbd.get("deleted-list-objects", params={"objectTypes": "customers"}).status_code == 400
+    assert qbd.get("deleted-list-objects", params={"objectTypes": ["customer", "vendor"]}).status_code == 200
