@@ -434,3 +434,23 @@ def test_a_stopped_sync_lets_go_of_its_company_at_once(synced, fake, monkeypatch
     assert stopped.value.code == 128 + signal.SIGTERM
     state = CompanySync.objects.get(company=synced)
     assert state.lease_owner == "" and state.lease_until is None  # another worker may sync it now
+
+
+def test_a_sync_that_waits_for_people_between_pages_keeps_its_place(synced, fake, monkeypatch):
+    import fake_conductor.server
+
+    # Cursors die at once (they live ten seconds after their last page; the sync may wait
+    # for people far longer between two pages), and pages are small: a walk of many pages.
+    monkeypatch.setattr(fake_conductor.server, "CURSOR_TTL_SECONDS", -1.0)
+    monkeypatch.setattr(sync, "PAGE", 4)
+    changed = [c for c in fake_customers(fake) if c["sublevel"] == 0][:11]
+    for n, customer in enumerate(changed):
+        control(fake, "POST", f"customers/{customer['id']}", changes={"phone": f"+1-555-301-{4500 + n}"})
+    asks = iter([False, False, True, True, False] + [False] * 1000)  # people ask after the first page
+    monkeypatch.setattr(sync, "pages_waiting", lambda company_id: next(asks))
+    report = sync.sync_company(synced)
+    assert report.ok and report.kind == "incremental", report.error
+    phones = dict(IndexedCustomer.objects.filter(company=synced).values_list("customer_id", "phone"))
+    assert [phones[c["id"]] for c in changed] == [f"+1-555-301-{4500 + n}" for n in range(len(changed))]
+    assert indexed(synced) == {c["id"]: c["fullName"] for c in fake_customers(fake)}
+    assert fake.stats["GET /quickbooks-desktop/customers"] >= 3  # several pages, by name

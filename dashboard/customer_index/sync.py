@@ -6,7 +6,8 @@
   catches up with `updatedAfter` from its own start, so a customer renamed during the
   read (and so skipped by the name order) is not lost.
 - **Incremental read**: customers updated since the latest `updatedAt` stored, less an
-  overlap for clock skew (rows read again inside the overlap are expected), then
+  overlap for clock skew (rows read again inside the overlap are expected), paged by
+  name too (a cursor would not outlive the sync's pauses for people), then
   deletions from `deleted-list-objects`. A customer whose full name changed has its
   jobs re-read (their `updatedAt` need not move). A copy whose deletions were last
   checked more than 90 days ago cannot learn them that way: it is read in full.
@@ -17,6 +18,7 @@
   page never queues behind more than the one sync request already in flight.
 """
 
+import dataclasses
 import logging
 import os
 import socket
@@ -204,25 +206,34 @@ class _Syncer:
         """Customers updated since `since`, and the jobs of any whose full name changed."""
         known = dict(IndexedCustomer.objects.filter(company=self.company).values_list("customer_id", "full_name"))
         renamed: list[records.Customer] = []
-        for page in self._every_page(CustomerQuery(status="all", updated_after=since)):
-            self._store(page.customers, timezone.now())
-            renamed += [c for c in page.customers if c.id in known and known[c.id] != c.full_name]
+        for customers in self._every_page(CustomerQuery(status="all", updated_after=since)):
+            self._store(customers, timezone.now())
+            renamed += [c for c in customers if c.id in known and known[c.id] != c.full_name]
         for customer in renamed:
             # Every job below it changed its full name too, without its updatedAt moving.
             query = CustomerQuery(status="all", name_from=customer.full_name + ":", name_to=customer.full_name + ";")
             for jobs in self._every_page(query):
-                self._store(jobs.customers, timezone.now())
+                self._store(jobs, timezone.now())
 
-    def _every_page(self, query: CustomerQuery) -> Iterator[records.CustomerPage]:
-        """The query's pages, walking its cursor within this one run (well inside the
-        cursor's ten seconds)."""
-        cursor = None
+    def _every_page(self, query: CustomerQuery) -> Iterator[list[records.Customer]]:
+        """The query's matches a page at a time, in full-name order. Paged by name
+        (`nameFrom` = the last full name read), never by cursor: the sync pauses between
+        two pages for as long as people's pages ask (up to MAX_PAUSE_SECONDS), and a cursor
+        dies about ten seconds after its last page. `nameFrom` is inclusive: the row it
+        names is read twice and kept once."""
+        after = ""
         while True:
-            page = self._ask(client.list_customers, query, limit=PAGE, cursor=cursor)
-            yield page
-            if not page.has_more or not page.next_cursor:
+            page_query = dataclasses.replace(query, name_from=after) if after else query
+            page = self._ask(client.list_customers, page_query, limit=PAGE)
+            position = after.casefold()
+            rows = sorted(
+                (c for c in page.customers if not after or c.full_name.casefold() > position),
+                key=lambda c: c.full_name.casefold(),
+            )
+            yield rows
+            if not page.has_more or not rows:
                 return
-            cursor = page.next_cursor
+            after = rows[-1].full_name
 
     def finish(self) -> None:
         state = self.state
