@@ -254,9 +254,15 @@ def _common_filters(item: dict, query: dict, one: dict, time_zone: str, entity_k
         return False
     if "refNumberEndsWith" in one and not ref.endswith(one["refNumberEndsWith"]):
         return False
-    if "refNumberFrom" in one and ref < one["refNumberFrom"]:
+    if "refNumberFrom" in one and _ref_order(ref) < _ref_order(one["refNumberFrom"]):
         return False
-    return not ("refNumberTo" in one and ref > one["refNumberTo"])
+    return not ("refNumberTo" in one and _ref_order(ref) > _ref_order(one["refNumberTo"]))
+
+
+def _ref_order(ref: str) -> tuple[int, int | str]:
+    """How refNumberFrom/To order ref numbers: digit-only ones as numbers ("9" before
+    "10"), any other as text, numbers first."""
+    return (0, int(ref)) if ref.isdigit() else (1, ref)
 
 
 def _check_ref_filters(one: dict) -> None:

@@ -161,3 +161,13 @@ def test_the_official_sdk_reads_the_activity_strictly(fake):
     assert rows.data and all(r.transaction_type == "invoice" for r in rows.data)
     with pytest.raises(conductor.APIStatusError):
         sdk.qbd.invoices.list(conductor_end_user_id=BAKERY, ref_numbers=["NOPE-1"])
+
+
+def test_a_ref_number_range_compares_digit_only_numbers_as_numbers(qbd, fake):
+    found = qbd("invoices", refNumberFrom="999", refNumberTo="1005").json()["data"]
+    refs = sorted({i["refNumber"] for i in found}, key=int)
+    expected = sorted(
+        {i["refNumber"] for i in fake.state.companies[BAKERY].ledger.invoices if 999 <= int(i["refNumber"]) <= 1005},
+        key=int,
+    )
+    assert refs == expected and refs  # "1002" is after "999" as a number, before it as text
