@@ -134,13 +134,15 @@ def add(company: Company, fields: dict, at: str | None = None) -> dict:
             "customFields": [],
             "alternateShippingAddresses": [],
             "name": fields.get("name") or "New customer",
+            "sublevel": 0,
         }
     )
+    customer["fullName"] = customer["name"]  # until a parentId puts it under another
     company.customers.append(customer)
     try:
         edit(company, customer["id"], {k: v for k, v in fields.items() if k != "name"}, at)
         edit(company, customer["id"], {"name": customer["name"]}, at)
-    except ApiError:
+    except BaseException:  # nothing half-made stays behind to break the lists
         company.customers.remove(customer)
         raise
     return customer

@@ -144,3 +144,19 @@ def test_deleted_after_is_on_or_after_and_object_types_are_the_specs(fake, contr
     assert [d["id"] for d in found] == [recent["id"]]
     assert qbd.get("deleted-list-objects", params={"objectTypes": "customers"}).status_code == 400
     assert qbd.get("deleted-list-objects", params={"objectTypes": ["customer", "vendor"]}).status_code == 200
+
+
+def test_an_added_job_sits_under_its_parent_and_the_list_still_works(fake, control, qbd):
+    parent = next(c for c in fake.state.companies[BAKERY].customers if c["sublevel"] == 0)
+    added = control.post(
+        "customers", json={"end_user_id": BAKERY, "fields": {"name": "Spring Job", "parentId": parent["id"]}}
+    )
+    assert added.status_code == 200, added.text
+    job = added.json()
+    assert job["fullName"] == f"{parent['fullName']}:Spring Job" and job["sublevel"] == parent["sublevel"] + 1
+    assert job["parent"] == {"id": parent["id"], "fullName": parent["fullName"]}
+    listed = qbd.get("customers", params={"status": "all", "limit": 150})
+    assert listed.status_code == 200
+    refused = control.post("customers", json={"end_user_id": BAKERY, "fields": {"name": "Orphan", "parentId": "0-1"}})
+    assert refused.status_code == 400  # no such parent: nothing half-made is left behind
+    assert all(c["fullName"] for c in fake.state.companies[BAKERY].customers)
