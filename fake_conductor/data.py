@@ -52,6 +52,8 @@ class Company:
     ledger: Ledger = field(default_factory=Ledger)
     # Customers deleted (qbd_deleted_list_object), as deleted-list-objects lists them.
     deleted: list[dict] = field(default_factory=list)
+    # Transactions deleted (qbd_deleted_transaction), as deleted-transactions lists them.
+    deleted_transactions: list[dict] = field(default_factory=list)
 
     def end_user_json(self) -> dict:
         connections = []

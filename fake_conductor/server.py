@@ -24,6 +24,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -46,24 +47,24 @@ from fake_conductor.listing import (
 )
 
 
-# The document lists: path -> (the ledger's kind, its query parameters).
-def _deleted_list_object_types() -> frozenset[str]:
-    """The object types deleted-list-objects takes, as the contract copy lists them."""
+def _query_enum(path: str, name: str) -> frozenset[str]:
+    """The values an array query parameter takes, as the contract copy lists them."""
     spec = json.loads((Path(__file__).parent / "contract" / "openapi-subset.json").read_text())
-    parameters = spec["paths"]["/quickbooks-desktop/deleted-list-objects"]["get"]["parameters"]
-    [object_types] = [p for p in parameters if p.get("name") == "objectTypes"]
-    return frozenset(object_types["schema"]["items"]["enum"])
+    [parameter] = [p for p in spec["paths"][path]["get"]["parameters"] if p.get("name") == name]
+    return frozenset(parameter["schema"]["items"]["enum"])
 
 
-DELETED_LIST_OBJECT_TYPES = _deleted_list_object_types()
+DELETED_LIST_OBJECT_TYPES = _query_enum("/quickbooks-desktop/deleted-list-objects", "objectTypes")
+DELETED_TRANSACTION_TYPES = _query_enum("/quickbooks-desktop/deleted-transactions", "transactionTypes")
 
+# The document lists: path -> (the ledger's kind, its query parameters).
 DOCUMENT_PATHS = {
     "invoices": ("invoice", INVOICE_PARAMS),
     "receive-payments": ("receive_payment", DOCUMENT_PARAMS),
     "credit-memos": ("credit_memo", DOCUMENT_PARAMS | LINKED_PARAMS),
     "sales-receipts": ("sales_receipt", DOCUMENT_PARAMS),
 }
-_ONE_RECORD = re.compile(r"/(customers|invoices|receive-payments|credit-memos|sales-receipts)/[^/]+$")
+_ONE_RECORD = re.compile(r"/(customers|invoices|receive-payments|credit-memos|sales-receipts|transactions)/[^/]+$")
 
 
 class _FairLock:
@@ -451,6 +452,13 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/quickbooks-desktop/transactions" and method == "GET":
             company = self._company(key, end_user_id)
             return 200, self._list_transactions(company, query)
+        if path == "/quickbooks-desktop/deleted-transactions" and method == "GET":
+            company = self._company(key, end_user_id)
+            return 200, self._deleted_transactions(company, query)
+        match = re.fullmatch(r"/quickbooks-desktop/transactions/([^/]+)", raw_path)
+        if match and method == "GET":
+            company = self._company(key, end_user_id)
+            return 200, self._retrieve_transaction(company, unquote(match.group(1)))
         match = re.fullmatch(r"/quickbooks-desktop/([a-z-]+)(?:/([^/]+))?", raw_path)
         if match and match.group(1) in DOCUMENT_PATHS and method == "GET":
             company = self._company(key, end_user_id)
@@ -493,8 +501,9 @@ class _Handler(BaseHTTPRequestHandler):
         if body["endUserId"] not in self.fake.state.companies:
             raise ApiError("resource_missing", f"No end user with id '{body['endUserId']}'.")
         minutes = body.get("linkExpiryMins", 30)
-        if isinstance(minutes, bool) or not isinstance(minutes, int | float):  # the contract: a number
-            raise ApiError("invalid_request", "linkExpiryMins must be a number.")
+        # A number (the contract), from 15 minutes to 7 days (the official SDK's own words).
+        if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not 15 <= minutes <= 7 * 24 * 60:
+            raise ApiError("invalid_request", "linkExpiryMins must be a number from 15 (15 minutes) to 10080 (7 days).")
         secret = "auth_sess_client_secret_" + secrets.token_hex(8)
         now = time.time()
         return {
@@ -566,6 +575,52 @@ class _Handler(BaseHTTPRequestHandler):
         )
         found = [item for item in edits.deletions(company, after, before) if item["listType"] in types]
         return {"objectType": "list", "url": "/v1/quickbooks-desktop/deleted-list-objects", "data": found}
+
+    def _retrieve_transaction(self, company: Company, transaction_id: str) -> dict:
+        """One transaction of any type, as /transactions lists it."""
+        if len(transaction_id) > 36:
+            raise ApiError("invalid_request", "id must be at most 36 characters.")
+        for kind, items in company.ledger.kinds().items():
+            for item in items:
+                if item.get("id", item.get("transactionId")) == transaction_id:  # estimates are kept as rows
+                    return transaction_row(kind, item)
+        raise ApiError("not_found", id=transaction_id)
+
+    def _deleted_transactions(self, company: Company, query: dict) -> dict:
+        """Transactions deleted in the last 90 days (transactionTypes required, deletedAfter
+        on or after, deletedBefore on or before), oldest first; not paginated."""
+        one = self._checked(query, {"transactionTypes", "deletedAfter", "deletedBefore"})
+        types = query.get("transactionTypes")
+        if not types:
+            raise ApiError("invalid_request", "transactionTypes is required.")
+        unknown = sorted(set(types) - DELETED_TRANSACTION_TYPES)
+        if unknown:
+            raise ApiError(
+                "invalid_request", f"transactionTypes has values the spec does not list: {', '.join(unknown)}."
+            )
+        after = (
+            time_bound("deletedAfter", one["deletedAfter"], company.time_zone, end_of_day=False)
+            if "deletedAfter" in one
+            else None
+        )
+        before = (
+            time_bound("deletedBefore", one["deletedBefore"], company.time_zone, end_of_day=True)
+            if "deletedBefore" in one
+            else None
+        )
+        kept_from = datetime.now(UTC) - edits.DELETIONS_KEPT
+        found = []
+        for item in company.deleted_transactions:
+            when = datetime.fromisoformat(item["deletedAt"])
+            if (
+                item["transactionType"] in types
+                and when >= kept_from
+                and (not after or when >= after)
+                and (not before or when <= before)
+            ):
+                found.append(item)
+        found.sort(key=lambda item: datetime.fromisoformat(item["deletedAt"]))
+        return {"objectType": "list", "url": "/v1/quickbooks-desktop/deleted-transactions", "data": found}
 
     def _list_transactions(self, company: Company, query: dict) -> dict:
         one = self._checked(query, TRANSACTION_PARAMS)

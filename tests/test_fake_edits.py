@@ -160,3 +160,47 @@ def test_an_added_job_sits_under_its_parent_and_the_list_still_works(fake, contr
     refused = control.post("customers", json={"end_user_id": BAKERY, "fields": {"name": "Orphan", "parentId": "0-1"}})
     assert refused.status_code == 400  # no such parent: nothing half-made is left behind
     assert all(c["fullName"] for c in fake.state.companies[BAKERY].customers)
+
+
+def test_a_transaction_is_read_by_id_as_transactions_lists_it(fake, qbd, spec):
+    invoice = fake.state.companies[BAKERY].ledger.invoices[0]
+    row = qbd.get(f"transactions/{invoice['id']}")
+    assert row.status_code == 200, row.text
+    check(spec, response_schema(spec, "/quickbooks-desktop/transactions/{id}"), row.json())
+    listed = qbd.get("transactions", params={"entityIds": invoice["customer"]["id"], "limit": 150}).json()["data"]
+    assert row.json() in listed
+    assert qbd.get("transactions/123ABC-99").status_code in (404, 502)  # no such transaction
+    assert qbd.get(f"transactions/{'8' * 40}").status_code == 400
+
+
+def test_deleted_transactions_are_listed_for_ninety_days_by_type(fake, qbd, spec):
+    now = datetime.now(UTC).replace(microsecond=0)
+    deleted = fake.state.companies[BAKERY].deleted_transactions
+    for days, kind, txn in ((1, "invoice", "1A-1"), (3, "receive_payment", "1B-1"), (95, "invoice", "1C-1")):
+        at = (now - timedelta(days=days)).isoformat()
+        deleted.append(
+            {
+                "transactionType": kind,
+                "id": txn,
+                "objectType": "qbd_deleted_transaction",
+                "createdAt": at,
+                "deletedAt": at,
+                "refNumber": None,
+            }
+        )
+    body = qbd.get("deleted-transactions", params={"transactionTypes": ["invoice", "receive_payment"]}).json()
+    check(spec, response_schema(spec, "/quickbooks-desktop/deleted-transactions"), body)
+    assert [d["id"] for d in body["data"]] == ["1B-1", "1A-1"]  # oldest first; 95 days is forgotten
+    since = (now - timedelta(days=1)).isoformat()  # on or after
+    assert [
+        d["id"]
+        for d in qbd.get("deleted-transactions", params={"transactionTypes": "invoice", "deletedAfter": since}).json()[
+            "data"
+        ]
+    ] == ["1A-1"]
+    assert qbd.get("deleted-transactions").status_code == 400  # transactionTypes is required
+    assert qbd.get("deleted-transactions", params={"transactionTypes": "invoices"}).status_code == 400
+    assert (
+        qbd.get("deleted-transactions", params={"transactionTypes": "invoice", "deletedAfter": since + "Z"}).status_code
+        == 400
+    )
