@@ -60,8 +60,8 @@ demo: install
 	kill -0 $$FAKE 2>/dev/null || { echo "error: the fake Conductor could not start on port $(FAKE_PORT) (in use? set FAKE_PORT=...)" >&2; exit 1; }; \
 	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 $(PY) manage.py seed_demo; \
 	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 $(PY) manage.py sync_customers || true; \
-	while :; do $(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 $(PY) manage.py sync_worker; \
-		echo "The sync worker stopped; starting it again in 5 s." >&2; sleep 5; done & WORKER=$$!; \
+	while :; do $(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 $(PY) manage.py sync_worker \
+		|| echo "The sync worker stopped; starting it again in 5 s." >&2; sleep 5; done & WORKER=$$!; \
 	$(DEMO_ENV) CONDUCTOR_BASE_URL=http://127.0.0.1:$(FAKE_PORT)/v1 GUNICORN_BIND=127.0.0.1:$(PORT) \
 		$(VENV)/bin/gunicorn -c gunicorn.conf.py & WEB=$$!; \
 	trap 'KIDS=$$(pgrep -P $$WORKER); kill $$FAKE $$WORKER $$WEB $$KIDS 2>/dev/null' EXIT INT TERM; \

@@ -118,6 +118,8 @@ def test_admin_says_whether_a_worker_is_running(admin_client, company):
 def test_the_demo_and_compose_restart_a_worker_that_died():
     demo = (ROOT / "Makefile").read_text().split("\ndemo:", 1)[1]
     assert re.search(r"while :; do .*manage\.py sync_worker", demo), "make demo runs the worker in a restart loop"
+    # The recipe runs under `set -e`: a worker that died must not end the loop with it.
+    assert re.search(r"manage\.py sync_worker\s*\\?\s*\|\|", demo), "a worker's failure is caught inside the loop"
     compose = (ROOT / "docker-compose.yml").read_text()
     worker = compose.split("\n  worker:", 1)[1].split("\n  db:", 1)[0]
     assert "restart: unless-stopped" in worker
