@@ -166,11 +166,12 @@ def delete(company: Company, customer_id: str, at: str | None = None) -> dict:
     return deleted
 
 
-def deletions(company: Company, after: datetime | None, before: datetime | None) -> list[dict]:
-    """What QuickBooks still remembers deleting (the last 90 days), oldest first."""
+def deletions(deleted: list[dict], after: datetime | None, before: datetime | None) -> list[dict]:
+    """Of `deleted` (customers, or transactions), what QuickBooks still remembers deleting
+    (the last 90 days), oldest first."""
     kept_from = datetime.now(UTC) - DELETIONS_KEPT
     found = []
-    for item in company.deleted:
+    for item in deleted:
         when = datetime.fromisoformat(item["deletedAt"])
         # deletedAfter is "on or after", deletedBefore "on or before" (the contract).
         if when < kept_from or (after and when < after) or (before and when > before):

@@ -24,7 +24,6 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -54,8 +53,11 @@ def _query_enum(path: str, name: str) -> frozenset[str]:
     return frozenset(parameter["schema"]["items"]["enum"])
 
 
-DELETED_LIST_OBJECT_TYPES = _query_enum("/quickbooks-desktop/deleted-list-objects", "objectTypes")
-DELETED_TRANSACTION_TYPES = _query_enum("/quickbooks-desktop/deleted-transactions", "transactionTypes")
+# The types each deletions list takes, by its parameter.
+DELETED_TYPES = {
+    "objectTypes": _query_enum("/quickbooks-desktop/deleted-list-objects", "objectTypes"),
+    "transactionTypes": _query_enum("/quickbooks-desktop/deleted-transactions", "transactionTypes"),
+}
 
 # The document lists: path -> (the ledger's kind, its query parameters).
 DOCUMENT_PATHS = {
@@ -556,25 +558,7 @@ class _Handler(BaseHTTPRequestHandler):
         raise ApiError("not_found", id=document_id)
 
     def _deleted_list_objects(self, company: Company, query: dict) -> dict:
-        one = self._checked(query, {"objectTypes", "deletedAfter", "deletedBefore"})
-        types = query.get("objectTypes")
-        if not types:
-            raise ApiError("invalid_request", "objectTypes is required.")
-        unknown = sorted(set(types) - DELETED_LIST_OBJECT_TYPES)
-        if unknown:
-            raise ApiError("invalid_request", f"objectTypes has values the spec does not list: {', '.join(unknown)}.")
-        after = (
-            time_bound("deletedAfter", one["deletedAfter"], company.time_zone, end_of_day=False)
-            if "deletedAfter" in one
-            else None
-        )
-        before = (
-            time_bound("deletedBefore", one["deletedBefore"], company.time_zone, end_of_day=True)
-            if "deletedBefore" in one
-            else None
-        )
-        found = [item for item in edits.deletions(company, after, before) if item["listType"] in types]
-        return {"objectType": "list", "url": "/v1/quickbooks-desktop/deleted-list-objects", "data": found}
+        return self._deleted(company.deleted, company, query, "objectTypes", "listType", "deleted-list-objects")
 
     def _retrieve_transaction(self, company: Company, transaction_id: str) -> dict:
         """One transaction of any type, as /transactions lists it."""
@@ -587,17 +571,23 @@ class _Handler(BaseHTTPRequestHandler):
         raise ApiError("not_found", id=transaction_id)
 
     def _deleted_transactions(self, company: Company, query: dict) -> dict:
-        """Transactions deleted in the last 90 days (transactionTypes required, deletedAfter
-        on or after, deletedBefore on or before), oldest first; not paginated."""
-        one = self._checked(query, {"transactionTypes", "deletedAfter", "deletedBefore"})
-        types = query.get("transactionTypes")
+        return self._deleted(
+            company.deleted_transactions, company, query, "transactionTypes", "transactionType", "deleted-transactions"
+        )
+
+    def _deleted(
+        self, deleted: list[dict], company: Company, query: dict, types_param: str, type_key: str, path: str
+    ) -> dict:
+        """deleted-list-objects and deleted-transactions alike: the types required and from the
+        contract's list, deletedAfter on or after, deletedBefore on or before, 90 days at
+        most, oldest first, not paginated."""
+        one = self._checked(query, {types_param, "deletedAfter", "deletedBefore"})
+        types = query.get(types_param)
         if not types:
-            raise ApiError("invalid_request", "transactionTypes is required.")
-        unknown = sorted(set(types) - DELETED_TRANSACTION_TYPES)
+            raise ApiError("invalid_request", f"{types_param} is required.")
+        unknown = sorted(set(types) - DELETED_TYPES[types_param])
         if unknown:
-            raise ApiError(
-                "invalid_request", f"transactionTypes has values the spec does not list: {', '.join(unknown)}."
-            )
+            raise ApiError("invalid_request", f"{types_param} has values the spec does not list: {', '.join(unknown)}.")
         after = (
             time_bound("deletedAfter", one["deletedAfter"], company.time_zone, end_of_day=False)
             if "deletedAfter" in one
@@ -608,19 +598,8 @@ class _Handler(BaseHTTPRequestHandler):
             if "deletedBefore" in one
             else None
         )
-        kept_from = datetime.now(UTC) - edits.DELETIONS_KEPT
-        found = []
-        for item in company.deleted_transactions:
-            when = datetime.fromisoformat(item["deletedAt"])
-            if (
-                item["transactionType"] in types
-                and when >= kept_from
-                and (not after or when >= after)
-                and (not before or when <= before)
-            ):
-                found.append(item)
-        found.sort(key=lambda item: datetime.fromisoformat(item["deletedAt"]))
-        return {"objectType": "list", "url": "/v1/quickbooks-desktop/deleted-transactions", "data": found}
+        found = [item for item in edits.deletions(deleted, after, before) if item[type_key] in types]
+        return {"objectType": "list", "url": f"/v1/quickbooks-desktop/{path}", "data": found}
 
     def _list_transactions(self, company: Company, query: dict) -> dict:
         one = self._checked(query, TRANSACTION_PARAMS)
