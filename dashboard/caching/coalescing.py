@@ -67,12 +67,11 @@ def _across_processes(
 ) -> Any:
     lock_key = f"lock:{key}"
     since = time.time()
-    deadline = request_budget.clock() + lock_seconds
     left = request_budget.remaining()
     # Waiting for another process's call ends with this request's own budget, if sooner.
-    out_of_budget = left is not None and left < lock_seconds
-    if out_of_budget:
-        deadline = request_budget.clock() + (left or 0.0)
+    wait = lock_seconds if left is None else min(left, lock_seconds)
+    out_of_budget = wait < lock_seconds
+    deadline = request_budget.clock() + wait
     while True:
         if cache.add(lock_key, 1, timeout=int(lock_seconds) + 1):
             try:
