@@ -46,6 +46,14 @@ from fake_conductor.listing import (
 )
 
 
+def _record_id(raw: str) -> str:
+    """A record's id from its path segment; every retrieve endpoint takes 36 characters at most."""
+    record_id = unquote(raw)
+    if len(record_id) > 36:
+        raise ApiError("invalid_request", "id must be at most 36 characters.")
+    return record_id
+
+
 def _query_enum(path: str, name: str) -> frozenset[str]:
     """The values an array query parameter takes, as the contract copy lists them."""
     spec = json.loads((Path(__file__).parent / "contract" / "openapi-subset.json").read_text())
@@ -441,9 +449,7 @@ class _Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/quickbooks-desktop/customers/([^/]+)", raw_path)
         if match and method == "GET":
             company = self._company(key, end_user_id)
-            customer_id = unquote(match.group(1))
-            if len(customer_id) > 36:
-                raise ApiError("invalid_request", "id must be at most 36 characters.")
+            customer_id = _record_id(match.group(1))
             for customer in company.customers:
                 if customer["id"] == customer_id:
                     return 200, customer
@@ -460,13 +466,13 @@ class _Handler(BaseHTTPRequestHandler):
         match = re.fullmatch(r"/quickbooks-desktop/transactions/([^/]+)", raw_path)
         if match and method == "GET":
             company = self._company(key, end_user_id)
-            return 200, self._retrieve_transaction(company, unquote(match.group(1)))
+            return 200, self._retrieve_transaction(company, _record_id(match.group(1)))
         match = re.fullmatch(r"/quickbooks-desktop/([a-z-]+)(?:/([^/]+))?", raw_path)
         if match and match.group(1) in DOCUMENT_PATHS and method == "GET":
             company = self._company(key, end_user_id)
             if match.group(2) is None:
                 return 200, self._list_documents(company, match.group(1), query)
-            return 200, self._retrieve_document(company, match.group(1), unquote(match.group(2)))
+            return 200, self._retrieve_document(company, match.group(1), _record_id(match.group(2)))
         raise ApiError("resource_missing", f"Unrecognized request URL ({method} /v1{path}).")
 
     def _create_end_user(self, key: str, body) -> dict:
@@ -549,8 +555,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _retrieve_document(self, company: Company, path: str, document_id: str) -> dict:
         """The retrieve endpoints take no options: lines included, links not."""
-        if len(document_id) > 36:
-            raise ApiError("invalid_request", "id must be at most 36 characters.")
         kind, _ = DOCUMENT_PATHS[path]
         for item in company.ledger.kinds()[kind]:
             if item["id"] == document_id:
@@ -562,8 +566,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _retrieve_transaction(self, company: Company, transaction_id: str) -> dict:
         """One transaction of any type, as /transactions lists it."""
-        if len(transaction_id) > 36:
-            raise ApiError("invalid_request", "id must be at most 36 characters.")
         for kind, items in company.ledger.kinds().items():
             for item in items:
                 if item.get("id", item.get("transactionId")) == transaction_id:  # estimates are kept as rows
