@@ -1,7 +1,10 @@
 import json
+import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
@@ -19,6 +22,24 @@ EXAMPLE_ID = "80000001-1234567890"
 BAKERY = "end_usr_demoBakery01"
 DENTAL_OFFLINE = "end_usr_demoDental03"
 GARDEN_NOT_SET_UP = "end_usr_demoGarden04"
+
+
+@contextmanager
+def clock_moved_on(seconds: float):
+    """The wall clock `seconds` later, and held there: whatever was fetched before is
+    that much older, to the second (the monotonic clock, which limits and budgets use,
+    is left alone)."""
+    with time_machine.travel(time.time() + seconds, tick=False):
+        yield
+
+
+def wait_for(condition, within: float = 30.0) -> None:
+    """Wait until `condition()` holds; fail only if it still does not after `within`
+    seconds, far beyond what any machine needs (the outcome is the condition's)."""
+    deadline = time.monotonic() + within
+    while not condition():
+        assert time.monotonic() < deadline, "the condition never held"
+        time.sleep(0.005)
 
 
 def contract_file(name: str) -> Path:

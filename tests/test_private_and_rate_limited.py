@@ -2,11 +2,9 @@
 Conductor limiting us is its own page with Retry-After, not "change the search"."""
 
 import pytest
-from django.core.cache import cache
 
-from dashboard.caching.freshness import cache_key
 from fake_conductor.server import Fault
-from tests.conftest import BAKERY, EXAMPLE_ID
+from tests.conftest import BAKERY, EXAMPLE_ID, clock_moved_on
 
 URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
 
@@ -51,11 +49,9 @@ def test_a_rate_limit_without_retry_after_says_a_minute(support_client, company,
 
 def test_a_rate_limit_shows_a_saved_copy_when_there_is_one(support_client, company, fake):
     assert support_client.get(URL).status_code == 200
-    key = cache_key("customer", BAKERY, EXAMPLE_ID)
-    value, fetched_at = cache.get(key)
-    cache.set(key, (value, fetched_at - 600), timeout=3600)
     fake.faults.add(Fault(customer_id=EXAMPLE_ID, error="rate_limited", retry_after=5))
-    response = support_client.get(URL)
+    with clock_moved_on(600):
+        response = support_client.get(URL)
     assert response.status_code == 200
     assert "Conductor is limiting requests right now." in response.content.decode()
 

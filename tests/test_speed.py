@@ -13,11 +13,12 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
-from dashboard.caching.freshness import cache_key
+from dashboard.caching.coalescing import lock_key
+from dashboard.caching.freshness import cache_key, publish
 from dashboard.conductor import errors
 from dashboard.lookups import customer_page
 from fake_conductor.server import Fault
-from tests.conftest import BAKERY, EXAMPLE_ID, make_company
+from tests.conftest import BAKERY, EXAMPLE_ID, clock_moved_on, make_company
 
 URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
 RETRIEVES = f"GET customer {EXAMPLE_ID}"
@@ -31,9 +32,12 @@ def text_of(response) -> str:
 
 
 def test_cache_keys_are_namespaced_and_safe_for_any_backend():
-    assert cache_key("customer", BAKERY, EXAMPLE_ID) == f"dash:v3:customer:{BAKERY}:{EXAMPLE_ID}"
-    hostile = cache_key("tree", BAKERY, "<script> with spaces:and:colons")
-    assert re.fullmatch(r"dash:v3:tree:end_usr_demoBakery01:[0-9a-f]{32}", hostile)
+    plain = cache_key("customer", BAKERY, EXAMPLE_ID)
+    hostile = cache_key("tree", BAKERY, "<script> with spaces:and:colons" * 20)
+    for key in (plain, hostile):  # memcached's rule, the strictest: short, no spaces or controls
+        assert len(key) <= 250 and re.fullmatch(r"[!-~]+", key)
+    assert BAKERY in plain and EXAMPLE_ID in plain  # readable where it can be
+    assert "<" not in hostile and hostile != cache_key("tree", BAKERY, "<script>")
     assert cache_key("search", BAKERY, "a") != cache_key("search", BAKERY, "b")
     assert cache_key("customer", "end_usr_a", EXAMPLE_ID) != cache_key("customer", "end_usr_b", EXAMPLE_ID)
 
@@ -63,10 +67,8 @@ def test_a_second_view_comes_from_the_cache_and_says_how_old(support_client, com
 
 def test_the_age_is_shown_in_words(support_client, company, fake):
     support_client.get(URL)
-    key = cache_key("customer", BAKERY, EXAMPLE_ID)
-    value, fetched_at = cache.get(key)
-    cache.set(key, (value, fetched_at - 40), timeout=3600)
-    assert "40 seconds ago" in text_of(support_client.get(URL))
+    with clock_moved_on(40):
+        assert "40 seconds ago" in text_of(support_client.get(URL))
 
 
 def test_an_expired_entry_is_fetched_again(support_client, company, fake, settings):
@@ -108,11 +110,9 @@ def test_search_pages_are_cached_and_refreshable(support_client, company, fake):
 )
 def test_a_recent_copy_is_shown_with_a_banner_when_unreachable(support_client, company, fake, settings, fault, reason):
     support_client.get(URL)
-    key = cache_key("customer", BAKERY, EXAMPLE_ID)
-    value, fetched_at = cache.get(key)
-    cache.set(key, (value, fetched_at - 600), timeout=3600)  # older than the TTL
     fake.faults.add(fault)
-    response = support_client.get(URL)
+    with clock_moved_on(600):  # older than the TTL
+        response = support_client.get(URL)
     assert response.status_code == 200
     body = text_of(response)
     assert reason in body and "saved copy fetched" in body and "10 minutes ago" in body
@@ -127,12 +127,11 @@ def test_a_refresh_while_offline_keeps_the_copy_and_says_so(support_client, comp
 
 
 def test_a_copy_older_than_the_maximum_is_not_shown(support_client, company, fake, settings):
+    settings.STALE_MAX_AGE = 3600  # within a signed-in session's life
     support_client.get(URL)
-    key = cache_key("customer", BAKERY, EXAMPLE_ID)
-    value, fetched_at = cache.get(key)
-    cache.set(key, (value, fetched_at - settings.STALE_MAX_AGE - 1), timeout=3600)
     fake.faults.add(Fault(error="qbd_offline"))
-    assert support_client.get(URL).status_code == 503
+    with clock_moved_on(3601):
+        assert support_client.get(URL).status_code == 503
 
 
 def test_other_errors_never_show_a_stale_copy(support_client, company, fake, settings):
@@ -182,12 +181,12 @@ def test_waiters_share_the_leaders_error(company, fake):
 def test_another_process_waits_for_the_leaders_result_in_the_cache(company, fake):
     """A held lock means another process is fetching: wait for its result, do not call."""
     key = cache_key("customer", BAKERY, EXAMPLE_ID)
-    cache.add(f"lock:{key}", 1, timeout=30)
+    cache.add(lock_key(key), 1, timeout=30)
 
     def other_process_finishes():
         time.sleep(0.3)
-        cache.set(key, ("from the other process", time.time()), timeout=3600)
-        cache.delete(f"lock:{key}")
+        publish(key, "from the other process")
+        cache.delete(lock_key(key))
 
     threading.Thread(target=other_process_finishes).start()
     assert customer_page.fetch_customer(company, EXAMPLE_ID).value == "from the other process"

@@ -62,10 +62,15 @@ def coalesced(
             _flights.pop(key, None)
 
 
+def lock_key(key: str) -> str:
+    """The cache key a process holds while it fetches `key` for every process."""
+    return f"lock:{key}"
+
+
 def _across_processes(
     key: str, fetch: Callable[[], Any], published: Callable[[float], Any | None], lock_seconds: float
 ) -> Any:
-    lock_key = f"lock:{key}"
+    held = lock_key(key)
     since = time.time()
     left = request_budget.remaining()
     # Waiting for another process's call ends with this request's own budget, if sooner.
@@ -73,13 +78,13 @@ def _across_processes(
     out_of_budget = wait < lock_seconds
     deadline = request_budget.clock() + wait
     while True:
-        if cache.add(lock_key, 1, timeout=int(lock_seconds) + 1):
+        if cache.add(held, 1, timeout=int(lock_seconds) + 1):
             try:
                 # The previous holder may have published just before letting go.
                 result = published(since)
                 return result if result is not None else fetch()
             finally:
-                cache.delete(lock_key)
+                cache.delete(held)
         result = published(since)
         if result is not None:
             return result

@@ -13,7 +13,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -38,8 +38,27 @@ UNREACHABLE = (
 )
 
 # Raised whenever a cached record's shape changes, or old entries must go (v3: records
-# kept before request ids were checked may hold whatever an upstream put there).
-KEY_VERSION = "v3"
+# kept before request ids were checked may hold whatever an upstream put there; v4:
+# entries are `Entry`, no longer tuples).
+KEY_VERSION = "v4"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What the cache holds for one key: the value, when it was fetched (epoch seconds),
+    and whether a Refresh asked that it be fetched again (kept meanwhile as a fallback)."""
+
+    value: Any
+    fetched_at: float
+    stale: bool = False
+
+    def age(self) -> float:
+        return time.time() - self.fetched_at
+
+
+def _entry(key: str) -> Entry | None:
+    found = cache.get(key)
+    return found if isinstance(found, Entry) else None
 
 
 @dataclass(frozen=True)
@@ -66,18 +85,25 @@ def cache_key(*parts: str) -> str:
 
 def peek(key: str, *, ttl: float) -> Fetched | None:
     """The cached value if it is still fresh, else None; never calls anything."""
-    entry = cache.get(key)
-    if entry is not None and time.time() - entry[1] < ttl and not entry[2:]:
-        return Fetched(entry[0], entry[1], from_cache=True)
+    entry = _entry(key)
+    if entry is not None and entry.age() < ttl and not entry.stale:
+        return Fetched(entry.value, entry.fetched_at, from_cache=True)
     return None
 
 
 def mark_stale(key: str) -> None:
     """The next lookup fetches again, while the copy stays as a stale fallback (a
-    Refresh of the page it belongs to). Entries are (value, fetched_at[, stale])."""
-    entry = cache.get(key)
+    Refresh of the page it belongs to)."""
+    entry = _entry(key)
     if entry is not None:
-        cache.set(key, (entry[0], entry[1], True), timeout=settings.STALE_MAX_AGE)
+        cache.set(key, replace(entry, stale=True), timeout=settings.STALE_MAX_AGE)
+
+
+def publish(key: str, value: object) -> Entry:
+    """Store a value fetched now, where every process sharing the cache finds it."""
+    entry = Entry(value, time.time())
+    cache.set(key, entry, timeout=settings.STALE_MAX_AGE)
+    return entry
 
 
 def get_or_fetch[T](key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool = False) -> Fetched[T]:
@@ -87,26 +113,23 @@ def get_or_fetch[T](key: str, fetch: Callable[[], T], *, ttl: float, refresh: bo
         if fresh is not None:
             return fresh
 
-    def fetch_and_store() -> tuple[Any, float]:
-        value = fetch()
-        stored = (value, time.time())
-        cache.set(key, stored, timeout=settings.STALE_MAX_AGE)
-        return stored
+    def fetch_and_store() -> Entry:
+        return publish(key, fetch())
 
-    def published(since: float) -> tuple[Any, float] | None:
-        found = cache.get(key)
-        return found if found is not None and found[1] >= since else None
+    def published(since: float) -> Entry | None:
+        found = _entry(key)
+        return found if found is not None and found.fetched_at >= since else None
 
     try:
-        value, fetched_at = coalesced(
+        entry = coalesced(
             key,
             fetch_and_store,
             published=published,
             lock_seconds=settings.CONDUCTOR_TOTAL_BUDGET + settings.CONDUCTOR_CONNECT_TIMEOUT,
         )
     except UNREACHABLE as exc:
-        entry = cache.get(key)
-        if entry is not None and time.time() - entry[1] < settings.STALE_MAX_AGE:
-            return Fetched(entry[0], entry[1], from_cache=True, stale_because=exc)
+        fallback = _entry(key)
+        if fallback is not None and fallback.age() < settings.STALE_MAX_AGE:
+            return Fetched(fallback.value, fallback.fetched_at, from_cache=True, stale_because=exc)
         raise
-    return Fetched(value, fetched_at, from_cache=False)
+    return Fetched(entry.value, entry.fetched_at, from_cache=False)
