@@ -46,6 +46,7 @@ lint: install-dev
 # Not part of `make test`: about two minutes, wants a quiet machine (see README).
 bench: install
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/activity_kinds.py
 	$(PY) benchmarks/customer_index.py
 	@echo "(On PostgreSQL too: $(PY) benchmarks/customer_index.py --database-url postgres://… --out benchmarks/customer_index_results_postgres.json)"
 

@@ -25,7 +25,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -33,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from in_process import shipped_defaults  # noqa: E402
 from run import percentile  # noqa: E402  (the same percentile as the main benchmark)
 
 
@@ -45,17 +45,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "customer_index_results.json"))
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="dashboard-index-bench-"))
-    os.environ.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "dashboard.settings",
-            "DASHBOARD_DEMO": "1",
-            "LOG_LEVEL": "WARNING",
-            "DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'bench.sqlite3'}",
-            "CACHE_DIR": str(tmp / "cache"),
-        }
-    )
-    os.environ.pop("CACHE_URL", None)
+    tmp = shipped_defaults("dashboard-index-bench-", args.database_url)
     from fake_conductor.server import FakeConductor, FakeState
 
     started = time.perf_counter()

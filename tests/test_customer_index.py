@@ -170,7 +170,7 @@ def test_the_sync_waits_while_peoples_pages_ask(synced, fake, monkeypatch):
 
     def a_person_keeps_asking():  # touches only the shared cache, never the database
         for _ in range(6):
-            company_limit._signal_pages_busy(BAKERY)
+            company_limit.signal_pages_busy(BAKERY)
             time.sleep(0.2)
         stopped_at.append(time.monotonic())
         stop.set()
@@ -183,7 +183,7 @@ def test_the_sync_waits_while_peoples_pages_ask(synced, fake, monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(sync.client, "list_customers", timed)
-    company_limit._signal_pages_busy(BAKERY)  # a page is asking as the sync starts
+    company_limit.signal_pages_busy(BAKERY)  # a page is asking as the sync starts
     person = threading.Thread(target=a_person_keeps_asking, daemon=True)
     person.start()
     try:

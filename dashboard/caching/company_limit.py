@@ -6,7 +6,8 @@ the rest, so sending more at once only makes every answer later. A stand-in (or 
 future Conductor) may answer in parallel, and then holding calls back only makes pages
 wait. The limit learns which it is from latency, as Netflix's concurrency-limits and
 Envoy's adaptive concurrency do: after each window of `limit` answered calls it compares
-their typical (median) latency with the best recent one. Flat latency while pages were waiting
+each call's latency with the best recent one of its kind (a list of invoices is slower
+than a customer record without anything queueing). Flat latency while pages were waiting
 means the company can take more: the limit doubles. Latency that grew with concurrency
 means calls are queueing upstream: the limit shrinks by the same ratio (never below 1).
 On a serial QuickBooks it settles between one and two; on a parallel upstream it climbs
@@ -19,8 +20,9 @@ a saved copy, within moments instead of after waiting out the budget. A call tha
 run far longer than calls usually take is hung, and stops holding its place, so a
 QuickBooks that recovers is used again at once.
 
-The state lives in each process; what a process has learned is also written to the
-cache, so other workers, and this one after a restart, start from it.
+The state lives in each process (`AdaptiveLimit`, the arithmetic with every time given);
+what a process has learned is also written to the cache (`Learned`), so other workers,
+and this one after a restart, start from it.
 """
 
 import contextvars
@@ -38,17 +40,18 @@ from django.core.cache import cache
 from dashboard.caching.freshness import cache_key
 from dashboard.failures import CompanyBusyError
 
-# A window is "flat" when its median latency is within FLAT_RATIO of the best recent
-# latency and its slowest call within SLOWEST_RATIO. Not tighter: under load our own
-# process and the network add latency that has nothing to do with QuickBooks queueing.
-# Not looser: two calls at once on a serial QuickBooks already take 1 and 2 times as long.
+# A window is "flat" when its calls' typical (median) growth over the best recent latency
+# of their kind is within FLAT_RATIO and its largest within SLOWEST_RATIO. Not tighter:
+# under load our own process and the network add latency that has nothing to do with
+# QuickBooks queueing. Not looser: two calls at once on a serial QuickBooks already take
+# 1 and 2 times as long.
 FLAT_RATIO = 1.5
 SLOWEST_RATIO = 1.75
 FLAT_SLACK = 0.01  # seconds: timer noise on fast answers
 # How many windows the best recent latency is remembered for: long enough to keep a
 # baseline through a busy spell, short enough to follow an upstream that got slower.
 BASELINE_WINDOWS = 8
-# A call running this many times longer than calls usually take is hung.
+# A call running this many times longer than calls of its kind usually take is hung.
 HUNG_FACTOR = 4.0
 HUNG_AT_LEAST = 2.0  # seconds
 # Waiters look again this often, so a call that turns hung frees its place.
@@ -59,55 +62,156 @@ PAGES_BUSY_SECONDS = 1.0
 LEARNED_TTL = 24 * 3600
 
 
+def _smoothed(before: float | None, seconds: float) -> float:
+    return seconds if before is None else 0.5 * before + 0.5 * seconds
+
+
 @dataclass
-class _Waiter:
+class Waiter:
+    """A page waiting for a place: admitted (the event set) or refused."""
+
     deadline: float  # monotonic
     admitted: threading.Event = field(default_factory=threading.Event)
     refused: bool = False
 
 
 @dataclass
-class _Company:
+class Learned:
+    """What one process learned of a company, shared through the cache so that other
+    workers, and this one after a restart, start from it."""
+
     limit: float
-    # Smoothed latency of answered calls, in seconds: quick to follow the limit's changes,
-    # since it prices a place in the queue.
+    latency: float
+    baselines: dict[str, float]
+
+
+@dataclass
+class AdaptiveLimit:
+    """One company's limit and queue: the arithmetic alone, with every time given
+    (monotonic seconds), so it is exercised directly, without threads or clocks.
+
+    Latency is learned per kind of call (a customer record, a list of invoices...): a
+    kind that is merely slow (activity lists take seconds where a record takes a
+    fraction of one) is not mistaken for QuickBooks queueing, which shows as every kind
+    growing slower than its own best."""
+
+    limit: float
+    maximum: float
+    # Smoothed latency of answered calls of any kind, in seconds: it prices a round of
+    # the queue, so it follows the limit's changes quickly.
     latency: float | None = None
-    window_minimums: deque[float] = field(default_factory=lambda: deque(maxlen=BASELINE_WINDOWS))
-    window: list[float] = field(default_factory=list)
+    latency_by_kind: dict[str, float] = field(default_factory=dict)
+    # Per kind, each window's fastest call: the best of them is the kind's baseline.
+    window_minimums: dict[str, deque[float]] = field(default_factory=dict)
+    window: list[tuple[str, float]] = field(default_factory=list)
     window_saturated: bool = False  # pages waited while this window's calls ran
-    calls: dict[int, float] = field(default_factory=dict)  # call id -> start time
-    waiting: deque[_Waiter] = field(default_factory=deque)
+    calls: dict[int, tuple[str, float]] = field(default_factory=dict)  # call id -> (kind, start)
+    waiting: deque[Waiter] = field(default_factory=deque)
 
     @property
     def slots(self) -> int:
         return max(1, int(self.limit))
 
-    @property
-    def baseline(self) -> float | None:
-        return min(self.window_minimums) if self.window_minimums else None
+    def baseline(self, kind: str) -> float | None:
+        minimums = self.window_minimums.get(kind)
+        return min(minimums) if minimums else None
+
+    def typical(self, kind: str) -> float | None:
+        """How long a call of this kind usually takes; any call's, for a kind not yet seen."""
+        return self.latency_by_kind.get(kind, self.latency)
 
     def running(self, now: float) -> int:
         """Calls still holding a place: those not yet hung."""
-        if self.latency is None:
-            return len(self.calls)
-        hung_after = max(HUNG_FACTOR * self.latency, HUNG_AT_LEAST)
-        return sum(1 for started in self.calls.values() if now - started < hung_after)
+        return sum(1 for kind, started in self.calls.values() if now - started < self._hung_after(kind))
 
-    def expected_finish(self, now: float, position: int) -> float | None:
+    def _hung_after(self, kind: str) -> float:
+        typical = self.typical(kind)
+        return float("inf") if typical is None else max(HUNG_FACTOR * typical, HUNG_AT_LEAST)
+
+    def has_room(self, now: float) -> bool:
+        return not self.waiting and self.running(now) < self.slots
+
+    def expected_finish(self, now: float, position: int, kind: str = "") -> float | None:
         """When a page at `position` in the queue (0: next) would have its answer; None
         while nothing has been measured yet."""
-        if self.latency is None:
+        own = self.typical(kind)
+        if self.latency is None or own is None:
             return None
         if self.running(now) < self.slots and position == 0:
-            return now + self.latency
+            return now + own
         rounds = (self.running(now) + position) // self.slots
-        return now + (rounds + 1) * self.latency
+        return now + rounds * self.latency + own
+
+    def arrive(self, waiter: Waiter, now: float, kind: str = "") -> bool:
+        """A page asks for a place: admitted at once, queued, or refused (False) when its
+        answer would come after its deadline."""
+        if self.has_room(now):
+            waiter.admitted.set()
+            return True
+        finish = self.expected_finish(now, len(self.waiting), kind)
+        if finish is not None and finish > waiter.deadline:
+            return False
+        self.waiting.append(waiter)
+        self.window_saturated = True
+        return True
+
+    def admit_waiters(self, now: float) -> None:
+        """Let waiting pages in, in arrival order, while places are free; refuse those whose
+        answer would now come after their deadline."""
+        while self.waiting and self.running(now) < self.slots:
+            waiter = self.waiting.popleft()
+            waiter.admitted.set()
+            # Counted as running from now: the woken page registers its call at once.
+            self.calls[-id(waiter)] = ("", now)
+        for position, waiter in enumerate(list(self.waiting)):
+            finish = self.expected_finish(now, position)
+            if finish is not None and finish > waiter.deadline:
+                self.waiting.remove(waiter)
+                waiter.refused = True
+                waiter.admitted.set()
+
+    def record(self, kind: str, seconds: float) -> bool:
+        """One answered call's latency; at the end of a window, adapt the limit. True
+        when a window ended (what was learned is worth sharing)."""
+        self.latency = _smoothed(self.latency, seconds)
+        self.latency_by_kind[kind] = _smoothed(self.latency_by_kind.get(kind), seconds)
+        self.window.append((kind, seconds))
+        if self.waiting:
+            self.window_saturated = True
+        if len(self.window) < self.slots:
+            return False
+        for seen in {k for k, _ in self.window}:
+            minimums = self.window_minimums.setdefault(seen, deque(maxlen=BASELINE_WINDOWS))
+            minimums.append(min(s for k, s in self.window if k == seen))
+        growth = [max(seconds - FLAT_SLACK, 0.0) / max(self.baseline(k) or seconds, 1e-6) for k, seconds in self.window]
+        typical = statistics.median(growth)
+        if typical <= FLAT_RATIO and max(growth) <= SLOWEST_RATIO:
+            if self.window_saturated:  # flat while pages waited: room for more
+                self.limit = min(self.maximum, self.limit * 2)
+        else:  # calls queue upstream: fewer at once, by how much latency grew
+            before = self.limit
+            self.limit = max(1.0, before * max(0.5, 1 / max(typical, 1.0)))
+            # Queued upstream, latency shrinks with the calls in flight: price the queue at
+            # the new limit now rather than after a window of samples.
+            self.latency *= self.limit / before
+        self.window, self.window_saturated = [], False
+        return True
+
+    def learned(self) -> Learned:
+        baselines = {kind: b for kind in self.window_minimums if (b := self.baseline(kind)) is not None}
+        return Learned(self.limit, self.latency or 0.0, baselines)
+
+    def start_from(self, learned: Learned) -> None:
+        self.limit, self.latency = learned.limit, learned.latency or None
+        for kind, baseline in learned.baselines.items():
+            self.window_minimums.setdefault(kind, deque(maxlen=BASELINE_WINDOWS)).append(baseline)
+            self.latency_by_kind[kind] = baseline
 
 
 _lock = threading.Lock()
 # The deadline of the page being answered (monotonic), when one is set (page_budget).
 _page_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("page_deadline", default=None)
-_companies: dict[str, _Company] = {}
+_companies: dict[str, AdaptiveLimit] = {}
 _call_ids = iter(range(1, 2**62))
 
 
@@ -115,98 +219,52 @@ def _learned_key(company_id: str) -> str:
     return cache_key("limit", company_id)
 
 
-def _company(company_id: str) -> _Company:
+def _company(company_id: str) -> AdaptiveLimit:
     """This process's state for the company (call with _lock held)."""
     state = _companies.get(company_id)
     if state is None:
+        state = AdaptiveLimit(limit=float(settings.CONDUCTOR_LIMIT_START), maximum=float(settings.CONDUCTOR_LIMIT_MAX))
         learned = cache.get(_learned_key(company_id))
-        state = _Company(limit=float(settings.CONDUCTOR_LIMIT_START))
-        if isinstance(learned, tuple) and len(learned) == 3:
-            state.limit, state.latency, baseline = learned
-            state.window_minimums.append(baseline)
+        if isinstance(learned, Learned):
+            state.start_from(learned)
         _companies[company_id] = state
     return state
 
 
-def _admit_waiters(state: _Company, now: float) -> None:
-    """Let waiting pages in, in arrival order, while places are free; refuse those whose
-    answer would now come after their budget (call with _lock held)."""
-    while state.waiting and state.running(now) < state.slots:
-        waiter = state.waiting.popleft()
-        waiter.admitted.set()
-        # Counted as running from now: the woken page registers its call at once.
-        state.calls[-id(waiter)] = now
-    for position, waiter in enumerate(list(state.waiting)):
-        finish = state.expected_finish(now, position)
-        if finish is not None and finish > waiter.deadline:
-            state.waiting.remove(waiter)
-            waiter.refused = True
-            waiter.admitted.set()
-
-
-def _record(company_id: str, state: _Company, seconds: float) -> None:
-    """One answered call's latency; at the end of a window, adapt the limit."""
-    state.latency = seconds if state.latency is None else 0.5 * state.latency + 0.5 * seconds
-    state.window.append(seconds)
-    if state.waiting:
-        state.window_saturated = True
-    if len(state.window) < state.slots:
-        return
-    typical = statistics.median(state.window)
-    state.window_minimums.append(min(state.window))
-    baseline = state.baseline or typical
-    if typical <= baseline * FLAT_RATIO + FLAT_SLACK and max(state.window) <= baseline * SLOWEST_RATIO + FLAT_SLACK:
-        if state.window_saturated:  # flat while pages waited: room for more
-            state.limit = min(float(settings.CONDUCTOR_LIMIT_MAX), state.limit * 2)
-    else:  # calls queue upstream: fewer at once, by how much latency grew
-        before = state.limit
-        state.limit = max(1.0, before * max(0.5, baseline / typical))
-        # Queued upstream, latency shrinks with the calls in flight: price the queue at
-        # the new limit now rather than after a window of samples.
-        state.latency = max(baseline, typical * state.limit / before)
-    state.window, state.window_saturated = [], False
-    cache.set(_learned_key(company_id), (state.limit, state.latency, baseline), timeout=LEARNED_TTL)
-
-
-def _busy(state: _Company) -> CompanyBusyError:
+def _busy(state: AdaptiveLimit) -> CompanyBusyError:
     return CompanyBusyError(
         f"QuickBooks could not answer in time: {len(state.waiting)} lookups are waiting for {state.slots} place(s)."
     )
 
 
 @contextmanager
-def company_slot(company_id: str) -> Iterator[None]:
-    """Hold one of the company's places for one call, waiting in arrival order.
+def company_slot(company_id: str, kind: str = "") -> Iterator[None]:
+    """Hold one of the company's places for one call of `kind` (the client function's
+    name, say), waiting in arrival order.
 
     Raises CompanyBusyError at once, or as soon as the estimate says so, when the call
     would not be answered within CONDUCTOR_WAIT_BUDGET."""
     arrived = time.monotonic()
-    _signal_pages_busy(company_id)
-    waiter = _Waiter(deadline=_page_deadline.get() or arrived + settings.CONDUCTOR_WAIT_BUDGET)
+    signal_pages_busy(company_id)
+    waiter = Waiter(deadline=_page_deadline.get() or arrived + settings.CONDUCTOR_WAIT_BUDGET)
     with _lock:
         state = _company(company_id)
-        if not state.waiting and state.running(arrived) < state.slots:
-            waiter.admitted.set()
-        else:
-            finish = state.expected_finish(arrived, len(state.waiting))
-            if finish is not None and finish > waiter.deadline:
-                raise _busy(state)
-            state.waiting.append(waiter)
-            state.window_saturated = True
+        if not state.arrive(waiter, arrived, kind):
+            raise _busy(state)
     while not waiter.admitted.wait(min(RECHECK_SECONDS, max(0.0, waiter.deadline - time.monotonic()))):
         with _lock:
             now = time.monotonic()
             if now >= waiter.deadline and waiter in state.waiting:
                 state.waiting.remove(waiter)
                 raise _busy(state)
-            _admit_waiters(state, now)
+            state.admit_waiters(now)
     if waiter.refused:
         raise _busy(state)
     call_id = next(_call_ids)
     with _lock:
         state.calls.pop(-id(waiter), None)
         started = time.monotonic()
-        state.calls[call_id] = started
+        state.calls[call_id] = (kind, started)
     answered = False
     try:
         yield
@@ -215,17 +273,30 @@ def company_slot(company_id: str) -> Iterator[None]:
         with _lock:
             now = time.monotonic()
             state.calls.pop(call_id, None)
-            if answered:
-                _record(company_id, state, now - started)
-            _admit_waiters(state, now)
-        _signal_pages_busy(company_id)
+            if answered and state.record(kind, now - started):
+                cache.set(_learned_key(company_id), state.learned(), timeout=LEARNED_TTL)
+            state.admit_waiters(now)
+        signal_pages_busy(company_id)
+
+
+def places(company_id: str) -> int:
+    """How many calls the company is given at once, as this process has learned it."""
+    with _lock:
+        return _company(company_id).slots
+
+
+def asking(company_id: str) -> int:
+    """How many calls of this process hold or wait for one of the company's places."""
+    with _lock:
+        state = _company(company_id)
+        return len(state.calls) + len(state.waiting)
 
 
 def _pages_busy_key(company_id: str) -> str:
     return cache_key("pages-busy", company_id)
 
 
-def _signal_pages_busy(company_id: str) -> None:
+def signal_pages_busy(company_id: str) -> None:
     cache.set(_pages_busy_key(company_id), time.time(), timeout=int(PAGES_BUSY_SECONDS) + 1)
 
 
@@ -251,8 +322,7 @@ def has_room(company_id: str) -> bool:
     """Whether a call for the company would start now, without waiting: a lookup that only
     saves time (the job tree started beside the record) is worth starting only then."""
     with _lock:
-        state = _company(company_id)
-        return not state.waiting and state.running(time.monotonic()) < state.slots
+        return _company(company_id).has_room(time.monotonic())
 
 
 def forget() -> None:
