@@ -34,8 +34,11 @@ install: $(VENV)/.runtime
 
 install-dev: $(VENV)/.dev
 
+# In parallel (pytest-xdist): most tests wait on a fake QuickBooks rather than compute,
+# so more workers than cores pays. Each worker has its own database and cache.
+TEST_WORKERS ?= 4
 test: install-dev
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
 
 # ruff (lint and format) over the tree, mypy with django-stubs over dashboard/.
 lint: install-dev

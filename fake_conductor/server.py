@@ -77,6 +77,10 @@ DOCUMENT_PATHS = {
 _ONE_RECORD = re.compile(r"/(customers|invoices|receive-payments|credit-memos|sales-receipts|transactions)/[^/]+$")
 
 
+# The stats' name for requests of every end user together ("max_in_flight all companies").
+ALL_COMPANIES = "all companies"
+
+
 class _FairLock:
     """A lock that lets its waiters in by arrival order (threading.Lock does not promise it)."""
 
@@ -100,6 +104,11 @@ class _FairLock:
                 self._waiters.pop(0).set()
             else:
                 self._held = False
+
+    def taken_or_waited_for(self) -> int:
+        """The holder and the waiters in line behind it."""
+        with self._guard:
+            return int(self._held) + len(self._waiters)
 
 
 @dataclass
@@ -200,11 +209,16 @@ class FakeConductor:
             self._in_flight[end_user_id] += 1
             key = f"max_in_flight {end_user_id}"
             self.stats[key] = max(self.stats[key], self._in_flight[end_user_id])
+            self._in_flight[ALL_COMPANIES] += 1
+            self.stats[f"max_in_flight {ALL_COMPANIES}"] = max(
+                self.stats[f"max_in_flight {ALL_COMPANIES}"], self._in_flight[ALL_COMPANIES]
+            )
 
     def leave(self, end_user_id: str | None) -> None:
         if end_user_id:
             with self._stats_lock:
                 self._in_flight[end_user_id] -= 1
+                self._in_flight[ALL_COMPANIES] -= 1
 
     @contextlib.contextmanager
     def working(self, end_user_id: str | None) -> Iterator[None]:
@@ -230,6 +244,11 @@ class FakeConductor:
             return contextlib.nullcontext()
         with self._stats_lock:
             return self._company_files.setdefault(end_user_id, _FairLock())
+
+    def in_line(self, end_user_id: str) -> int:
+        """Serial mode: the requests holding or waiting for the company file, in line."""
+        lock = self._company_files.get(end_user_id)
+        return lock.taken_or_waited_for() if lock else 0
 
     def new_request_id(self) -> str:
         return f"req_fake{next(self._request_numbers):06d}{secrets.token_hex(3)}"

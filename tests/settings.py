@@ -1,8 +1,21 @@
 """Test settings: the demo defaults, plus what makes tests fast and isolated."""
 
 import os
+import re
 
 os.environ.setdefault("DASHBOARD_DEMO", "1")
+
+# Under pytest-xdist ("make test" runs the suite in parallel) each worker ("gw0", "gw1"…)
+# gets stores of its own: pytest-django suffixes the test database, the on-disk cache
+# goes in a folder per worker, and Redis gets a database per worker (set in the
+# environment, so servers a test starts share the worker's). A worker's cache.clear()
+# then never empties another's.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if WORKER and (redis := re.fullmatch(r"(redis://.*/)(\d+)", os.environ.get("CACHE_URL", ""))):
+    database = int(redis.group(2)) + 1 + int(WORKER.removeprefix("gw"))
+    if database > 15:
+        raise RuntimeError(f"Redis has databases 0-15: too many workers for CACHE_URL's database {redis.group(2)}")
+    os.environ["CACHE_URL"] = f"{redis.group(1)}{database}"
 
 from dashboard.settings import *
 
@@ -15,7 +28,7 @@ CONDUCTOR_MAX_RETRIES = 0
 
 if CACHES["default"]["BACKEND"] == "dashboard.caching.disk.DiskCache":
     # The shipped default, in a folder of the tests' own.
-    CACHES["default"]["LOCATION"] = str(BASE_DIR / "var" / "test-cache")
+    CACHES["default"]["LOCATION"] = str(BASE_DIR / "var" / f"test-cache{WORKER and '-' + WORKER}")
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared in-memory database: tests that run requests in

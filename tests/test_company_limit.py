@@ -190,22 +190,23 @@ def test_the_limit_stays_near_one_on_a_serial_upstream(company, fake, settings):
 
 
 def test_a_pages_activity_lists_go_side_by_side_on_a_parallel_upstream(company, fake, settings):
-    """Records answer in moments, activity lists take their time: after a few pages the
-    lists of one page still go to QuickBooks together, not one after another."""
+    """A record takes a fraction of a second, an activity list a second: after a few
+    pages the lists of one page still go to QuickBooks together, not one after another.
+    (Latencies this far above a busy machine's own noise keep the outcome QuickBooks'.)"""
     settings.CONDUCTOR_WAIT_BUDGET = 60
+    fake.latency = 0.2
 
     def slow_lists():
-        for path in ("invoices", "credit-memos", "payments", "transactions"):
-            fake.faults.add(Fault(path=f"/quickbooks-desktop/{path}", latency=0.3))
+        for path in ("invoices", "credit-memos", "receive-payments", "transactions"):
+            fake.faults.add(Fault(path=f"/quickbooks-desktop/{path}", latency=0.8))
 
     slow_lists()
-    for customer_id in customers(fake, 5):
+    for customer_id in customers(fake, 4):  # the limit learns from these
         customer = customer_page.fetch_customer(company, customer_id).value
         activity.fetch_activity(company, customer)
-    assert company_limit.places(BAKERY) >= settings.CONDUCTOR_LIMIT_START
     fake.reset()
     slow_lists()
-    customer = customer_page.fetch_customer(company, customers(fake, 6)[5]).value
+    customer = customer_page.fetch_customer(company, customers(fake, 5)[4]).value
     activity.fetch_activity(company, customer)
     assert fake.stats[IN_FLIGHT] >= 3  # invoices, credits, payments and open payments at once
 

@@ -14,7 +14,7 @@ import pytest
 
 from fake_conductor.data import COMPANY_TIME_ZONE, DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, seed_companies
 from fake_conductor.faults import Fault
-from tests.conftest import BAKERY, EXAMPLE_ID
+from tests.conftest import BAKERY, EXAMPLE_ID, wait_for
 
 ZONE = ZoneInfo(COMPANY_TIME_ZONE)
 
@@ -205,11 +205,11 @@ def test_each_company_file_has_one_currency_policy():
 
 
 def test_a_serial_company_file_answers_one_request_at_a_time_in_arrival_order(fake):
-    fake.latency, fake.serial = 1.0, True  # long enough for all four to arrive while the first is served
+    fake.latency, fake.serial = 2.0, True  # long enough for all four to arrive while the first is served
     answered: list[int] = []
 
     def ask(n):
-        with httpx.Client(base_url=fake.url + "/") as http:
+        with httpx.Client(base_url=fake.url + "/", timeout=30) as http:
             http.get(
                 "quickbooks-desktop/health-check",
                 headers={"Authorization": f"Bearer {DEMO_SECRET_KEY}", "Conductor-End-User-Id": BAKERY},
@@ -221,14 +221,12 @@ def test_a_serial_company_file_answers_one_request_at_a_time_in_arrival_order(fa
     for n in range(4):
         threads.append(threading.Thread(target=ask, args=(n,)))
         threads[-1].start()
-        # The next asks only once this one has arrived: the order is the test's, not the scheduler's.
-        arrived = time.monotonic() + 5
-        while fake._in_flight[BAKERY] + len(answered) < n + 1:
-            assert time.monotonic() < arrived, "the request never reached the fake"
-            time.sleep(0.002)
+        # The next asks only once this one is in line for the company file: the order is
+        # the test's, not the scheduler's.
+        wait_for(lambda n=n: fake.in_line(BAKERY) + len(answered) >= n + 1)
     for thread in threads:
-        thread.join(5)
-    assert time.monotonic() - started >= 3.75  # four answers, one after another
+        thread.join(30)
+    assert time.monotonic() - started >= 4 * fake.latency - 0.25  # four answers, one after another
     assert answered == [0, 1, 2, 3]
     assert fake.stats[f"max_in_flight {BAKERY}"] == 4  # queued at Conductor, as QuickBooks does
     assert fake.stats[f"max_working {BAKERY}"] == 1  # worked on one at a time

@@ -18,7 +18,7 @@ from dashboard.caching.freshness import cache_key, publish
 from dashboard.conductor import errors
 from dashboard.lookups import customer_page
 from fake_conductor.server import Fault
-from tests.conftest import BAKERY, EXAMPLE_ID, clock_moved_on, make_company
+from tests.conftest import BAKERY, EXAMPLE_ID, clock_moved_on, make_company, wait_for
 
 URL = f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/"
 RETRIEVES = f"GET customer {EXAMPLE_ID}"
@@ -214,7 +214,7 @@ def test_a_hanging_company_does_not_slow_other_pages(api_key, fake, support_user
 
     with ThreadPoolExecutor(6) as pool:
         hung = [pool.submit(client().get, f"/end-users/{BAKERY}/customers/{cid}/") for cid in hanging]
-        time.sleep(0.9)  # past the 0.3 s budget and a look or two at the queue
+        wait_for(lambda: sum(f.done() for f in hung) >= 2)  # the pages that found no place were told
         started = time.monotonic()
         assert client().get("/healthz").status_code == 200
         assert client().get("/").status_code == 200
@@ -223,6 +223,6 @@ def test_a_hanging_company_does_not_slow_other_pages(api_key, fake, support_user
         busy = [f.result().status_code for f in hung if f.done()]
         fake.faults.clear()
         fake.stop_hanging()
-    assert elapsed < 1.0
+    assert elapsed < 5  # not held behind the hanging company (it never answers)
     assert busy.count(503) >= 2  # those that found no place in time were told the company is busy
     connection.close()
