@@ -46,7 +46,7 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	DASHBOARD_DEMO=1 $(VENV)/bin/mypy
 
-# Not part of `make test`: about two minutes, wants a quiet machine (see README).
+# Not part of `make test`: about fifteen minutes, wants a quiet machine (docs/performance.md).
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/activity_kinds.py
