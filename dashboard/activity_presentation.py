@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from dashboard.account import Activity, Explanation, aging, days_overdue, explain
 from dashboard.conductor.records import CreditCard, Customer, Ref
 from dashboard.conductor.transactions import Document, Line, LineGroup, Payment, TransactionRow
-from dashboard.lookups.activity import Activity, Explanation, aging, days_overdue, explain
 from dashboard.presentation import Money, address_lines, clean, humanize, money, ref_name
 
 TRANSACTION_TYPE_LABELS = {
@@ -266,4 +266,27 @@ def history_row(company_id: str, customer: Customer, row: TransactionRow) -> His
         amount=money(row.amount),
         memo=clean(row.memo),
         job=_job_name(row.entity, customer),
+    )
+
+
+@dataclass(frozen=True)
+class NumberedInvoiceRow:
+    """One of the invoices that share a number (the jump box lists them to pick from)."""
+
+    number: str
+    url: str
+    customer: str | None
+    date: date | None
+    total: Money | None
+    balance: Money | None
+
+
+def numbered_invoice_row(company_id: str, document: Document) -> NumberedInvoiceRow:
+    return NumberedInvoiceRow(
+        number=_number(document.ref_number),
+        url=reverse("invoice", args=[company_id, document.id]),
+        customer=ref_name(document.customer),
+        date=document.transaction_date,
+        total=money(document.total),
+        balance=money(document.balance_remaining),
     )

@@ -9,9 +9,9 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from dashboard.conductor import client, errors
+from dashboard.conductor import errors
+from dashboard.conductor.client import ConductorClient
 from dashboard.failures import KeyUnreadableError
-from dashboard.lookups.calls import call_company, secret_for
 from dashboard.models import Company, ConnectionCheck, ConnectionStatus
 from dashboard.problems import for_admins, in_its_own_words
 
@@ -24,7 +24,7 @@ class CheckResult:
     last_successful_request_at: datetime | None
 
 
-def probe_connection(secret: str, company_id: str, timeout: float | None = None) -> CheckResult:
+def probe_connection(conductor: ConductorClient, timeout: float | None = None) -> CheckResult:
     """Ask Conductor how the company's connection is, without touching the database
     (so many companies can be probed side by side).
 
@@ -34,11 +34,11 @@ def probe_connection(secret: str, company_id: str, timeout: float | None = None)
     started = time.monotonic()
     last_success = None
     try:
-        remote = client.retrieve_end_user(secret, company_id, timeout=timeout)
+        remote = conductor.retrieve_end_user(timeout=timeout)
         last_success = remote.last_successful_qbd_request_at
         # The health check gets what is left of the company's budget.
         left = None if timeout is None else max(0.5, timeout - (time.monotonic() - started))
-        call_company(company_id, client.check_connection, secret, company_id, timeout=left)
+        conductor.check_connection(timeout=left)
     except errors.ConductorError as exc:
         if isinstance(exc, errors.ConnectionNotSetUpError):
             status = ConnectionStatus.SETUP_UNFINISHED
@@ -105,7 +105,7 @@ def store_check(company: Company, result: CheckResult) -> Company:
 def check_connection(company: Company, timeout: float | None = None) -> Company:
     """Check one company now and store the result."""
     try:
-        result = probe_connection(secret_for(company), company.conductor_id, timeout)
+        result = probe_connection(company.conductor(), timeout)
     except KeyUnreadableError as exc:
         result = unreadable_key_result(exc)
     return store_check(company, result)

@@ -6,11 +6,9 @@ from typing import Any
 from django import forms
 
 from dashboard.lookups.documents import HistoryFilter
+from dashboard.lookups.search import Criteria
+from dashboard.search_criteria import BalanceFilter, Match, Order, Status
 
-MATCH_CHOICES = [("contains", "contains"), ("starts", "starts with"), ("ends", "ends with")]
-STATUS_CHOICES = [("active", "Active"), ("inactive", "Inactive"), ("all", "All")]
-BALANCE_CHOICES = [("", "Any balance"), ("open", "Open balance (over 0)"), ("min", "Balance at least…")]
-ORDER_CHOICES = [("name", "Name"), ("balance", "Balance, largest first")]
 # Longest QuickBooks full name: 41 characters per level, up to five levels deep.
 MAX_FULL_NAME = 209
 
@@ -27,9 +25,9 @@ class CustomerSearchForm(forms.Form):
             attrs={"type": "search", "data-search-box": True, "placeholder": "Customer or job name"}
         ),
     )
-    match = forms.ChoiceField(choices=MATCH_CHOICES, required=False, widget=forms.Select(attrs={"aria-label": "Match"}))
-    status = forms.ChoiceField(choices=STATUS_CHOICES, required=False)
-    balance = forms.ChoiceField(choices=BALANCE_CHOICES, required=False)
+    match = forms.ChoiceField(choices=Match.choices, required=False, widget=forms.Select(attrs={"aria-label": "Match"}))
+    status = forms.ChoiceField(choices=Status.choices, required=False)
+    balance = forms.ChoiceField(choices=BalanceFilter.choices, required=False)
     min_balance = forms.DecimalField(
         label="Minimum total balance",
         required=False,
@@ -53,7 +51,7 @@ class CustomerSearchForm(forms.Form):
             }
         ),
     )
-    order = forms.ChoiceField(label="Order by", choices=ORDER_CHOICES, required=False)
+    order = forms.ChoiceField(label="Order by", choices=Order.choices, required=False)
     # Our own paging position: the last full name shown. Never Conductor's cursor,
     # which is single-use and expires within seconds.
     after = forms.CharField(required=False, max_length=MAX_FULL_NAME, strip=False, widget=forms.HiddenInput)
@@ -62,19 +60,27 @@ class CustomerSearchForm(forms.Form):
     # Search QuickBooks itself even where the index is ready.
     live = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
-    def clean_match(self) -> str:
-        return str(self.cleaned_data.get("match") or "contains")
+    # A criterion the query string leaves out means its default (search_criteria.py).
+    def clean_match(self) -> Match:
+        return Match(self.cleaned_data.get("match") or Criteria.match)
 
-    def clean_order(self) -> str:
-        return str(self.cleaned_data.get("order") or "name")
+    def clean_order(self) -> Order:
+        return Order(self.cleaned_data.get("order") or Criteria.order)
 
-    def clean_status(self) -> str:
-        return str(self.cleaned_data.get("status") or "active")
+    def clean_status(self) -> Status:
+        return Status(self.cleaned_data.get("status") or Criteria.status)
+
+    def clean_balance(self) -> BalanceFilter:
+        return BalanceFilter(self.cleaned_data.get("balance") or Criteria.balance)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         # One message per mistake: an amount that is not a number has its own already.
-        if cleaned.get("balance") == "min" and cleaned.get("min_balance") is None and "min_balance" not in self.errors:
+        if (
+            cleaned.get("balance") == BalanceFilter.AT_LEAST
+            and cleaned.get("min_balance") is None
+            and "min_balance" not in self.errors
+        ):
             self.add_error("min_balance", "Enter the minimum total balance.")
         return cleaned
 
@@ -84,6 +90,22 @@ class CustomerSearchForm(forms.Form):
 
     def usable_despite_errors(self) -> bool:
         return bool(self.errors) and set(self.errors) <= self.OPTIONAL_FILTERS
+
+    def criteria(self) -> Criteria:
+        """The search as asked: what the query string leaves out (or gets wrong, for an
+        optional filter) at its default; a mistaken balance filter leaves the balance out."""
+        if not self.is_bound:
+            return Criteria()
+        data = self.cleaned_data
+        balance_ok = not {"balance", "min_balance"} & set(self.errors)
+        return Criteria(
+            text=data.get("q", ""),
+            match=data.get("match") or Criteria.match,
+            status=data.get("status") or Criteria.status,
+            balance=data.get("balance") or Criteria.balance if balance_ok else Criteria.balance,
+            min_balance=data.get("min_balance") if balance_ok else None,
+            order=data.get("order") or Criteria.order,
+        )
 
 
 class JumpForm(forms.Form):

@@ -11,6 +11,9 @@ from django.db import models
 from django.utils import timezone
 
 from dashboard import crypto
+from dashboard.caching.company_limit import company_slot
+from dashboard.conductor.client import ConductorClient
+from dashboard.failures import KeyUnreadableError
 from dashboard.identifiers import COMPANY_ID_HELP, COMPANY_ID_PATTERN, mask_secret_key
 
 if TYPE_CHECKING:
@@ -50,6 +53,14 @@ class ApiKey(models.Model):
     def get_secret(self) -> str:
         """The plaintext key, for the Conductor client only. Raises crypto.UnreadableSecret."""
         return crypto.decrypt(self.encrypted_secret)
+
+    def conductor_secret(self) -> str:
+        """The plaintext key, for calls to Conductor: a key that cannot be decrypted is a
+        failure pages and admin explain (KeyUnreadableError)."""
+        try:
+            return self.get_secret()
+        except crypto.UnreadableSecret as exc:
+            raise KeyUnreadableError(str(exc)) from None
 
     def set_publishable_key(self, publishable_key: str) -> None:
         self.encrypted_publishable_key = crypto.encrypt(publishable_key)
@@ -126,6 +137,15 @@ class Company(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.conductor_id})"
+
+    def conductor(self, *, background: bool = False) -> ConductorClient:
+        """Conductor for this company: its key and end user bound. A person's lookups take
+        one of the company's places for each call (the adaptive limit); background work
+        (the index's sync) holds back for people in its own way and takes none."""
+        secret = self.api_key.conductor_secret()
+        if background:
+            return ConductorClient(secret, self.conductor_id)
+        return ConductorClient(secret, self.conductor_id, slot=lambda kind: company_slot(self.conductor_id, kind))
 
     def no_answer_since(self) -> "NoAnswerSince | None":
         """For an offline company, the earliest moment QuickBooks is known to have stopped
@@ -314,6 +334,12 @@ class IndexedCustomer(models.Model):
         return self.full_name
 
 
+class CompanySyncQuerySet(models.QuerySet["CompanySync"]):
+    def ready(self) -> "CompanySyncQuerySet":
+        """The companies whose index is searchable, as CompanySync.ready says of one."""
+        return self.filter(last_full_sync_at__isnull=False)
+
+
 class CompanySync(models.Model):
     """How far a company's index is in step with QuickBooks, and who is syncing it."""
 
@@ -337,6 +363,8 @@ class CompanySync(models.Model):
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)
 
+    objects = CompanySyncQuerySet.as_manager()
+
     class Meta:
         verbose_name = "customer index sync"
 
@@ -345,7 +373,7 @@ class CompanySync(models.Model):
 
     @property
     def ready(self) -> bool:
-        """Searchable: one full read has completed."""
+        """Searchable: one full read has completed (the one definition; see ready())."""
         return self.last_full_sync_at is not None
 
 

@@ -9,7 +9,6 @@ from django.utils import timezone
 from dashboard.conductor import client, errors, records
 from dashboard.crypto import UnreadableSecret
 from dashboard.failures import DuplicateSourceIdError, KeyUnreadableError, NoPublishableKeyError
-from dashboard.lookups.calls import api_key_secret, secret_for
 from dashboard.models import ApiKey, Company
 from dashboard.problems import LOOKUP_FAILURES, for_admins
 
@@ -23,7 +22,7 @@ class VerifyResult:
 def verify_api_key(api_key: ApiKey) -> VerifyResult:
     """Ask Conductor whether the key works (GET /end-users) and remember the answer."""
     try:
-        count = len(client.list_end_users(api_key_secret(api_key)))
+        count = len(client.list_end_users(api_key.conductor_secret()))
         result = VerifyResult(True, f"Valid: Conductor lists {count} end user(s) for it.")
     except errors.AuthenticationError:
         result = VerifyResult(False, "Invalid: Conductor rejected this key.")
@@ -47,7 +46,7 @@ def import_companies(api_key: ApiKey) -> ImportResult:
 
     Matched on the Conductor id, so running it again never duplicates. Local choices
     (active flag, connection checks) are kept."""
-    remote = client.list_end_users(api_key_secret(api_key))
+    remote = client.list_end_users(api_key.conductor_secret())
     created = updated = 0
     with transaction.atomic():
         for item in remote:
@@ -71,7 +70,7 @@ def create_company(api_key: ApiKey, *, name: str, source_id: str, email: str) ->
     if Company.objects.filter(api_key=api_key, source_id=source_id).exists():
         raise DuplicateSourceIdError(f"A company with source id {source_id!r} already exists for this key.")
     try:
-        remote = client.create_end_user(api_key_secret(api_key), company_name=name, source_id=source_id, email=email)
+        remote = client.create_end_user(api_key.conductor_secret(), company_name=name, source_id=source_id, email=email)
     except errors.InvalidRequestError as exc:
         if "sourceid" in (exc.message + (exc.user_facing_message or "")).lower().replace(" ", ""):
             raise DuplicateSourceIdError(
@@ -97,7 +96,7 @@ def create_setup_link(company: Company) -> records.AuthSession:
         raise NoPublishableKeyError(
             f"The API key {company.api_key.name!r} has no publishable key; add it (pk_…) in admin first."
         )
-    session = client.create_auth_session(secret_for(company), publishable, company.conductor_id)
+    session = company.conductor(background=True).create_auth_session(publishable)
     company.setup_link_url = session.auth_flow_url[:1000]
     company.setup_link_expires_at = session.expires_at
     company.save(update_fields=["setup_link_url", "setup_link_expires_at", "updated_at"])
@@ -106,5 +105,5 @@ def create_setup_link(company: Company) -> records.AuthSession:
 
 def delete_company_in_conductor(company: Company) -> None:
     """Delete the end user in Conductor, then the company here (its audit entries keep the name)."""
-    client.delete_end_user(secret_for(company), company.conductor_id)
+    company.conductor(background=True).delete_end_user()
     company.delete()

@@ -10,11 +10,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Context, Decimal
-from typing import Protocol
 
 from django.utils import timezone
 
 from dashboard.conductor.records import Address, Contact, CreditCard, CustomContactField, Customer, Ref
+from dashboard.listed import Listed
 
 MASK = "••••"
 
@@ -493,33 +493,6 @@ class ResultRow:
     total_balance: Money | None
     status: Badge | None  # only what is not the usual ("Active" is)
     job_status: str | None
-
-
-class Listed(Protocol):
-    """What a results row reads: a customer record, or a row of the customer index."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def full_name(self) -> str: ...
-    @property
-    def sublevel(self) -> int: ...
-    @property
-    def company_name(self) -> str | None: ...
-    @property
-    def phone(self) -> str | None: ...
-    @property
-    def email(self) -> str | None: ...
-    @property
-    def balance(self) -> Decimal | None: ...
-    @property
-    def total_balance(self) -> Decimal | None: ...
-    @property
-    def is_active(self) -> bool | None: ...
-    @property
-    def job_status(self) -> str | None: ...
 
 
 def result_rows(

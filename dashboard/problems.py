@@ -7,7 +7,9 @@ the same wherever it shows up.
 
 import math
 import re
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
 
 from dashboard.conductor import errors
 from dashboard.failures import (
@@ -36,153 +38,179 @@ class Problem:
 
 _ASK_ADMIN_ABOUT_KEY = "Ask a dashboard admin to check the Conductor API key for this company."
 
-
-def problem_for(exc: LookupFailure, company: str = "this company") -> Problem:
-    """How a failure reads; `company` is the company's name."""
-    if isinstance(exc, errors.NotFoundError):
-        return Problem(
-            404,
-            "Customer not found",
-            f"QuickBooks has no customer with this id in {company}.",
-            "Check the id (it may have been deleted or merged in QuickBooks), or find the customer from the company page.",
-            "QuickBooks has no such record.",
-        )
-    if isinstance(exc, errors.ConnectionNotSetUpError):
-        return Problem(
-            503,
-            "QuickBooks setup is not finished",
-            f"{company} has not finished connecting QuickBooks Desktop to Conductor.",
-            "The person at the QuickBooks computer must complete Conductor's setup "
-            "(an admin can send them a setup link). Then try again.",
-            "QuickBooks setup is not finished.",
-        )
-    if isinstance(exc, errors.QuickBooksTimeoutError):
-        return Problem(
-            504,
-            "QuickBooks took too long",
-            f"QuickBooks Desktop for {company} did not answer in time. It may be busy with another request or a large report.",
-            "Wait a minute and try again.",
-            "QuickBooks did not answer in time.",
-        )
-    if isinstance(exc, errors.IntegrationConnectionError):
-        return Problem(
-            503,
-            "QuickBooks is unreachable",
-            f"Conductor could not reach QuickBooks Desktop for {company}.",
-            "Ask the QuickBooks user to make sure the computer is on, QuickBooks is "
-            "open with the company file, and the Web Connector is running. Then try again.",
-            "QuickBooks is unreachable right now.",
-        )
-    if isinstance(exc, errors.AuthenticationError | errors.PermissionDeniedError):
-        return Problem(
-            502,
-            "The Conductor API key was refused",
-            f"Conductor did not accept the API key the dashboard uses for {company}, so nothing of "
-            f"{company} can be looked up until an admin fixes the key. Trying again will not help.",
-            _ASK_ADMIN_ABOUT_KEY,
-            "Conductor refused its API key; ask an admin.",
-            show_key_link=True,
-            retry_helps=False,
-        )
-    if isinstance(exc, KeyUnreadableError):
-        return Problem(
-            502,
-            "The stored API key cannot be read",
-            "The dashboard cannot decrypt the Conductor API key for this company (the encryption key may have changed).",
-            "Ask a dashboard admin to enter the API key again.",
-            "Its stored API key cannot be read; ask an admin.",
-            show_key_link=True,
-            retry_helps=False,
-        )
-    if isinstance(exc, CompanyBusyError):
-        return Problem(
-            503,
-            "Too many lookups for this company right now",
-            f"So many lookups for {company} are waiting on QuickBooks, which answers one request at a time, "
-            "that this one could not be answered in time.",
-            "Wait a few seconds and try again.",
-            "QuickBooks is busy with other lookups right now.",
-        )
-    if isinstance(exc, errors.RequestTimeoutError):
-        return Problem(
-            504,
-            "Conductor did not answer in time",
-            "The request to Conductor took longer than the dashboard waits.",
-            "Try again in a minute. QuickBooks may be slow to start.",
-            "It did not answer in time.",
-        )
-    if isinstance(exc, errors.ConnectError):
-        return Problem(
-            502,
-            "Conductor could not be reached",
-            "The dashboard could not connect to Conductor.",
-            "Try again in a minute. If it keeps happening, tell a dashboard admin.",
-            "Conductor could not be reached.",
-        )
-    if isinstance(exc, errors.MalformedResponseError):
-        return Problem(
-            502,
-            "Conductor sent an unreadable answer",
-            "Conductor answered, but not in the form the dashboard expects.",
-            "Try again. If it keeps happening, tell a dashboard admin and quote the request id below.",
-            "Conductor's answer could not be read.",
-        )
-    if isinstance(exc, errors.RateLimitError):
-        wait = rate_limit_wait(exc)
-        return Problem(
-            503,
-            "Conductor is limiting requests",
-            f"Conductor is limiting requests right now; try again in {wait} s.",
-            f"Wait {wait} seconds and try again.",
-            "Conductor is limiting requests right now.",
-        )
-    if isinstance(exc, errors.InvalidRequestError):
-        return Problem(
-            400,
-            "Conductor could not run this request",
-            "Conductor rejected the request as asked (for example a filter QuickBooks does not accept).",
-            "Change the search and try again. The message below says what was refused.",
-            "Conductor refused the request.",
-        )
-    if isinstance(exc, errors.IntegrationError):
-        return Problem(
-            502,
-            "QuickBooks refused the request",
-            f"QuickBooks Desktop for {company} could not complete the lookup.",
-            "Try again. If it keeps happening, quote the request id below to an admin.",
-            "QuickBooks refused the request.",
-        )
-    if isinstance(exc, DuplicateSourceIdError):
-        return Problem(
-            409,
-            "This company exists already",
-            exc.message,
-            "Use the existing company, or give the new one another source id.",
-            "A company with this source id exists already.",
-        )
-    if isinstance(exc, NoPublishableKeyError):
-        return Problem(
-            400,
-            "Setup links need the publishable key",
-            exc.message,
-            "Add the API key's publishable key (pk_…) in admin, then try again.",
-            "Its API key has no publishable key.",
-            show_key_link=True,
-        )
-    if isinstance(exc, DashboardError):
-        return Problem(
-            500,
-            "The dashboard could not do this",
-            exc.message,
-            "Try again. If it keeps happening, tell a dashboard admin.",
-            "The dashboard could not do this.",
-        )
-    return Problem(
+# Failure type -> how it reads. In the explanation "{company}" is the company's name and
+# "{message}" the failure's own message (our own failures say what happened). A type
+# whose words depend on the failure itself has an explainer below instead. problem_for
+# walks the failure's classes, most specific first, so a subclass has words of its own
+# only where it is listed: the order of the table decides nothing.
+_WORDS: dict[type[BaseException], Problem] = {
+    errors.ConnectionNotSetUpError: Problem(
+        503,
+        "QuickBooks setup is not finished",
+        "{company} has not finished connecting QuickBooks Desktop to Conductor.",
+        "The person at the QuickBooks computer must complete Conductor's setup "
+        "(an admin can send them a setup link). Then try again.",
+        "QuickBooks setup is not finished.",
+    ),
+    errors.QuickBooksTimeoutError: Problem(
+        504,
+        "QuickBooks took too long",
+        "QuickBooks Desktop for {company} did not answer in time. It may be busy with another request or a large report.",
+        "Wait a minute and try again.",
+        "QuickBooks did not answer in time.",
+    ),
+    errors.IntegrationConnectionError: Problem(
+        503,
+        "QuickBooks is unreachable",
+        "Conductor could not reach QuickBooks Desktop for {company}.",
+        "Ask the QuickBooks user to make sure the computer is on, QuickBooks is "
+        "open with the company file, and the Web Connector is running. Then try again.",
+        "QuickBooks is unreachable right now.",
+    ),
+    errors.AuthenticationError: Problem(
+        502,
+        "The Conductor API key was refused",
+        "Conductor did not accept the API key the dashboard uses for {company}, so nothing of "
+        "{company} can be looked up until an admin fixes the key. Trying again will not help.",
+        _ASK_ADMIN_ABOUT_KEY,
+        "Conductor refused its API key; ask an admin.",
+        show_key_link=True,
+        retry_helps=False,
+    ),
+    KeyUnreadableError: Problem(
+        502,
+        "The stored API key cannot be read",
+        "The dashboard cannot decrypt the Conductor API key for this company (the encryption key may have changed).",
+        "Ask a dashboard admin to enter the API key again.",
+        "Its stored API key cannot be read; ask an admin.",
+        show_key_link=True,
+        retry_helps=False,
+    ),
+    CompanyBusyError: Problem(
+        503,
+        "Too many lookups for this company right now",
+        "So many lookups for {company} are waiting on QuickBooks, which answers one request at a time, "
+        "that this one could not be answered in time.",
+        "Wait a few seconds and try again.",
+        "QuickBooks is busy with other lookups right now.",
+    ),
+    errors.RequestTimeoutError: Problem(
+        504,
+        "Conductor did not answer in time",
+        "The request to Conductor took longer than the dashboard waits.",
+        "Try again in a minute. QuickBooks may be slow to start.",
+        "It did not answer in time.",
+    ),
+    errors.ConnectError: Problem(
+        502,
+        "Conductor could not be reached",
+        "The dashboard could not connect to Conductor.",
+        "Try again in a minute. If it keeps happening, tell a dashboard admin.",
+        "Conductor could not be reached.",
+    ),
+    errors.MalformedResponseError: Problem(
+        502,
+        "Conductor sent an unreadable answer",
+        "Conductor answered, but not in the form the dashboard expects.",
+        "Try again. If it keeps happening, tell a dashboard admin and quote the request id below.",
+        "Conductor's answer could not be read.",
+    ),
+    errors.InvalidRequestError: Problem(
+        400,
+        "Conductor could not run this request",
+        "Conductor rejected the request as asked (for example a filter QuickBooks does not accept).",
+        "Change the search and try again. The message below says what was refused.",
+        "Conductor refused the request.",
+    ),
+    errors.IntegrationError: Problem(
+        502,
+        "QuickBooks refused the request",
+        "QuickBooks Desktop for {company} could not complete the lookup.",
+        "Try again. If it keeps happening, quote the request id below to an admin.",
+        "QuickBooks refused the request.",
+    ),
+    DuplicateSourceIdError: Problem(
+        409,
+        "This company exists already",
+        "{message}",
+        "Use the existing company, or give the new one another source id.",
+        "A company with this source id exists already.",
+    ),
+    NoPublishableKeyError: Problem(
+        400,
+        "Setup links need the publishable key",
+        "{message}",
+        "Add the API key's publishable key (pk_…) in admin, then try again.",
+        "Its API key has no publishable key.",
+        show_key_link=True,
+    ),
+    DashboardError: Problem(
+        500,
+        "The dashboard could not do this",
+        "{message}",
+        "Try again. If it keeps happening, tell a dashboard admin.",
+        "The dashboard could not do this.",
+    ),
+    errors.ConductorError: Problem(
         502,
         "Conductor reported an error",
         "Conductor could not complete the request.",
         "Try again in a minute. If it keeps happening, quote the request id below to an admin.",
         "Conductor reported an error.",
+    ),
+}
+_WORDS[errors.PermissionDeniedError] = _WORDS[errors.AuthenticationError]
+
+type Explainer = Callable[[Any, str, str], Problem]
+_EXPLAINERS: dict[type[BaseException], Explainer] = {}
+
+
+def _explains(kind: type[BaseException]) -> Callable[[Explainer], Explainer]:
+    def register(explainer: Explainer) -> Explainer:
+        _EXPLAINERS[kind] = explainer
+        return explainer
+
+    return register
+
+
+def problem_for(exc: LookupFailure, company: str = "this company", thing: str = "customer") -> Problem:
+    """How a failure reads; `company` is the company's name, `thing` what was looked up
+    ("customer", "invoice"…)."""
+    for kind in type(exc).__mro__:
+        if explainer := _EXPLAINERS.get(kind):
+            return explainer(exc, company, thing)
+        if words := _WORDS.get(kind):
+            return replace(words, explanation=words.explanation.format(company=company, message=exc.message))
+    raise TypeError(f"no words for {type(exc).__name__}")  # LookupFailure's bases are all listed
+
+
+@_explains(errors.NotFoundError)
+def _not_found(exc: errors.NotFoundError, company: str, thing: str) -> Problem:
+    if thing == "customer":
+        next_step = "Check the id (it may have been deleted or merged in QuickBooks), or find the customer from the company page."
+    else:
+        next_step = (
+            f"Check the id: the {thing} may have been deleted in QuickBooks, or the id belongs to another kind "
+            "of transaction. The customer's activity lists every transaction."
+        )
+    return Problem(
+        404,
+        f"{thing[:1].upper()}{thing[1:]} not found",
+        f"QuickBooks has no {thing} with this id in {company}.",
+        next_step,
+        f"QuickBooks has no such {thing}.",
+    )
+
+
+@_explains(errors.RateLimitError)
+def _rate_limited(exc: errors.RateLimitError, company: str, thing: str) -> Problem:
+    wait = rate_limit_wait(exc)
+    return Problem(
+        503,
+        "Conductor is limiting requests",
+        f"Conductor is limiting requests right now; try again in {wait} s.",
+        f"Wait {wait} seconds and try again.",
+        "Conductor is limiting requests right now.",
     )
 
 

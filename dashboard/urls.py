@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path, re_path
 from django.views.generic import RedirectView
 
+from dashboard import health
 from dashboard.views import activity, customers, documents, home
 
 admin.site.site_header = "Customer dashboard admin"
@@ -13,9 +14,9 @@ admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", home.home, name="home"),
-    path("healthz", home.healthz, name="healthz"),
+    path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", home.favicon),
-    path("readyz", home.readyz, name="readyz"),
+    path("readyz", health.readyz, name="readyz"),
     path("end-users/<str:company_id>/customers/", customers.customer_list, name="company"),
     path("end-users/<str:company_id>/jump/", customers.jump, name="jump"),
     path("end-users/<str:company_id>/customers/<str:customer_id>/", customers.customer, name="customer"),

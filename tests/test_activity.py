@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.cache import cache
 
-from dashboard import activity_presentation
+from dashboard import account, activity_presentation
 from dashboard.conductor.records import CreditCard
 from dashboard.lookups import activity
 from dashboard.lookups.calls import settle
@@ -151,7 +151,7 @@ def test_explanation_arithmetic():
         fields.update(kind=kind, id="1-1", lines=(), line_groups=(), linked=(), **amounts)
         return Document(**fields)
 
-    found = activity.Activity(
+    found = account.Activity(
         customer_ids=("1-1",),
         open_invoices=(doc("invoice", balance_remaining=Decimal("1200.00")),),
         open_credits=(doc("credit_memo", credit_remaining=Decimal("200.00")),),
@@ -160,10 +160,10 @@ def test_explanation_arithmetic():
         since=date(2026, 1, 1),
         incomplete=False,
     )
-    explained = activity.explain(found, Decimal("1000.00"))
+    explained = account.explain(found, Decimal("1000.00"))
     assert explained.computed == Decimal("1000.00") and explained.matches
-    assert not activity.explain(found, Decimal("1000.01")).matches
-    assert activity.explain(found, Decimal("1000.01")).difference == Decimal("0.01")
+    assert not account.explain(found, Decimal("1000.01")).matches
+    assert account.explain(found, Decimal("1000.01")).difference == Decimal("0.01")
 
 
 # --- overdue, aging, the card -----------------------------------------------------------------
@@ -194,8 +194,8 @@ def test_overdue_and_aging_are_judged_against_today():
         invoice(date(2026, 4, 1), "40"),  # 90 days
         invoice(date(2026, 1, 1), "50"),  # over 90
     )
-    assert [activity.days_overdue(i, today) for i in invoices] == [0, 0, 1, 60, 90, 180]
-    assert activity.aging(invoices, today) == [
+    assert [account.days_overdue(i, today) for i in invoices] == [0, 0, 1, 60, 90, 180]
+    assert account.aging(invoices, today) == [
         ("Current", Decimal(11)),
         ("1–30 days", Decimal(20)),
         ("31–60 days", Decimal(30)),
@@ -317,6 +317,7 @@ def test_malformed_transaction_ids_never_reach_conductor(support_client, company
 def test_an_unknown_invoice_is_a_clear_404(support_client, company, fake):
     response = support_client.get(f"{BASE}/invoices/ABC-123/")
     assert response.status_code == 404 and "Invoice not found" in text_of(response)
+    assert "QuickBooks has no invoice with this id" in text_of(response)
 
 
 # --- the activity page and statement ------------------------------------------------------------

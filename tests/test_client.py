@@ -244,3 +244,63 @@ def test_date_times_go_out_in_the_contracts_forms_only(transport):
     transport.handler = lambda r: httpx.Response(200, json={"objectType": "list", "url": "/x", "data": []})
     client.list_deleted_customers(SECRET, END_USER, moment)
     assert transport.requests[-1].url.params["deletedAfter"] == "2026-12-01T23:19:02+00:00"
+
+
+# --- bound to one company -------------------------------------------------------------
+
+
+def test_a_bound_client_names_each_call_for_the_companys_limit_and_never_shows_its_key(fake):
+    from contextlib import contextmanager
+
+    from dashboard.conductor.client import ConductorClient, TransactionQuery
+    from fake_conductor.data import DEMO_SECRET_KEY
+    from tests.conftest import BAKERY, EXAMPLE_ID
+
+    kinds: list[str] = []
+
+    @contextmanager
+    def slot(kind):
+        kinds.append(kind)
+        yield
+
+    conductor = ConductorClient(DEMO_SECRET_KEY, BAKERY, slot=slot)
+    assert conductor.retrieve_customer(EXAMPLE_ID).id == EXAMPLE_ID
+    conductor.list_invoices(TransactionQuery(customer_ids=(EXAMPLE_ID,)), limit=1)
+    assert conductor.retrieve_end_user().id == BAKERY  # Conductor's record: QuickBooks not asked
+    assert kinds == ["retrieve_customer", "list_invoices"]
+    assert DEMO_SECRET_KEY not in repr(conductor) and DEMO_SECRET_KEY not in str(vars(conductor).keys())
+
+
+def test_a_companys_client_holds_one_of_its_places_for_each_call(company, fake):
+    import contextlib
+    import threading
+
+    from dashboard.caching import company_limit
+    from fake_conductor.server import Fault
+    from tests.conftest import BAKERY, EXAMPLE_ID, wait_for
+
+    fake.faults.add(Fault(customer_id=EXAMPLE_ID, body="hang"))
+    conductor = company.conductor()
+
+    def ask():
+        with contextlib.suppress(errors.ConductorError):  # let go unanswered at the end
+            conductor.retrieve_customer(EXAMPLE_ID)
+
+    asking = threading.Thread(target=ask)
+    asking.start()
+    try:
+        wait_for(lambda: company_limit.asking(BAKERY) == 1)  # the call holds a place while it runs
+    finally:
+        fake.stop_hanging()
+        asking.join(10)
+    assert company_limit.asking(BAKERY) == 0
+    assert company.conductor(background=True).check_connection() is not None
+    assert company_limit.asking(BAKERY) == 0  # background work takes no place
+
+
+def test_a_company_whose_key_cannot_be_decrypted_gets_no_client(company):
+    from dashboard.failures import KeyUnreadableError
+
+    company.api_key.encrypted_secret = "not a token"
+    with pytest.raises(KeyUnreadableError):
+        company.conductor()

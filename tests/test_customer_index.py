@@ -1,8 +1,6 @@
 """The local customer index: a full read, incremental reads, deletions, renames, a read
 that stops and resumes, one syncer per company, people first; and what a search finds."""
 
-import threading
-import time
 from datetime import timedelta
 from decimal import Decimal
 from io import StringIO
@@ -12,10 +10,12 @@ import pytest
 from django.utils import timezone
 
 from dashboard.caching import company_limit
+from dashboard.conductor import client as conductor_client
 from dashboard.customer_index import search, sync
 from dashboard.models import CompanySync, IndexedCustomer
+from dashboard.search_criteria import Status
 from fake_conductor.faults import Fault
-from tests.conftest import BAKERY
+from tests.conftest import BAKERY, clock_moved_on
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,15 +84,15 @@ def test_a_stopped_full_read_resumes_after_its_last_name(company, fake):
     sync.PAGE = 20  # several pages
     try:
         calls = {"n": 0}
-        real = sync.client.list_customers
+        real = conductor_client.list_customers
 
         def flaky(*args, **kwargs):
             calls["n"] += 1
             if calls["n"] == 3:
-                raise sync.client.errors.IntegrationConnectionError("QuickBooks went away")
+                raise conductor_client.errors.IntegrationConnectionError("QuickBooks went away")
             return real(*args, **kwargs)
 
-        sync.client.list_customers = flaky
+        conductor_client.list_customers = flaky
         first = sync.sync_company(company)
         assert not first.ok
         state = CompanySync.objects.get(company=company)
@@ -100,17 +100,17 @@ def test_a_stopped_full_read_resumes_after_its_last_name(company, fake):
         assert (
             IndexedCustomer.objects.filter(company=company).count() == 39
         )  # two pages kept (the second starts at the first's last name), still searchable
-        sync.client.list_customers = real
+        conductor_client.list_customers = real
         second = sync.sync_company(company)
         assert second.ok and second.kind == "full"
         assert indexed(company) == {c["id"]: c["fullName"] for c in fake_customers(fake)}
     finally:
         sync.PAGE = original
-        sync.client.list_customers = real
+        conductor_client.list_customers = real
 
 
 def test_a_customer_renamed_during_a_full_read_is_not_lost(company, fake):
-    real = sync.client.list_customers
+    real = conductor_client.list_customers
     customers = fake_customers(fake)
     late = sorted(customers, key=lambda c: c["fullName"].casefold())[-1]  # read last
     renamed = {"done": False}
@@ -122,13 +122,13 @@ def test_a_customer_renamed_during_a_full_read_is_not_lost(company, fake):
             control(fake, "POST", f"customers/{late['id']}", changes={"name": "AAA Moved To The Front"})
         return page
 
-    sync.client.list_customers = rename_after_first_page
+    conductor_client.list_customers = rename_after_first_page
     try:
         sync.PAGE, original = 30, sync.PAGE
         assert sync.sync_company(company).ok
     finally:
         sync.PAGE = original
-        sync.client.list_customers = real
+        conductor_client.list_customers = real
     assert indexed(company)[late["id"]].startswith("AAA Moved To The Front")
 
 
@@ -147,7 +147,7 @@ def test_one_syncer_per_company(synced, fake):
 
 
 def test_a_second_syncer_during_a_sync_is_turned_away_and_nothing_is_lost(company, fake, monkeypatch):
-    real = sync.client.list_customers
+    real = conductor_client.list_customers
     second = []
 
     def first_page_then_a_rival(*args, **kwargs):
@@ -156,7 +156,7 @@ def test_a_second_syncer_during_a_sync_is_turned_away_and_nothing_is_lost(compan
             second.append(sync.sync_company(company, owner="other-host:2"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sync.client, "list_customers", first_page_then_a_rival)
+    monkeypatch.setattr(conductor_client, "list_customers", first_page_then_a_rival)
     first = sync.sync_company(company, owner="this-host:1")
     assert first.ok and first.kind == "full"
     assert second[0].kind == "skipped" and second[0].pages == 0
@@ -165,33 +165,35 @@ def test_a_second_syncer_during_a_sync_is_turned_away_and_nothing_is_lost(compan
 
 
 def test_the_sync_waits_while_peoples_pages_ask(synced, fake, monkeypatch):
-    stop = threading.Event()
-    stopped_at = []
+    events = []
 
-    def a_person_keeps_asking():  # touches only the shared cache, never the database
-        for _ in range(6):
-            company_limit.signal_pages_busy(BAKERY)
-            time.sleep(0.2)
-        stopped_at.append(time.monotonic())
-        stop.set()
+    def pages_waiting(company_id):  # a person's pages ask until the sync has looked three times
+        looked = sum(1 for e in events if e == "looked")
+        events.append("looked")
+        return looked < 3
 
-    real = sync.client.list_customers
-    asked_at = []
-
-    def timed(*args, **kwargs):
-        asked_at.append(time.monotonic())
+    def counted(*args, **kwargs):
+        events.append("asked QuickBooks")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(sync.client, "list_customers", timed)
-    company_limit.signal_pages_busy(BAKERY)  # a page is asking as the sync starts
-    person = threading.Thread(target=a_person_keeps_asking, daemon=True)
-    person.start()
-    try:
-        report = sync.sync_company(synced)
-    finally:
-        person.join(5)
-    assert report.ok and asked_at and stopped_at
-    assert asked_at[0] >= stopped_at[0]  # held back until the person's page was done
+    real = conductor_client.list_customers
+    monkeypatch.setattr(sync, "pages_waiting", pages_waiting)
+    monkeypatch.setattr(conductor_client, "list_customers", counted)
+    report = sync.sync_company(synced)
+    assert report.ok
+    # held back while the person's pages asked, then on its way
+    assert events[:4] == ["looked"] * 4 and "asked QuickBooks" in events
+
+
+def test_a_page_asking_is_seen_by_every_process_for_a_moment(settings):
+    """How the sync knows people are waiting: a mark in the shared cache, which a page
+    renews with every call and which fades a moment after the last."""
+    assert not company_limit.pages_waiting(BAKERY)
+    company_limit.signal_pages_busy(BAKERY)
+    assert company_limit.pages_waiting(BAKERY)
+    assert not company_limit.pages_waiting("end_usr_other")
+    with clock_moved_on(company_limit.PAGES_BUSY_SECONDS + 0.5):
+        assert not company_limit.pages_waiting(BAKERY)
 
 
 # --- finding -------------------------------------------------------------------------
@@ -206,7 +208,7 @@ def test_a_phone_number_in_any_format_finds_its_customer(synced, fake):
     control(fake, "POST", f"customers/{customer['id']}", changes={"phone": "+1-555-301-4525"})
     sync.sync_company(synced)
     for typed in ("555-301-4525", "(555) 301-4525", "5553014525", "301-4525", "+1 555 301 4525"):
-        found = search.search([synced], typed)
+        found = search.search([synced], typed, status=Status.ALL)
         assert customer["fullName"] in names(found), typed
 
 
@@ -220,7 +222,7 @@ def test_fragments_of_any_field_find_the_customer(synced, fake):
         customer["accountNumber"],
         customer["billingAddress"]["city"],
     ):
-        assert customer["fullName"] in names(search.search([synced], typed)), typed
+        assert customer["fullName"] in names(search.search([synced], typed, status=Status.ALL)), typed
 
 
 def test_a_small_typo_still_finds_the_name_and_ranks_below_exact_matches(synced, fake):
@@ -228,16 +230,16 @@ def test_a_small_typo_still_finds_the_name_and_ranks_below_exact_matches(synced,
     control(fake, "POST", "customers", fields={"name": "Garcia Landscaping"})
     sync.sync_company(synced)
     garcia = [c for c in fake_customers(fake) if "Garcia" in c["fullName"]]
-    found = search.search([synced], "Garica")
+    found = search.search([synced], "Garica", status=Status.ALL)
     assert {c["fullName"] for c in garcia} <= set(names(found))
     assert all(h.typo for h in found.hits if "Garcia" in h.full_name)
-    exact = search.search([synced], "garcia")
+    exact = search.search([synced], "garcia", status=Status.ALL)
     assert exact.hits and not exact.hits[0].typo and "Garcia" in exact.hits[0].full_name
 
 
 def test_exact_and_prefix_matches_rank_first(synced, fake):
     top = next(c for c in fake_customers(fake) if c["sublevel"] == 0 and c["name"].startswith("Acme"))
-    found = search.search([synced], top["name"])
+    found = search.search([synced], top["name"], status=Status.ALL)
     assert found.hits[0].full_name == top["fullName"]
 
 
@@ -253,8 +255,8 @@ def test_only_the_companies_given_are_searched(synced, fake, api_key):
     other = make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders LLC")
     sync.sync_company(other)
     name = fake.state.companies["end_usr_demoBuilders02"].customers[0]["name"]
-    assert all(h.company == synced for h in search.search([synced], name).hits)
-    assert any(h.company == other for h in search.search([synced, other], name).hits)
+    assert all(h.company == synced for h in search.search([synced], name, status=Status.ALL).hits)
+    assert any(h.company == other for h in search.search([synced, other], name, status=Status.ALL).hits)
 
 
 # --- the pages use it ------------------------------------------------------------------
@@ -365,7 +367,7 @@ def test_result_rows_show_money_as_quickbooks_sent_it(synced, fake):
     from dashboard.presentation import result_row
 
     customer = next(c for c in fake_customers(fake) if c["balance"] not in ("0.00", None))
-    hit = next(h for h in search.search([synced], customer["name"]).hits if h.id == customer["id"])
+    hit = next(h for h in search.search([synced], customer["name"], status=Status.ALL).hits if h.id == customer["id"])
     assert result_row(hit).balance.text == f"{abs(Decimal(customer['balance'])):,.2f}"
 
 
@@ -454,3 +456,15 @@ def test_a_sync_that_waits_for_people_between_pages_keeps_its_place(synced, fake
     assert [phones[c["id"]] for c in changed] == [f"+1-555-301-{4500 + n}" for n in range(len(changed))]
     assert indexed(synced) == {c["id"]: c["fullName"] for c in fake_customers(fake)}
     assert fake.stats["GET /quickbooks-desktop/customers"] >= 3  # several pages, by name
+
+
+def test_a_row_is_written_whole_every_field_but_its_identity(example_customer):
+    from django.utils import timezone
+
+    from dashboard.conductor.records import parse_customer
+    from dashboard.customer_index.rows import STORED_FIELDS, index_fields
+    from dashboard.models import IndexedCustomer
+
+    written = index_fields(parse_customer(example_customer), timezone.now())
+    every_field = {f.name for f in IndexedCustomer._meta.concrete_fields if not f.primary_key}
+    assert set(written) == set(STORED_FIELDS) == every_field - {"company", "customer_id"}

@@ -32,13 +32,13 @@ def test_readyz_says_ready_when_database_and_cache_answer(client, db):
 
 
 def test_readyz_is_503_when_the_database_fails(client, db, monkeypatch, caplog):
-    from dashboard.views import home
+    from dashboard import health
 
     class Unreachable:
         def cursor(self):
             raise connection.Database.OperationalError("connection refused")
 
-    monkeypatch.setattr(home, "connection", Unreachable())
+    monkeypatch.setattr(health, "connection", Unreachable())
     caplog.set_level(logging.WARNING)
     response = client.get("/readyz")
     # Anyone may ask: the answer names the component, the log has the detail.

@@ -36,6 +36,27 @@ def test_the_specific_failures_get_their_own_words_and_status():
     assert problem_for(failures.KeyUnreadableError("x")).show_key_link
 
 
+def test_a_failure_reads_as_its_nearest_listed_class_whatever_the_order_of_the_table():
+    class RecordMerged(errors.NotFoundError):  # a subclass nobody listed
+        pass
+
+    class SlowQuickBooks(errors.QuickBooksTimeoutError):
+        pass
+
+    assert problem_for(RecordMerged("x")).title == "Customer not found"
+    # its own words, not those of IntegrationConnectionError, the class above it
+    assert problem_for(SlowQuickBooks("x")).title == "QuickBooks took too long"
+    assert problem_for(errors.InternalError("x")).title == "Conductor reported an error"
+
+
+def test_not_found_says_what_was_not_found():
+    invoice = problem_for(errors.NotFoundError("x"), "Harbor Dental", "invoice")
+    assert invoice.title == "Invoice not found" and "no invoice with this id in Harbor Dental" in invoice.explanation
+    assert "another kind of transaction" in invoice.next_step and invoice.summary == "QuickBooks has no such invoice."
+    customer = problem_for(errors.NotFoundError("x"), "Harbor Dental")
+    assert customer.title == "Customer not found" and "company page" in customer.next_step
+
+
 def test_our_own_failures_do_not_pretend_to_come_from_conductor():
     ours = [cls for _, cls in inspect.getmembers(failures, inspect.isclass) if cls.__module__ == failures.__name__]
     assert len(ours) >= 5

@@ -5,10 +5,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.contrib.auth.models import User
 
+from dashboard.conductor import client as conductor_client
 from dashboard.lookups import search
 from dashboard.models import RecentView
-from fake_conductor.server import Fault
-from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, make_company
+from fake_conductor.server import ALL_COMPANIES, Fault
+from tests.conftest import BAKERY, DENTAL_OFFLINE, EXAMPLE_ID, make_company, wait_for
 
 SEARCH = f"/end-users/{BAKERY}/customers/"
 LIST_CALLS = "GET /quickbooks-desktop/customers"
@@ -101,9 +102,9 @@ def test_each_filter_narrows_the_results(support_client, company, fake, params, 
 
 def test_list_requests_leave_out_alternate_addresses(support_client, company, fake, monkeypatch):
     sent = []
-    original = search.client.list_customers
+    original = conductor_client.list_customers
     monkeypatch.setattr(
-        search.client, "list_customers", lambda *a, **k: sent.append(a[2].params()) or original(*a, **k)
+        conductor_client, "list_customers", lambda *a, **k: sent.append(a[2].params()) or original(*a, **k)
     )
     support_client.get(SEARCH + "?q=a")
     assert ("excludeAlternateShippingAddresses", "true") in sent[0]
@@ -281,24 +282,26 @@ def test_search_across_companies_survives_one_offline_and_one_slow(support_clien
     make_company(api_key)
     make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
     make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders")
-    fake.faults.add(Fault(end_user_id="end_usr_demoBuilders02", latency=3.0))
+    fake.faults.add(Fault(end_user_id="end_usr_demoBuilders02", body="hang"))  # answers never
     started = time.monotonic()
-    response = support_client.get("/", {"q": "a"})
-    elapsed = time.monotonic() - started
+    try:
+        response = support_client.get("/", {"q": "a"})
+        elapsed = time.monotonic() - started
+    finally:
+        fake.stop_hanging()
     body = text_of(response)
     assert response.status_code == 200
     assert "QuickBooks is unreachable" in body and "did not answer in time" in body
     assert len(re.findall(rf"/end-users/{BAKERY}/customers/[0-9A-F]+-[0-9]+/", body)) > 0
-    assert elapsed < 2.5  # about one budget, not the sum
+    assert elapsed < 10  # about one budget: the page does not wait for the company that never answers
 
 
 def test_search_across_companies_runs_side_by_side(support_client, api_key, fake, settings):
     make_company(api_key)
     make_company(api_key, "end_usr_demoBuilders02", "Northwind Builders")
-    fake.faults.add(Fault(path="/quickbooks-desktop/customers", latency=0.5))
-    started = time.monotonic()
-    support_client.get("/", {"q": "a"})
-    assert time.monotonic() - started < 0.9  # two companies at 0.5 s each, concurrently
+    fake.faults.add(Fault(path="/quickbooks-desktop/customers", latency=2.0))
+    assert support_client.get("/", {"q": "a"}).status_code == 200
+    assert fake.stats[f"max_in_flight {ALL_COMPANIES}"] >= 2  # the companies asked at once, not in turn
 
 
 # --- recently viewed ---------------------------------------------------------------
@@ -338,18 +341,17 @@ def test_a_customer_seen_in_a_list_gets_its_tree_while_the_record_is_fetched(sup
     )
     support_client.get(SEARCH, {"q": parent["name"], "status": "all"})  # a list shows it: its place is known
     fake.reset()
-    fake.faults.add(Fault(customer_id=parent["id"], latency=0.6))
+    fake.faults.add(Fault(customer_id=parent["id"], latency=3.0))
     import threading
 
     done = []
     opener = threading.Thread(target=lambda: done.append(support_client.get(f"{SEARCH}{parent['id']}/")))
     opener.start()
     try:
-        time.sleep(0.3)
-        # the record is still on its way, and the jobs' lookup has already been asked
-        assert not done and fake.stats[LIST_CALLS] >= 1
+        wait_for(lambda: fake.stats[LIST_CALLS] >= 1)  # the jobs' lookup has been asked...
+        assert not done  # ...while the record is still on its way
     finally:
-        opener.join(5)
+        opener.join(30)
     assert done[0].status_code == 200
     body = done[0].content.decode().split('id="h-jobs"')[1].split("</section>")[0]
     expected = {
@@ -369,12 +371,12 @@ def test_a_never_seen_customer_is_looked_up_in_order(support_client, company, fa
     opener = threading.Thread(target=lambda: done.append(support_client.get(f"{SEARCH}{EXAMPLE_ID}/")))
     opener.start()
     try:
-        time.sleep(0.3)
-        assert fake.stats[RETRIEVES_OF_EXAMPLE] == 1  # the record is being fetched...
-        assert LIST_CALLS not in fake.stats  # ...and, nothing being known yet, the tree waits for it
+        wait_for(lambda: fake.stats[RETRIEVES_OF_EXAMPLE] == 1)  # the record is being fetched
     finally:
-        opener.join(5)
-    assert done[0].status_code == 200 and LIST_CALLS not in fake.stats  # the page did not wait for it
+        opener.join(30)
+    # nothing being known yet, the tree was not started beside the record, and the page
+    # did not wait for it
+    assert done[0].status_code == 200 and LIST_CALLS not in fake.stats
     account_parts(support_client, f"{SEARCH}{EXAMPLE_ID}/")  # the page's script asks for the jobs
     assert fake.stats[LIST_CALLS] == 1
 

@@ -2,7 +2,9 @@
 
 Functions are named for what staff need (retrieve a customer, list end users, check a
 connection). Each takes the secret key and end-user id as arguments, so it can be
-tested against httpx.MockTransport or the fake Conductor without any model.
+tested against httpx.MockTransport or the fake Conductor without any model. Lookups use
+them through a `ConductorClient`, bound to one company's key and end user (a company
+gives one: `Company.conductor()`), which also takes the company's place for each call.
 
 Every call goes through one pooled httpx.Client per process, with the timeouts from
 settings, is logged with method, path, status, duration and Conductor's request id,
@@ -21,6 +23,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
@@ -368,6 +371,90 @@ def check_connection(secret_key: str, end_user_id: str, timeout: float | None = 
         "GET", "quickbooks-desktop/health-check", secret_key=secret_key, end_user_id=end_user_id, timeout=timeout
     )
     return _parse(records.parse_health_check, body, request_id)
+
+
+# --- bound to one company ------------------------------------------------------------
+
+# Takes the company's place for one call of a kind (the function's name), and gives it
+# back when the block ends.
+type Slot = Callable[[str], AbstractContextManager[object]]
+
+
+def _no_slot(kind: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
+
+class ConductorClient:
+    """Conductor for one company: its key and end-user id bound, each call made inside
+    `slot(kind)` (the company's limit, given by whoever binds the client)."""
+
+    def __init__(self, secret_key: str, end_user_id: str, slot: Slot = _no_slot) -> None:
+        self._secret_key = secret_key
+        self.end_user_id = end_user_id
+        self._slot = slot
+
+    def __repr__(self) -> str:  # never the key, whoever prints the client
+        return f"ConductorClient({self.end_user_id})"
+
+    def _call[R](self, call: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+        with self._slot(call.__name__):
+            return call(self._secret_key, self.end_user_id, *args, **kwargs)
+
+    def retrieve_customer(self, customer_id: str) -> records.Customer:
+        return self._call(retrieve_customer, customer_id)
+
+    def list_customers(
+        self, query: CustomerQuery, *, limit: int = 150, cursor: str | None = None, timeout: float | None = None
+    ) -> records.CustomerPage:
+        return self._call(list_customers, query, limit=limit, cursor=cursor, timeout=timeout)
+
+    def list_invoices(
+        self, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+    ) -> transactions.ListPage[transactions.Document]:
+        return self._call(list_invoices, query, limit=limit, cursor=cursor)
+
+    def list_credit_memos(
+        self, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+    ) -> transactions.ListPage[transactions.Document]:
+        return self._call(list_credit_memos, query, limit=limit, cursor=cursor)
+
+    def list_sales_receipts(
+        self, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+    ) -> transactions.ListPage[transactions.Document]:
+        return self._call(list_sales_receipts, query, limit=limit, cursor=cursor)
+
+    def list_payments(
+        self, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+    ) -> transactions.ListPage[transactions.Payment]:
+        return self._call(list_payments, query, limit=limit, cursor=cursor)
+
+    def list_transactions(
+        self, query: TransactionQuery, *, limit: int = 150, cursor: str | None = None
+    ) -> transactions.ListPage[transactions.TransactionRow]:
+        return self._call(list_transactions, query, limit=limit, cursor=cursor)
+
+    def retrieve_payment(self, payment_id: str) -> transactions.Payment:
+        return self._call(retrieve_payment, payment_id)
+
+    def retrieve_sales_receipt(self, receipt_id: str) -> transactions.Document:
+        return self._call(retrieve_sales_receipt, receipt_id)
+
+    def list_deleted_customers(self, deleted_after: datetime | None = None) -> list[records.DeletedCustomer]:
+        return self._call(list_deleted_customers, deleted_after)
+
+    def check_connection(self, timeout: float | None = None) -> records.HealthCheck:
+        return self._call(check_connection, timeout=timeout)
+
+    def retrieve_end_user(self, timeout: float | None = None) -> records.EndUser:
+        # Conductor's own record of the company: QuickBooks is not asked, no place taken.
+        return retrieve_end_user(self._secret_key, self.end_user_id, timeout=timeout)
+
+    def delete_end_user(self) -> bool:
+        return self._call(delete_end_user)
+
+    def create_auth_session(self, publishable_key: str, link_expiry_mins: int = 60 * 24) -> records.AuthSession:
+        with self._slot("create_auth_session"):
+            return create_auth_session(self._secret_key, publishable_key, self.end_user_id, link_expiry_mins)
 
 
 # --- the mechanics --------------------------------------------------------------

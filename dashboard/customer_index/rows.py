@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.conductor.records import Address, Customer
+from dashboard.models import IndexedCustomer
 
 _NOT_DIGITS = re.compile(r"\D+", re.ASCII)
 _SPACES = re.compile(r"\s+")
@@ -53,8 +54,17 @@ def phone_digits(customer: Customer) -> str:
     return " ".join(d for d in found if len(d) >= 4)
 
 
+# A row is known by its company and customer id; every other field is written with each
+# page stored (what a result row shows, the text searched, when it was seen).
+STORED_FIELDS = [
+    field.name
+    for field in IndexedCustomer._meta.concrete_fields
+    if not field.primary_key and field.name not in ("company", "customer_id")
+]
+
+
 def index_fields(customer: Customer, seen_at: datetime) -> dict[str, Any]:
-    """The row's values, as IndexedCustomer's fields."""
+    """The row's values: every one of STORED_FIELDS."""
     return {
         "name": customer.name[:255],
         "full_name": customer.full_name[:1000],

@@ -25,6 +25,7 @@ from rapidfuzz import fuzz
 
 from dashboard.customer_index.rows import digits_of
 from dashboard.models import Company, CompanySync, IndexedCustomer
+from dashboard.search_criteria import DEFAULT_MATCH, DEFAULT_ORDER, Match, Order, Status
 
 # Rows looked at for one query before ranking: enough for every page a person reads.
 MAX_CANDIDATES = 500
@@ -154,11 +155,11 @@ def search(
     companies: list[Company],
     text: str,
     *,
-    match: str = "contains",
-    status: str = "all",
+    status: Status,
+    match: Match = DEFAULT_MATCH,
     min_total_balance: Decimal | None = None,
     open_balance: bool = False,
-    order: str = "name",
+    order: Order = DEFAULT_ORDER,
     offset: int = 0,
     limit: int = 50,
 ) -> Found:
@@ -166,9 +167,9 @@ def search(
     `text`, best first; an empty text lists by name. `order="balance"` puts the largest
     total balance first instead (then name)."""
     rows = IndexedCustomer.objects.filter(company__in=companies).select_related("company")
-    if status == "active":
+    if status == Status.ACTIVE:
         rows = rows.filter(is_active=True)
-    elif status == "inactive":
+    elif status == Status.INACTIVE:
         rows = rows.filter(is_active=False)
     if open_balance:
         rows = rows.filter(total_balance__gt=0)

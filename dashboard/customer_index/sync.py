@@ -32,10 +32,9 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from dashboard.caching.company_limit import pages_waiting
-from dashboard.conductor import client, records
+from dashboard.conductor import records
 from dashboard.conductor.client import CustomerQuery
-from dashboard.customer_index.rows import index_fields
-from dashboard.lookups.calls import secret_for
+from dashboard.customer_index.rows import STORED_FIELDS, index_fields
 from dashboard.models import Company, CompanySync, IndexedCustomer
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 
@@ -48,23 +47,6 @@ LEASE = timedelta(minutes=2)
 # How long the sync waits for people's pages before asking anyway (a page that never
 # stops must not starve the index for ever).
 MAX_PAUSE_SECONDS = 60.0
-# Written with every page stored: what a result row shows, the text searched.
-STORED_FIELDS = [
-    "name",
-    "full_name",
-    "sublevel",
-    "is_active",
-    "job_status",
-    "company_name",
-    "phone",
-    "email",
-    "balance",
-    "total_balance",
-    "search_text",
-    "phone_digits",
-    "updated_at",
-    "seen_at",
-]
 
 
 @dataclass
@@ -116,20 +98,21 @@ class LeaseLost(Exception):
 class _Syncer:
     def __init__(self, company: Company, state: CompanySync, lease: _Lease, report: SyncReport) -> None:
         self.company, self.state, self.lease, self.report = company, state, lease, report
-        self.secret = secret_for(company)
+        # People's pages come first through _may_ask, not through the company's places.
+        self.conductor = company.conductor(background=True)
         self.ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-ahead")
 
     # --- calls, people first -----------------------------------------------------------
 
     def _ask[T](self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
         self._may_ask()
-        return call(self.secret, self.company.conductor_id, *args, **kwargs)
+        return call(*args, **kwargs)
 
     def _ask_ahead[T](self, call: Callable[..., T], *args: object, **kwargs: object) -> Future[T]:
         """The call started on a thread of its own (only the HTTP call: the database is
         written by this thread), so the page before it is stored meanwhile."""
         self._may_ask()
-        return self.ahead.submit(call, self.secret, self.company.conductor_id, *args, **kwargs)
+        return self.ahead.submit(call, *args, **kwargs)
 
     def _may_ask(self) -> None:
         """People first, and the lease still ours; then one more request."""
@@ -157,7 +140,9 @@ class _Syncer:
             state.full_read_started_at, state.full_read_after = timezone.now(), ""
             state.save(update_fields=["full_read_started_at", "full_read_after"])
         started, after = state.full_read_started_at, state.full_read_after
-        coming = self._ask_ahead(client.list_customers, CustomerQuery(status="all", name_from=after or "!"), limit=PAGE)
+        coming = self._ask_ahead(
+            self.conductor.list_customers, CustomerQuery(status="all", name_from=after or "!"), limit=PAGE
+        )
         while True:
             page = coming.result()
             position = after.casefold()
@@ -170,7 +155,7 @@ class _Syncer:
                 # The next page is asked for while this one is stored: the read costs
                 # about one round trip per page, not a round trip plus our writes.
                 next_query = CustomerQuery(status="all", name_from=rows[-1].full_name)
-                coming = self._ask_ahead(client.list_customers, next_query, limit=PAGE)
+                coming = self._ask_ahead(self.conductor.list_customers, next_query, limit=PAGE)
             self._store(rows, timezone.now())
             if not more:
                 break
@@ -195,7 +180,7 @@ class _Syncer:
         checked_at = timezone.now()
         self._changed_since(high_water - OVERLAP if high_water else None)
         last_checked = state.deletions_checked_at or checked_at  # set by every full read
-        deleted = self._ask(client.list_deleted_customers, last_checked - OVERLAP)
+        deleted = self._ask(self.conductor.list_deleted_customers, last_checked - OVERLAP)
         if deleted:
             gone = IndexedCustomer.objects.filter(company=self.company, customer_id__in=[d.id for d in deleted])
             self.report.deleted += gone.delete()[0]
@@ -224,7 +209,7 @@ class _Syncer:
         after = ""
         while True:
             page_query = dataclasses.replace(query, name_from=after) if after else query
-            page = self._ask(client.list_customers, page_query, limit=PAGE)
+            page = self._ask(self.conductor.list_customers, page_query, limit=PAGE)
             position = after.casefold()
             rows = sorted(
                 (c for c in page.customers if not after or c.full_name.casefold() > position),

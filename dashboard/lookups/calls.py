@@ -1,7 +1,8 @@
-"""How every lookup reaches a company's QuickBooks: with the company's decrypted key,
-inside the company's limit, and (when two are needed) side by side on a shared pool.
+"""Lookups side by side: one shared pool for the calls a page makes beside each other
+(the job tree's ancestors beside its jobs, companies beside each other).
 
-Views and admin never handle a plaintext key: lookups ask `secret_for` here.
+A lookup reaches a company's QuickBooks through `company.conductor()`, a client bound to
+the company's key and end user that takes one of the company's places for each call.
 """
 
 import contextvars
@@ -10,32 +11,6 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 
 from django.conf import settings
-
-from dashboard.caching.company_limit import company_slot
-from dashboard.crypto import UnreadableSecret
-from dashboard.failures import KeyUnreadableError
-from dashboard.models import ApiKey, Company
-
-
-def api_key_secret(api_key: ApiKey) -> str:
-    """The plaintext key; KeyUnreadableError if it cannot be decrypted."""
-    try:
-        return api_key.get_secret()
-    except UnreadableSecret as exc:
-        raise KeyUnreadableError(str(exc)) from None
-
-
-def secret_for(company: Company) -> str:
-    """The plaintext key that reaches this company."""
-    return api_key_secret(company.api_key)
-
-
-def call_company[T](company_id: str, call: Callable[..., T], *args: object, **kwargs: object) -> T:
-    """One call to the company's QuickBooks, counted against the company's limit; the
-    limit learns each kind of call's latency apart (the client function names it)."""
-    with company_slot(company_id, kind=getattr(call, "__name__", "")):
-        return call(*args, **kwargs)
-
 
 # Lookups started beside another (ancestors beside jobs, companies beside each other),
 # shared by every request of the process. Sized to the web threads, so a full worker

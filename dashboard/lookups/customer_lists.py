@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from django.core.cache import cache
 
 from dashboard.caching.freshness import cache_key
-from dashboard.conductor import client, records
-from dashboard.conductor.client import CustomerQuery
-from dashboard.lookups.calls import call_company
+from dashboard.conductor import records
+from dashboard.conductor.client import ConductorClient, CustomerQuery
 
 
 def sort_key(customer: "records.Customer | Position") -> str:
@@ -23,16 +22,14 @@ def sort_key(customer: "records.Customer | Position") -> str:
 
 
 def fetch_bounded(
-    secret: str, company_id: str, query: CustomerQuery, most: int, timeout: float | None = None
+    conductor: ConductorClient, query: CustomerQuery, most: int, timeout: float | None = None
 ) -> tuple[list[records.Customer], bool, str | None]:
     """Every match up to `most`, following the cursor; whether more were left; and the
     last call's request id."""
     found: list[records.Customer] = []
     cursor = None
     while True:
-        page = call_company(
-            company_id, client.list_customers, secret, company_id, query, limit=150, cursor=cursor, timeout=timeout
-        )
+        page = conductor.list_customers(query, limit=150, cursor=cursor, timeout=timeout)
         found.extend(page.customers)
         if not page.has_more or not page.next_cursor:
             return found, False, page.request_id

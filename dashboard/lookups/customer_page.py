@@ -15,9 +15,8 @@ from django.core.cache import cache
 
 from dashboard.caching.company_limit import page_budget
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, peek
-from dashboard.conductor import client, records
+from dashboard.conductor import records
 from dashboard.lookups import job_tree
-from dashboard.lookups.calls import call_company, secret_for
 from dashboard.models import Company
 
 
@@ -42,10 +41,10 @@ def fresh_customer(company: Company, customer_id: str) -> Fetched[records.Custom
 
 def fetch_customer(company: Company, customer_id: str, *, refresh: bool = False) -> Fetched[records.Customer]:
     """The customer, from the cache while fresh; simultaneous misses share one call."""
-    secret = secret_for(company)
+    conductor = company.conductor()
     return get_or_fetch(
         _customer_key(company, customer_id),
-        lambda: call_company(company.conductor_id, client.retrieve_customer, secret, company.conductor_id, customer_id),
+        lambda: conductor.retrieve_customer(customer_id),
         ttl=settings.CUSTOMER_CACHE_TTL,
         refresh=refresh,
     )

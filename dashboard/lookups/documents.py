@@ -10,12 +10,11 @@ from datetime import date
 from django.conf import settings
 
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
-from dashboard.conductor import client, errors, records
-from dashboard.conductor.client import TransactionQuery
+from dashboard.conductor import errors, records
+from dashboard.conductor.client import ConductorClient, TransactionQuery
 from dashboard.conductor.transactions import Document, ListPage, Payment, TransactionRow
 from dashboard.lookups import job_tree
 from dashboard.lookups.activity import MAX_ENTITY_IDS, MAX_OPEN_ITEMS, every_page
-from dashboard.lookups.calls import call_company, secret_for
 from dashboard.models import Company
 
 # How many invoices one number may list before the page says "and more".
@@ -33,12 +32,12 @@ def _only(found: tuple[Document, ...], document_id: str) -> Document:
 
 def fetch_invoice(company: Company, invoice_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """An invoice with the payments and credits applied to it."""
-    return _listed_with_links(company, "invoice", client.list_invoices, invoice_id, refresh)
+    return _listed_with_links(company, "invoice", ConductorClient.list_invoices, invoice_id, refresh)
 
 
 def fetch_credit_memo(company: Company, memo_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """A credit memo with the invoices it was applied to."""
-    return _listed_with_links(company, "credit_memo", client.list_credit_memos, memo_id, refresh)
+    return _listed_with_links(company, "credit_memo", ConductorClient.list_credit_memos, memo_id, refresh)
 
 
 def _listed_with_links(
@@ -49,34 +48,36 @@ def _listed_with_links(
     refresh: bool,
 ) -> Fetched[Document]:
     """One document with its linked transactions: the retrieve endpoint takes no options,
-    so it is listed by id with includeLinkedTransactions."""
-    secret, company_id = secret_for(company), company.conductor_id
+    so it is listed by id with includeLinkedTransactions. `list_call` is the client's
+    list (ConductorClient.list_invoices, say)."""
     query = TransactionQuery(ids=(document_id,), include_linked_transactions=True)
+    conductor = company.conductor()
     return get_or_fetch(
-        cache_key(kind, company_id, document_id),
-        lambda: _only(call_company(company_id, list_call, secret, company_id, query, limit=1).items, document_id),
+        cache_key(kind, company.conductor_id, document_id),
+        lambda: _only(list_call(conductor, query, limit=1).items, document_id),
         ttl=settings.CUSTOMER_CACHE_TTL,
         refresh=refresh,
     )
 
 
 def fetch_sales_receipt(company: Company, receipt_id: str, *, refresh: bool = False) -> Fetched[Document]:
-    return _retrieved(company, "sales_receipt", client.retrieve_sales_receipt, receipt_id, refresh)
+    return _retrieved(company, "sales_receipt", ConductorClient.retrieve_sales_receipt, receipt_id, refresh)
 
 
 def fetch_payment(company: Company, payment_id: str, *, refresh: bool = False) -> Fetched[Payment]:
     """A payment with the invoices it was applied to."""
-    return _retrieved(company, "payment", client.retrieve_payment, payment_id, refresh)
+    return _retrieved(company, "payment", ConductorClient.retrieve_payment, payment_id, refresh)
 
 
 def _retrieved[T](
     company: Company, kind: str, retrieve_call: Callable[..., T], transaction_id: str, refresh: bool
 ) -> Fetched[T]:
-    """One transaction from its retrieve endpoint, through the cache."""
-    secret, company_id = secret_for(company), company.conductor_id
+    """One transaction from its retrieve endpoint (`retrieve_call`, the client's), through
+    the cache."""
+    conductor = company.conductor()
     return get_or_fetch(
-        cache_key(kind, company_id, transaction_id),
-        lambda: call_company(company_id, retrieve_call, secret, company_id, transaction_id),
+        cache_key(kind, company.conductor_id, transaction_id),
+        lambda: retrieve_call(conductor, transaction_id),
         ttl=settings.CUSTOMER_CACHE_TTL,
         refresh=refresh,
     )
@@ -103,7 +104,7 @@ def fetch_history(
 ) -> Fetched[History]:
     """Every transaction of the customer and its jobs that the filter lets through,
     fetched whole (bounded) and paged on our side, so links never carry a cursor."""
-    secret, company_id = secret_for(company), company.conductor_id
+    conductor = company.conductor()
 
     def fetch() -> History:
         tree = job_tree.hierarchy(company, customer, refresh=refresh)
@@ -115,21 +116,21 @@ def fetch_history(
             transaction_date_from=wanted.date_from,
             transaction_date_to=wanted.date_to,
         )
-        rows, cut = every_page(secret, company_id, client.list_transactions, query)
+        rows, cut = every_page(conductor.list_transactions, query)
         newest_first = sorted(rows, key=lambda r: (r.transaction_date or date.min, r.transaction_id), reverse=True)
         return History(tuple(newest_first[:MAX_OPEN_ITEMS]), cut or len(everyone) > MAX_ENTITY_IDS)
 
-    key = cache_key("history", company_id, customer.id, customer.full_name, repr(wanted))
+    key = cache_key("history", company.conductor_id, customer.id, customer.full_name, repr(wanted))
     return get_or_fetch(key, fetch, ttl=settings.CUSTOMER_CACHE_TTL, refresh=refresh)
 
 
-def find_invoices_by_number(secret: str, company_id: str, ref_number: str) -> tuple[Document, ...]:
+def find_invoices_by_number(conductor: ConductorClient, ref_number: str) -> tuple[Document, ...]:
     """Invoices with exactly this number (case-sensitive; numbers are not unique).
     Conductor answers a number nobody has with an error, not an empty list: that error
-    means "none" here. Takes the key itself, as it runs beside another lookup."""
+    means "none" here."""
     query = TransactionQuery(ref_numbers=(ref_number,), include_line_items=False)
     try:
-        page = call_company(company_id, client.list_invoices, secret, company_id, query, limit=MAX_INVOICES_BY_NUMBER)
+        page = conductor.list_invoices(query, limit=MAX_INVOICES_BY_NUMBER)
     except (errors.NotFoundError, errors.InvalidRequestError):
         return ()
     return tuple(d for d in page.items if d.ref_number == ref_number)

@@ -14,9 +14,9 @@ from django.core.cache import cache
 
 from dashboard.caching.company_limit import has_room
 from dashboard.caching.freshness import cache_key
-from dashboard.conductor import client, records
-from dashboard.conductor.client import CustomerQuery
-from dashboard.lookups.calls import call_company, secret_for, start_lookup
+from dashboard.conductor import records
+from dashboard.conductor.client import ConductorClient, CustomerQuery
+from dashboard.lookups.calls import start_lookup
 from dashboard.lookups.customer_lists import Position, fetch_bounded, known_position, remember_positions, sort_key
 from dashboard.models import Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
@@ -62,25 +62,18 @@ def _parent_link(customer: Place) -> dict[str, str]:
     return {}
 
 
-def _resolve_full_names(secret: str, company_id: str, full_names: list[str]) -> dict[str, str]:
+def _resolve_full_names(conductor: ConductorClient, full_names: list[str]) -> dict[str, str]:
     """full name (casefolded) -> id, for all of them in one fullNames lookup."""
-    page = call_company(
-        company_id,
-        client.list_customers,
-        secret,
-        company_id,
-        CustomerQuery(full_names=tuple(full_names)),
-        limit=min(150, len(full_names)),
-    )
+    page = conductor.list_customers(CustomerQuery(full_names=tuple(full_names)), limit=min(150, len(full_names)))
     return {c.full_name.casefold(): c.id for c in page.customers}
 
 
-def _subtree(secret: str, company_id: str, customer: Place) -> tuple[list[records.Customer], bool, tuple[str, ...]]:
+def _subtree(conductor: ConductorClient, customer: Place) -> tuple[list[records.Customer], bool, tuple[str, ...]]:
     """The direct jobs, whether the lookup was cut short, and every descendant's id."""
     # Every descendant's full name starts with "<full name>:"; ";" is the character
     # after ":", so this inclusive range holds exactly the subtree.
     query = CustomerQuery(status="all", name_from=customer.full_name + ":", name_to=customer.full_name + ";")
-    found, truncated, _ = fetch_bounded(secret, company_id, query, MAX_JOBS)
+    found, truncated, _ = fetch_bounded(conductor, query, MAX_JOBS)
     prefix = customer.full_name.casefold() + ":"
     below = [c for c in found if sort_key(c).startswith(prefix)]
     jobs = [c for c in below if c.sublevel == customer.sublevel + 1]
@@ -98,7 +91,7 @@ def start_early(company: Company, customer_id: str, *, refresh: bool = False) ->
         # Pages are queueing for this company: the record goes first, and the tree after
         # it only if the page is still being answered.
         return None
-    return start_lookup(_hierarchy, secret_for(company), company.conductor_id, position)
+    return start_lookup(_hierarchy, company.conductor(), position)
 
 
 def _tree_key(company_id: str, position: Place) -> str:
@@ -144,24 +137,24 @@ def hierarchy(
         if (started_for.full_name, started_for.sublevel) != (customer.full_name, customer.sublevel):
             tree = None  # renamed or moved since: the early lookup asked about another place
     if tree is None:
-        tree, _ = _hierarchy(secret_for(company), company.conductor_id, customer)
+        tree, _ = _hierarchy(company.conductor(), customer)
     remember_positions(company.conductor_id, [customer, *tree.jobs])
     if tree.problem is None:
         cache.set(key, tree, timeout=settings.CUSTOMER_CACHE_TTL)
     return tree
 
 
-def _hierarchy(secret: str, company_id: str, customer: Place) -> tuple[Hierarchy, Place]:
+def _hierarchy(conductor: ConductorClient, customer: Place) -> tuple[Hierarchy, Place]:
     """The tree around `customer` (a record or a Position), and what it was asked for."""
     names = _ancestor_names(customer)
     known = _parent_link(customer)
     unknown = [full for _, full in names if full.casefold() not in known]
     # The ancestors' lookup runs beside the jobs' lookup, which runs in this thread.
-    ancestors_call = start_lookup(_resolve_full_names, secret, company_id, unknown) if unknown else None
+    ancestors_call = start_lookup(_resolve_full_names, conductor, unknown) if unknown else None
 
     problems = []
     try:
-        jobs, truncated, descendant_ids = _subtree(secret, company_id, customer)
+        jobs, truncated, descendant_ids = _subtree(conductor, customer)
     except LOOKUP_FAILURES as exc:
         logger.warning("jobs of %s not loaded: %s", customer.id, exc)
         jobs, truncated, descendant_ids = [], False, ()

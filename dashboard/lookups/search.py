@@ -22,15 +22,25 @@ from django.conf import settings
 
 from dashboard.caching.company_limit import page_budget
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
-from dashboard.conductor import client, errors, records
-from dashboard.conductor.client import CustomerQuery
+from dashboard.conductor import errors, records
+from dashboard.conductor.client import ConductorClient, CustomerQuery
 from dashboard.customer_index import search as customer_index
 from dashboard.failures import KeyUnreadableError
-from dashboard.lookups.calls import call_company, secret_for, start_lookup
+from dashboard.listed import Listed
+from dashboard.lookups.calls import start_lookup
 from dashboard.lookups.customer_lists import fetch_bounded, remember_positions, sort_key
 from dashboard.models import Company, CompanySync, IndexedCustomer
-from dashboard.presentation import Listed
-from dashboard.problems import LOOKUP_FAILURES, problem_for
+from dashboard.problems import LOOKUP_FAILURES, LookupFailure, problem_for
+from dashboard.search_criteria import (
+    DEFAULT_BALANCE,
+    DEFAULT_MATCH,
+    DEFAULT_ORDER,
+    DEFAULT_STATUS,
+    BalanceFilter,
+    Match,
+    Order,
+    Status,
+)
 
 PAGE_SIZE = 50
 MAX_TEXT_MATCHES = 600  # four calls of 150; past that, ask for a narrower search
@@ -42,22 +52,24 @@ FIRST_NAME_FROM = "!"
 @dataclass(frozen=True)
 class Criteria:
     text: str = ""
-    match: str = "contains"  # contains | starts | ends
-    status: str = "active"  # active | inactive | all
-    balance: str = ""  # "" | open | min
-    min_balance: Decimal | None = None
-    order: str = "name"  # name | balance (largest first; answered from the index only)
+    match: Match = DEFAULT_MATCH
+    status: Status = DEFAULT_STATUS
+    balance: BalanceFilter = DEFAULT_BALANCE
+    min_balance: Decimal | None = None  # with BalanceFilter.AT_LEAST
+    order: Order = DEFAULT_ORDER
 
     def query(self) -> CustomerQuery:
         text = self.text or None
         return CustomerQuery(
             status=self.status,
-            name_contains=text if self.match == "contains" else None,
-            name_starts_with=text if self.match == "starts" else None,
-            name_ends_with=text if self.match == "ends" else None,
-            total_balance_greater_than="0" if self.balance == "open" else None,
+            name_contains=text if self.match == Match.CONTAINS else None,
+            name_starts_with=text if self.match == Match.STARTS else None,
+            name_ends_with=text if self.match == Match.ENDS else None,
+            total_balance_greater_than="0" if self.balance == BalanceFilter.OPEN else None,
             total_balance_greater_than_or_equal_to=(
-                f"{self.min_balance:f}" if self.balance == "min" and self.min_balance is not None else None
+                f"{self.min_balance:f}"
+                if self.balance == BalanceFilter.AT_LEAST and self.min_balance is not None
+                else None
             ),
         )
 
@@ -78,21 +90,21 @@ def search_company(
 ) -> Fetched[SearchPage]:
     """One page of results, from the cache while fresh (the page says how old)."""
     with page_budget():
-        secret = secret_for(company)
+        conductor = company.conductor()
         return get_or_fetch(
             cache_key("search", company.conductor_id, repr((criteria, after))),
-            lambda: _search_company(secret, company.conductor_id, criteria, after),
+            lambda: _search_company(conductor, criteria, after),
             ttl=settings.SEARCH_CACHE_TTL,
             refresh=refresh,
         )
 
 
-def _search_company(secret: str, company_id: str, criteria: Criteria, after: str) -> SearchPage:
+def _search_company(conductor: ConductorClient, criteria: Criteria, after: str) -> SearchPage:
     position = after.casefold()
     if criteria.text:
-        matches, truncated, request_id = fetch_bounded(secret, company_id, criteria.query(), MAX_TEXT_MATCHES)
+        matches, truncated, request_id = fetch_bounded(conductor, criteria.query(), MAX_TEXT_MATCHES)
         matches.sort(key=sort_key)
-        remember_positions(company_id, matches)
+        remember_positions(conductor.end_user_id, matches)
         following = [c for c in matches if sort_key(c) > position] if after else matches
         shown = following[:PAGE_SIZE]
         remaining = len(following) - len(shown)
@@ -108,9 +120,9 @@ def _search_company(secret: str, company_id: str, criteria: Criteria, after: str
 
     query = dataclasses.replace(criteria.query(), name_from=after or FIRST_NAME_FROM)
     # One more than a page: the first row may be the one the position names.
-    page = call_company(company_id, client.list_customers, secret, company_id, query, limit=PAGE_SIZE + 1)
+    page = conductor.list_customers(query, limit=PAGE_SIZE + 1)
     rows = sorted(page.customers, key=sort_key)
-    remember_positions(company_id, rows)
+    remember_positions(conductor.end_user_id, rows)
     following = [c for c in rows if sort_key(c) > position] if after else rows
     shown = following[:PAGE_SIZE]
     leftover = len(following) - len(shown)
@@ -133,9 +145,11 @@ def _search_company(secret: str, company_id: str, criteria: Criteria, after: str
 def index_in_step(companies: Sequence[Company]) -> dict[int, datetime]:
     """company pk -> when its index was last in step, for the companies whose index is
     ready (one full read done)."""
-    states = CompanySync.objects.filter(
-        company__in=companies, last_full_sync_at__isnull=False, in_step_at__isnull=False
-    ).values_list("company_id", "in_step_at")
+    states = (
+        CompanySync.objects.ready()
+        .filter(company__in=companies, in_step_at__isnull=False)
+        .values_list("company_id", "in_step_at")
+    )
     return {company_id: in_step_at for company_id, in_step_at in states if in_step_at is not None}
 
 
@@ -160,13 +174,41 @@ def search_index(company: Company, criteria: Criteria, page: int, in_step_at: da
         criteria.text,
         match=criteria.match,
         status=criteria.status,
-        open_balance=criteria.balance == "open",
-        min_total_balance=criteria.min_balance if criteria.balance == "min" else None,
+        open_balance=criteria.balance == BalanceFilter.OPEN,
+        min_total_balance=criteria.min_balance if criteria.balance == BalanceFilter.AT_LEAST else None,
         order=criteria.order,
         offset=(page - 1) * PAGE_SIZE,
         limit=PAGE_SIZE,
     )
     return IndexPage(found.hits, found.total, page, found.total > page * PAGE_SIZE, in_step_at)
+
+
+@dataclass(frozen=True)
+class CompanySearch:
+    """What a company page's search found, and where: from the customer index where it
+    is ready (no call at all), else asked of QuickBooks; when QuickBooks cannot answer,
+    the failure, with what the index holds (partly read, perhaps) beside it."""
+
+    in_step_at: datetime | None  # when the company's index was last in step; None: not ready
+    index_page: IndexPage | None = None
+    live: Fetched[SearchPage] | None = None
+    failure: LookupFailure | None = None
+
+
+def find_customers(
+    company: Company, criteria: Criteria, *, after: str = "", page: int = 1, live: bool = False, refresh: bool = False
+) -> CompanySearch:
+    """A company page's search: `live` asks QuickBooks even where the index is ready;
+    `after` pages a live search by name, `page` a search of the index."""
+    in_step_at = index_in_step([company]).get(company.pk)
+    if in_step_at is not None and not live:
+        return CompanySearch(in_step_at, index_page=search_index(company, criteria, page, in_step_at))
+    try:
+        fetched = search_company(company, criteria, after, refresh=refresh)
+    except LOOKUP_FAILURES as exc:
+        held = search_index(company, criteria, page, in_step_at) if index_has_rows(company) else None
+        return CompanySearch(in_step_at, index_page=held, failure=exc)
+    return CompanySearch(in_step_at, live=fetched)
 
 
 def find_in_index(company: Company, full_name: str) -> str | None:
@@ -181,14 +223,7 @@ def find_in_index(company: Company, full_name: str) -> str | None:
 def first_name_matches(company: Company, text: str) -> list[records.Customer]:
     """Up to two customers whose name contains `text`, asked of QuickBooks (for a company
     whose index is not ready): one is where the jump box goes, two mean a list."""
-    page = call_company(
-        company.conductor_id,
-        client.list_customers,
-        secret_for(company),
-        company.conductor_id,
-        CustomerQuery(status="all", name_contains=text),
-        limit=2,
-    )
+    page = company.conductor().list_customers(CustomerQuery(status="all", name_contains=text), limit=2)
     return list(page.customers)
 
 
@@ -198,14 +233,7 @@ def find_by_full_name(company: Company, full_name: str) -> records.Customer | No
     Conductor fails the whole request on an unknown full name (it does not return an
     empty list), so that failure means "no such customer" here."""
     try:
-        page = call_company(
-            company.conductor_id,
-            client.list_customers,
-            secret_for(company),
-            company.conductor_id,
-            CustomerQuery(full_names=(full_name,)),
-            limit=1,
-        )
+        page = company.conductor().list_customers(CustomerQuery(full_names=(full_name,)), limit=1)
     except (errors.NotFoundError, errors.InvalidRequestError):
         return None
     wanted = full_name.casefold()
@@ -229,11 +257,9 @@ PER_COMPANY_LIMIT = 10
 TOO_SLOW = "It did not answer in time."
 
 
-def _search_one(secret: str, company_id: str, text: str, budget: float) -> records.CustomerPage:
+def _search_one(conductor: ConductorClient, text: str, budget: float) -> records.CustomerPage:
     query = CustomerQuery(status="all", name_contains=text)
-    return call_company(
-        company_id, client.list_customers, secret, company_id, query, limit=PER_COMPANY_LIMIT, timeout=budget
-    )
+    return conductor.list_customers(query, limit=PER_COMPANY_LIMIT, timeout=budget)
 
 
 def search_all_companies(companies: list[Company], text: str) -> list[CompanyResult]:
@@ -251,7 +277,7 @@ def search_all_companies(companies: list[Company], text: str) -> list[CompanyRes
     indexed = [company for company in companies if company.pk in in_step]
     if indexed:
         # One query over every indexed company, best matches first, then by company.
-        found = customer_index.search(indexed, text, status="all", limit=customer_index.MAX_CANDIDATES)
+        found = customer_index.search(indexed, text, status=Status.ALL, limit=customer_index.MAX_CANDIDATES)
         for company in indexed:
             hits = [hit for hit in found.hits if hit.company.pk == company.pk]
             shown = hits[:PER_COMPANY_LIMIT]
@@ -260,11 +286,11 @@ def search_all_companies(companies: list[Company], text: str) -> list[CompanyRes
         if company.pk in results:
             continue
         try:
-            secret = secret_for(company)
+            conductor = company.conductor()
         except KeyUnreadableError as exc:
             results[company.pk] = CompanyResult(company, [], False, problem_for(exc).summary)
             continue
-        calls[company.pk] = start_lookup(_search_one, secret, company.conductor_id, text, budget)
+        calls[company.pk] = start_lookup(_search_one, conductor, text, budget)
     wait(calls.values(), timeout=budget + 0.5)
     for company in companies:
         call = calls.get(company.pk)

@@ -14,6 +14,8 @@ from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
 from dashboard import activity_presentation, audit, identifiers, presentation
+from dashboard.account import Activity
+from dashboard.caching.freshness import Fetched
 from dashboard.conductor import records
 from dashboard.forms import HistoryFilterForm
 from dashboard.lookups import activity, customer_page, documents, job_tree
@@ -53,9 +55,7 @@ def jobs_html(company: Company, customer: records.Customer, tree: Hierarchy) -> 
     return mark_safe(html)  # our own template's output, escaped when it was rendered
 
 
-def activity_context(
-    company: Company, customer: records.Customer, fetched: activity.Fetched[activity.Activity]
-) -> dict[str, object]:
+def activity_context(company: Company, customer: records.Customer, fetched: Fetched[Activity]) -> dict[str, object]:
     today = activity.today()
     view = activity_presentation.activity_view(company.conductor_id, customer, fetched.value, today)
     return {
@@ -74,9 +74,7 @@ class ActivityParts:
     overdue: SafeString  # the header's overdue figure
 
 
-def activity_parts(
-    company: Company, customer: records.Customer, fetched: activity.Fetched[activity.Activity]
-) -> ActivityParts:
+def activity_parts(company: Company, customer: records.Customer, fetched: Fetched[Activity]) -> ActivityParts:
     """The activity section and the header's overdue figure, rendered once per copy and day."""
     version = repr((fetched.fetched_at, repr(fetched.stale_because), activity.today(), customer.total_balance))
 

@@ -8,9 +8,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from dashboard import activity_presentation, audit, identifiers, presentation
+from dashboard import account, activity_presentation, audit, identifiers, presentation
 from dashboard.caching.freshness import Fetched
-from dashboard.conductor import errors as conductor_errors
 from dashboard.conductor.records import Ref
 from dashboard.conductor.transactions import Document, Payment
 from dashboard.lookups import activity, documents
@@ -64,18 +63,9 @@ def _open(
     refresh = request.GET.get("refresh") == "1"
     try:
         fetched = fetch(company, txn_id, refresh=refresh)
-    except conductor_errors.NotFoundError as exc:
-        audit.record_failure(request, AuditAction.DOCUMENT, company, f"{kind} {txn_id}", exc)
-        return errors.not_found(
-            request,
-            f"{name} not found",
-            f"QuickBooks has no {name.lower()} with this id in {company.name}. It may have been deleted, "
-            "or the id belongs to another kind of transaction.",
-            company=company,
-        )
     except LOOKUP_FAILURES as exc:
         audit.record_failure(request, AuditAction.DOCUMENT, company, f"{kind} {txn_id}", exc)
-        return errors.lookup_failed(request, exc, company)
+        return errors.lookup_failed(request, exc, company, thing=name.lower())
     audit.record_fetched(request, AuditAction.DOCUMENT, company, f"{kind} {txn_id}", fetched)
     if refresh and not fetched.stale_because:
         return redirect(without_refresh(request))
@@ -125,7 +115,7 @@ def _document_context(company: Company, document: Document) -> dict[str, object]
         "paid": presentation.money(paid),
         "remaining": presentation.money(document.balance_remaining),
         "credit_remaining": presentation.money(document.credit_remaining),
-        "days_overdue": activity.days_overdue(document, today) if document.kind == "invoice" else 0,
+        "days_overdue": account.days_overdue(document, today) if document.kind == "invoice" else 0,
         "links": links,
         "unreadable": list(document.unreadable),
     }

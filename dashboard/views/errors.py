@@ -21,12 +21,12 @@ logger = logging.getLogger("dashboard.views")
 
 
 def problem_context(
-    request: HttpRequest, exc: LookupFailure, company: Company, customer_id: str | None = None
+    request: HttpRequest, exc: LookupFailure, company: Company, customer_id: str | None = None, thing: str = "customer"
 ) -> tuple[Problem, dict[str, object]]:
     """The problem, and what a page says about it: the problem in words, Conductor's own
     message when it adds something, the request id, and the key's admin link for those
-    who may change it."""
-    problem = problem_for(exc, company.name)
+    who may change it. `thing` is what was looked up ("customer", "invoice"…)."""
+    problem = problem_for(exc, company.name, thing)
     logger.warning(
         "lookup failed company=%s customer=%s error=%s: %s",
         company.conductor_id,
@@ -54,11 +54,11 @@ def with_retry_after(response: HttpResponse, exc: LookupFailure) -> HttpResponse
 
 
 def lookup_failed(
-    request: HttpRequest, exc: LookupFailure, company: Company, customer_id: str | None = None
+    request: HttpRequest, exc: LookupFailure, company: Company, customer_id: str | None = None, thing: str = "customer"
 ) -> HttpResponse:
     """The page for a failed lookup, with the matching status code; for a customer the
     index knows, what it knows (marked with its age)."""
-    problem, words = problem_context(request, exc, company, customer_id)
+    problem, words = problem_context(request, exc, company, customer_id, thing)
     ctx = {**words, "company": company, "customer_id": customer_id}
     if customer_id and (indexed := customer_index.indexed_customer(company, customer_id)):
         ctx.update(indexed=indexed, indexed_row=result_row(indexed.hit))

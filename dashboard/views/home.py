@@ -1,20 +1,16 @@
 import logging
-import uuid
 
-from django.core.cache import caches
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 
 from dashboard import audit, presentation
-from dashboard.caching.fail_soft import FailSoft
 from dashboard.forms import GlobalSearchForm
 from dashboard.lookups import search
 from dashboard.models import AuditAction, CompanySync, RecentView, SyncWorker
 from dashboard.permissions import access_for
+from dashboard.search_criteria import Status
 from dashboard.search_limit import searches_bounded
 from dashboard.views.access import staff_view
 from dashboard.views.links import company_search_url
@@ -50,7 +46,7 @@ def home(request):
             (
                 result,
                 presentation.result_rows(result.customers),
-                company_search_url(result.company, q=text, status="all") if result.has_more else None,
+                company_search_url(result.company, q=text, status=Status.ALL) if result.has_more else None,
             )
             for result in found
         ]
@@ -67,69 +63,6 @@ def home(request):
         "recent": recent,
     }
     return render(request, "dashboard/home.html", ctx, status=400 if form.errors else 200)
-
-
-@never_cache
-def healthz(request):
-    """Process liveness for load balancers: touches no database and no Conductor."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
-def database_takes_writes() -> bool:
-    """Whether a page's audit entry could be written now: every page needs one. SQLite:
-    take the write lock and let it go (waiting at most its busy timeout); PostgreSQL:
-    the server is not read-only (a standby)."""
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            if connection.in_atomic_block:  # inside a test's transaction: it holds the lock
-                cursor.execute("SELECT 1")
-                return True
-            cursor.execute("BEGIN IMMEDIATE")
-            cursor.execute("ROLLBACK")
-            return True
-        if connection.vendor == "postgresql":
-            cursor.execute("SHOW transaction_read_only")
-            return bool(cursor.fetchone()[0] == "off")
-        cursor.execute("SELECT 1")
-        return True
-
-
-@never_cache
-def readyz(request):
-    """Readiness: the database takes a write and the cache answers, every part of it (within
-    their short timeouts, set in settings). Conductor is not asked: one company's
-    QuickBooks being down must not take the dashboard out of a load balancer. Anyone may
-    ask, so the answer names the component only; the detail goes to the log."""
-    problems = {}
-    try:
-        if not database_takes_writes():
-            problems["database"] = "cannot take a write (read-only)"
-    except Exception as exc:  # any failure at all means not ready
-        problems["database"] = f"{type(exc).__name__}: {str(exc)[:200]}"
-    problem = cache_readiness_problem()
-    if problem:
-        problems["cache"] = problem
-    if problems:
-        for component, detail in problems.items():
-            logger.warning("not ready: %s: %s", component, detail)
-        return HttpResponse("not ready: " + ", ".join(problems), content_type="text/plain", status=503)
-    return HttpResponse("ready", content_type="text/plain")
-
-
-def cache_readiness_problem() -> str | None:
-    """What keeps the cache from answering, in words for the log; None when it answers."""
-    backend = caches["default"]
-    if isinstance(backend, FailSoft):
-        return backend.readiness_problem()  # it fails soft: ask it directly, every shard
-    try:
-        probe = f"dash:readyz:{uuid.uuid4().hex}"
-        backend.set(probe, "1", timeout=5)
-        if backend.get(probe) != "1":
-            return "a value was not read back"
-        backend.delete(probe)
-    except Exception as exc:
-        return f"{type(exc).__name__}: {str(exc)[:200]}"
-    return None
 
 
 def favicon(request: HttpRequest) -> HttpResponse:

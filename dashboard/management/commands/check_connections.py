@@ -4,7 +4,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dashboard import connections
 from dashboard.failures import KeyUnreadableError
-from dashboard.lookups.calls import secret_for
 from dashboard.models import Company, ConnectionStatus
 
 
@@ -35,11 +34,11 @@ class Command(BaseCommand):
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             for company in companies:
                 try:
-                    secret = secret_for(company)
+                    conductor = company.conductor()
                 except KeyUnreadableError as exc:
                     results[company.pk] = connections.unreadable_key_result(exc)
                     continue
-                probes[company.pk] = pool.submit(connections.probe_connection, secret, company.conductor_id, timeout)
+                probes[company.pk] = pool.submit(connections.probe_connection, conductor, timeout)
         for company in companies:
             probe = probes.get(company.pk)
             if probe is not None:

@@ -1,0 +1,73 @@
+"""The jump box: what a pasted text leads to, a customer (by QuickBooks id, exact full
+name or the one name that matches), an invoice by its number, several invoices, a
+search, or nothing.
+
+The customer index answers names where it is ready, without asking QuickBooks; a full
+name and an invoice number are otherwise asked side by side. A text that cannot be an
+invoice number (too long, control characters) is never sent as one.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from dashboard import identifiers
+from dashboard.conductor.transactions import Document
+from dashboard.customer_index import search as customer_index
+from dashboard.lookups import documents, search
+from dashboard.lookups.calls import start_lookup
+from dashboard.models import Company
+from dashboard.search_criteria import Status
+
+
+class Landing(StrEnum):
+    CUSTOMER = "customer"  # customer_id
+    INVOICE = "invoice"  # invoices[0]
+    INVOICES = "invoices"  # several invoices with the number
+    SEARCH = "search"  # several customers' names contain `name_part`
+    NOTHING = "nothing"  # no customer or invoice: a search for `name_part` offered
+
+
+@dataclass(frozen=True)
+class Jump:
+    landing: Landing
+    outcome: str  # for the audit trail
+    customer_id: str = ""
+    invoices: tuple[Document, ...] = ()
+    name_part: str = ""  # the last part of a full name, for a name search
+    request_id: str | None = None  # Conductor's, when a call found the customer
+
+
+def resolve(company: Company, wanted: str) -> Jump:
+    """Where `wanted` leads in this company. Raises what the lookups raise
+    (problems.LOOKUP_FAILURES)."""
+    if identifiers.is_valid_customer_id(wanted):
+        return Jump(Landing.CUSTOMER, "ok", customer_id=identifiers.canonical_customer_id(wanted))
+    indexed = search.index_in_step([company]).get(company.pk) is not None
+    if indexed and (indexed_id := search.find_in_index(company, wanted)):
+        return Jump(Landing.CUSTOMER, "customer (index)", customer_id=indexed_id)
+    by_number = None
+    if identifiers.ref_number_problem(wanted) is None:
+        by_number = start_lookup(documents.find_invoices_by_number, company.conductor(), wanted)
+    # An indexed company's names are all in the index: only the invoice number is asked.
+    found = None if indexed else search.find_by_full_name(company, wanted)
+    invoices = by_number.result() if by_number else ()
+    if found is not None:
+        return Jump(Landing.CUSTOMER, "customer", customer_id=found.id, request_id=found.request_id)
+    if invoices:
+        landing = Landing.INVOICE if len(invoices) == 1 else Landing.INVOICES
+        return Jump(landing, f"{len(invoices)} invoice(s)", invoices=invoices)
+    # Name searches match a customer's own name, the last part of a full name: one
+    # match is the customer, several are a search (from the index where it is ready,
+    # else with one more question to QuickBooks).
+    name_part = wanted.rsplit(":", 1)[-1].strip()[:100]
+    if name_part:
+        matches = (
+            [hit.id for hit in customer_index.search([company], name_part, status=Status.ALL, limit=2).hits]
+            if indexed
+            else [c.id for c in search.first_name_matches(company, name_part)]
+        )
+        if len(matches) == 1:
+            return Jump(Landing.CUSTOMER, "customer (one name matched)", customer_id=matches[0])
+        if matches:
+            return Jump(Landing.SEARCH, "several names matched", name_part=name_part)
+    return Jump(Landing.NOTHING, "no match", name_part=name_part)
