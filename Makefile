@@ -40,7 +40,8 @@ TEST_WORKERS ?= 4
 test: install-dev
 	$(PY) -m pytest -n $(TEST_WORKERS)
 
-# ruff (lint and format) over the tree, mypy with django-stubs over dashboard/.
+# ruff (lint and format) over the tree, mypy with django-stubs over dashboard/, tests/,
+# fake_conductor/ and benchmarks/.
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -130,19 +130,21 @@ def main() -> None:
     fake.reset()
     search_results = {}
     for kind in ("name fragment", "phone digits", "email", "one-typo name"):
-        company_id = rng.choice(list(by_company))
-        within = [f"/end-users/{company_id}/customers/?q={q}&status=all" for q in queries(kind, by_company[company_id])]
+        conductor_id = rng.choice(list(by_company))
+        within = [
+            f"/end-users/{conductor_id}/customers/?q={q}&status=all" for q in queries(kind, by_company[conductor_id])
+        ]
         across = [f"/?q={q}" for q in queries(kind, customers)]
         for scope, urls in (("one company", within), ("all companies", across)):
             search_results[f"{kind}, {scope}"] = timed(urls)
     # The company list ordered by balance, largest first (browsing, and a name fragment).
-    company_id = rng.choice(list(by_company))
-    listing = f"/end-users/{company_id}/customers/?status=all&order=balance"
+    conductor_id = rng.choice(list(by_company))
+    listing = f"/end-users/{conductor_id}/customers/?status=all&order=balance"
     search_results["browse by balance, one company"] = timed(
         [f"{listing}&page={rng.randint(1, 20)}" for _ in range(args.queries)]
     )
     search_results["name fragment by balance, one company"] = timed(
-        [f"{listing}&q={q}" for q in queries("name fragment", by_company[company_id])]
+        [f"{listing}&q={q}" for q in queries("name fragment", by_company[conductor_id])]
     )
     results["1_search_pages"] = search_results
     results["1_upstream_calls_during_searches"] = sum(v for k, v in fake.stats.items() if k.startswith("GET "))
@@ -209,8 +211,8 @@ def _flood(flooder_client, flooder, flood_urls: list[str], by_company: dict) -> 
     from django.test import Client
 
     reader = User.objects.get_or_create(username="reader", defaults={"is_superuser": True, "is_staff": True})[0]
-    company_id = next(iter(by_company))
-    url = f"/end-users/{company_id}/customers/{by_company[company_id][0]['id']}/"
+    conductor_id = next(iter(by_company))
+    url = f"/end-users/{conductor_id}/customers/{by_company[conductor_id][0]['id']}/"
     start = threading.Barrier(FLOODERS + 1)
     done = threading.Event()
     alone: list[float] = []

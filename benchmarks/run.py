@@ -165,7 +165,7 @@ class Bench:
         self.manage("import_end_users", "bench")
         # One signed-in user per simulated person (a person runs at most a few searches at
         # once): each client takes the next of USERS sessions.
-        self.sessions = self.manage(
+        output = self.manage(
             "shell",
             "-c",
             (
@@ -179,7 +179,7 @@ class Bench:
                 "    s[HASH_SESSION_KEY]=u.get_session_auth_hash();s.create();print('session', s.session_key)"
             ),
         )
-        self.sessions = [line.split()[1] for line in self.sessions.splitlines() if line.startswith("session ")]
+        self.sessions = [line.split()[1] for line in output.splitlines() if line.startswith("session ")]
         self.next_session = itertools.cycle(self.sessions)
         self.session_lock = threading.Lock()
         for company in (BAKERY, BUILDERS, *LARGE):
@@ -192,7 +192,7 @@ class Bench:
         names = self.names.setdefault(company, [])
         headers = {"Authorization": f"Bearer {self.secret}", "Conductor-End-User-Id": company}
         while True:
-            params = {"status": "all", "limit": 150, **({"cursor": cursor} if cursor else {})}
+            params: dict[str, str | int] = {"status": "all", "limit": 150, **({"cursor": cursor} if cursor else {})}
             page = httpx.get(f"{self.fake_url}/v1/quickbooks-desktop/customers", params=params, headers=headers).json()
             ids += [c["id"] for c in page["data"] if not top_level_only or c["sublevel"] == 0]
             if not top_level_only:
@@ -224,7 +224,7 @@ class Bench:
         """Page through the companies' lists, as staff finding customers would."""
         with self.client() as c:
             for company in companies:
-                url = f"/end-users/{company}/customers/?status=all"
+                url: str | None = f"/end-users/{company}/customers/?status=all"
                 while url:
                     page = c.get(url).text
                     found = re.search(r'href="([^"]+)"[^>]*rel="next"', page)

@@ -42,10 +42,10 @@ def type_label(transaction_type: str | None) -> str:
     return TRANSACTION_TYPE_LABELS.get(transaction_type) or humanize(transaction_type)
 
 
-def document_url(company_id: str, transaction_type: str | None, transaction_id: str) -> str | None:
+def document_url(conductor_id: str, transaction_type: str | None, transaction_id: str) -> str | None:
     """The dashboard's page for this transaction, if it has one."""
     name = DOCUMENT_PAGES.get(transaction_type or "")
-    return reverse(name, args=[company_id, transaction_id]) if name else None
+    return reverse(name, args=[conductor_id, transaction_id]) if name else None
 
 
 def _job_name(owner: Ref | None, customer: Customer | None) -> str | None:
@@ -109,11 +109,11 @@ def _number(ref_number: str | None) -> str:
     return clean(ref_number) or "(no number)"
 
 
-def invoice_row(company_id: str, customer: Customer, document: Document, today: date) -> InvoiceRow:
+def invoice_row(conductor_id: str, customer: Customer, document: Document, today: date) -> InvoiceRow:
     remaining = document.balance_remaining if document.kind == "invoice" else document.credit_remaining
     return InvoiceRow(
         ref_number=_number(document.ref_number),
-        url=reverse(DOCUMENT_PAGES[document.kind], args=[company_id, document.id]),
+        url=reverse(DOCUMENT_PAGES[document.kind], args=[conductor_id, document.id]),
         transaction_date=document.transaction_date,
         due_date=document.due_date,
         days_overdue=days_overdue(document, today) if document.kind == "invoice" else 0,
@@ -123,10 +123,10 @@ def invoice_row(company_id: str, customer: Customer, document: Document, today: 
     )
 
 
-def payment_row(company_id: str, customer: Customer | None, payment: Payment) -> PaymentRow:
+def payment_row(conductor_id: str, customer: Customer | None, payment: Payment) -> PaymentRow:
     return PaymentRow(
         ref_number=clean(payment.ref_number) or "—",  # many payments carry no number
-        url=reverse("payment", args=[company_id, payment.id]),
+        url=reverse("payment", args=[conductor_id, payment.id]),
         transaction_date=payment.transaction_date,
         method=ref_name(payment.payment_method),
         amount=money(payment.total_amount),
@@ -134,7 +134,7 @@ def payment_row(company_id: str, customer: Customer | None, payment: Payment) ->
         applied=[
             AppliedLink(
                 label=" ".join(filter(None, [type_label(target.transaction_type), clean(target.ref_number)])),
-                url=document_url(company_id, target.transaction_type, target.transaction_id),
+                url=document_url(conductor_id, target.transaction_type, target.transaction_id),
                 amount=money(target.amount),
             )
             for target in payment.applied_to
@@ -143,8 +143,8 @@ def payment_row(company_id: str, customer: Customer | None, payment: Payment) ->
     )
 
 
-def activity_view(company_id: str, customer: Customer, activity: Activity, today: date) -> ActivityView:
-    invoices = [invoice_row(company_id, customer, d, today) for d in activity.open_invoices]
+def activity_view(conductor_id: str, customer: Customer, activity: Activity, today: date) -> ActivityView:
+    invoices = [invoice_row(conductor_id, customer, d, today) for d in activity.open_invoices]
     overdue = [d for d in activity.open_invoices if days_overdue(d, today) > 0]
     overdue_total = sum((d.balance_remaining or Decimal(0) for d in overdue), Decimal(0))
     return ActivityView(
@@ -152,12 +152,12 @@ def activity_view(company_id: str, customer: Customer, activity: Activity, today
         overdue=money(overdue_total) if overdue else None,
         overdue_count=len(overdue),
         aging=[(label, money(amount)) for label, amount in aging(activity.open_invoices, today)],
-        recent_payments=[payment_row(company_id, customer, p) for p in activity.recent_payments],
+        recent_payments=[payment_row(conductor_id, customer, p) for p in activity.recent_payments],
         since=activity.since,
         # The activity covers the jobs too, so it adds up to the total balance.
         explanation=explain(activity, customer.total_balance),
-        open_credits=[invoice_row(company_id, customer, d, today) for d in activity.open_credits],
-        unapplied_payments=[payment_row(company_id, customer, p) for p in activity.unapplied_payments],
+        open_credits=[invoice_row(conductor_id, customer, d, today) for d in activity.open_credits],
+        unapplied_payments=[payment_row(conductor_id, customer, p) for p in activity.unapplied_payments],
         incomplete=activity.incomplete,
         covers_jobs=len(activity.customer_ids) > 1,
     )
@@ -257,11 +257,11 @@ class HistoryRow:
     job: str | None
 
 
-def history_row(company_id: str, customer: Customer, row: TransactionRow) -> HistoryRow:
+def history_row(conductor_id: str, customer: Customer, row: TransactionRow) -> HistoryRow:
     return HistoryRow(
         type_label=type_label(row.transaction_type),
         ref_number=_number(row.ref_number),
-        url=document_url(company_id, row.transaction_type, row.transaction_id),
+        url=document_url(conductor_id, row.transaction_type, row.transaction_id),
         transaction_date=row.transaction_date,
         amount=money(row.amount),
         memo=clean(row.memo),
@@ -281,10 +281,10 @@ class NumberedInvoiceRow:
     balance: Money | None
 
 
-def numbered_invoice_row(company_id: str, document: Document) -> NumberedInvoiceRow:
+def numbered_invoice_row(conductor_id: str, document: Document) -> NumberedInvoiceRow:
     return NumberedInvoiceRow(
         number=_number(document.ref_number),
-        url=reverse("invoice", args=[company_id, document.id]),
+        url=reverse("invoice", args=[conductor_id, document.id]),
         customer=ref_name(document.customer),
         date=document.transaction_date,
         total=money(document.total),

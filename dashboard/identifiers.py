@@ -11,9 +11,9 @@ import re
 _CUSTOMER_ID = re.compile(r"[0-9A-Fa-f]{1,16}-[0-9]{1,19}", re.ASCII)
 CUSTOMER_ID_MAX_LENGTH = 36
 # A company's id is its Conductor end-user id.
-COMPANY_ID_PATTERN = r"\Aend_usr_[A-Za-z0-9]{1,64}\Z"
-COMPANY_ID_HELP = "Enter a Conductor end-user id: end_usr_ followed by letters and digits."
-_COMPANY_ID = re.compile(COMPANY_ID_PATTERN, re.ASCII)
+CONDUCTOR_ID_PATTERN = r"\Aend_usr_[A-Za-z0-9]{1,64}\Z"
+CONDUCTOR_ID_HELP = "Enter a Conductor end-user id: end_usr_ followed by letters and digits."
+_CONDUCTOR_ID = re.compile(CONDUCTOR_ID_PATTERN, re.ASCII)
 
 
 def is_valid_customer_id(value: str) -> bool:
@@ -57,8 +57,8 @@ def canonical_customer_id(value: str) -> str:
     return value.upper()
 
 
-def is_valid_company_id(value: str) -> bool:
-    return _COMPANY_ID.fullmatch(value) is not None
+def is_valid_conductor_id(value: str) -> bool:
+    return _CONDUCTOR_ID.fullmatch(value) is not None
 
 
 # Current secret keys start sk_conductor_ (older ones sk_test_/sk_live_); publishable

@@ -14,7 +14,7 @@ from dashboard import crypto
 from dashboard.caching.company_limit import company_slot
 from dashboard.conductor.client import ConductorClient
 from dashboard.failures import KeyUnreadableError
-from dashboard.identifiers import COMPANY_ID_HELP, COMPANY_ID_PATTERN, mask_secret_key
+from dashboard.identifiers import CONDUCTOR_ID_HELP, CONDUCTOR_ID_PATTERN, mask_secret_key
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
@@ -94,14 +94,14 @@ class CompanyQuerySet(models.QuerySet["Company"]):
         return companies.filter(scopes__in=scopes).distinct()
 
 
-company_id_validator = RegexValidator(COMPANY_ID_PATTERN, COMPANY_ID_HELP)
+conductor_id_validator = RegexValidator(CONDUCTOR_ID_PATTERN, CONDUCTOR_ID_HELP)
 
 
 class Company(models.Model):
     """One QuickBooks Desktop company file connected through Conductor (there, an "end user")."""
 
     conductor_id = models.CharField(
-        "Conductor end-user id", max_length=80, unique=True, validators=[company_id_validator]
+        "Conductor end-user id", max_length=80, unique=True, validators=[conductor_id_validator]
     )
     name = models.CharField("company name", max_length=255)
     email = models.CharField(max_length=255, blank=True)

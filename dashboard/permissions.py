@@ -31,8 +31,8 @@ class Access:
     may_view: bool
     companies: dict[str, Company]  # by Conductor end-user id, in name order
 
-    def company(self, company_id: str) -> Company | None:
-        return self.companies.get(company_id)
+    def company(self, conductor_id: str) -> Company | None:
+        return self.companies.get(conductor_id)
 
 
 def access_for(user: User | AnonymousUser) -> Access:

@@ -12,6 +12,7 @@ Faithful to what the contract says a copy must cope with:
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fake_conductor.data import Company
@@ -118,7 +119,7 @@ def add(company: Company, fields: dict, at: str | None = None) -> dict:
         raise ApiError("invalid_request", "This company file has no customer to model one on.")
     moment = _now(company, at)
     number = max(int(c["id"].split("-")[0], 16) for c in company.customers) + 1
-    customer = dict.fromkeys(template)
+    customer: dict[str, Any] = dict.fromkeys(template)
     customer.update(
         {
             "id": f"{number:X}-{int(moment.timestamp())}",

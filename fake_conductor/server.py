@@ -156,7 +156,7 @@ class FakeConductor:
         # in arrival order, as Conductor and QuickBooks Desktop do. Otherwise every
         # request is answered in parallel (a stand-in that scales, or a future Conductor).
         self.serial = serial
-        self._company_files: dict[str, threading.Lock] = {}
+        self._company_files: dict[str, _FairLock] = {}
         self.stats: Counter = Counter()
         self._in_flight: Counter = Counter()
         self._working: Counter = Counter()
@@ -171,7 +171,7 @@ class FakeConductor:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/v1"
+        return f"http://{host!s}:{port}/v1"
 
     def start(self) -> "FakeConductor":
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="fake-conductor", daemon=True)
@@ -237,7 +237,7 @@ class FakeConductor:
             with self._stats_lock:
                 self._working[end_user_id] -= 1
 
-    def company_file(self, end_user_id: str | None, path: str) -> "threading.Lock | contextlib.nullcontext":
+    def company_file(self, end_user_id: str | None, path: str) -> "_FairLock | contextlib.nullcontext":
         """What a QuickBooks request holds while QuickBooks works on it: in serial mode,
         the company file (a fair lock: waiters are served in arrival order)."""
         if not self.serial or not end_user_id or not path.startswith("/quickbooks-desktop/"):

@@ -144,7 +144,7 @@ def cached_raw_values() -> list[bytes]:
 
     import diskcache
     from django.core.cache import caches
-    from django.core.cache.backends.locmem import LocMemCache, _caches
+    from django.core.cache.backends.locmem import LocMemCache, _caches  # type: ignore[attr-defined]
     from django.core.cache.backends.redis import RedisCache
 
     backend = caches["default"]
@@ -152,7 +152,7 @@ def cached_raw_values() -> list[bytes]:
         return [value for store in _caches.values() for value in store.values()]
     if isinstance(backend, RedisCache):
         client = backend._cache.get_client()
-        return [client.get(key) or b"" for key in client.keys("*")]
+        return [client.get(key) or b"" for key in client.keys("*")]  # type: ignore[misc]  # bytes, unless decoding
     if isinstance(backend, diskcache.DjangoCache):
         # Straight from its files: each shard's SQLite rows (pickles as stored; plain
         # numbers and text, which it keeps unpickled, pickled here so every value reads

@@ -4,6 +4,7 @@ activity page and statement, the transaction pages, and invoice numbers in the j
 import re
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.core.cache import cache
@@ -147,7 +148,7 @@ def test_explanation_arithmetic():
     from dashboard.conductor.transactions import Document
 
     def doc(kind, **amounts):
-        fields = dict.fromkeys(Document.__dataclass_fields__)
+        fields: dict[str, Any] = dict.fromkeys(Document.__dataclass_fields__)
         fields.update(kind=kind, id="1-1", lines=(), line_groups=(), linked=(), **amounts)
         return Document(**fields)
 
@@ -173,7 +174,7 @@ def test_overdue_and_aging_are_judged_against_today():
     from dashboard.conductor.transactions import Document
 
     def invoice(due, remaining):
-        fields = dict.fromkeys(Document.__dataclass_fields__)
+        fields: dict[str, Any] = dict.fromkeys(Document.__dataclass_fields__)
         fields.update(
             kind="invoice",
             id="1-1",

@@ -50,7 +50,7 @@ def disk_cache(settings, tmp_path):
 def damage(shard: Path) -> None:
     """What a full disk or a stray write leaves: the shard's file is no longer a database,
     as every connection opened from then on (a new thread, a restarted worker) finds it."""
-    for opened in caches["default"]._cache._shards:
+    for opened in caches["default"]._cache._shards:  # type: ignore[attr-defined]  # diskcache's own
         opened.close()
     (shard / "cache.db").write_bytes(b"this is not a database" * 200)
     for extra in ("cache.db-wal", "cache.db-shm"):
@@ -103,7 +103,7 @@ def test_a_damaged_shard_is_a_miss_then_set_aside_once(disk_cache, db, caplog):
 
 def test_a_shard_damaged_while_closed_is_set_aside_when_the_cache_opens(disk_cache, settings, db):
     cache.set("before", 1)
-    caches["default"]._cache.close()
+    caches["default"]._cache.close()  # type: ignore[attr-defined]
     damage(disk_cache / "005")
     settings.CACHES = {"default": {**settings.CACHES["default"]}}  # a new process opening it
     assert cache.set("after", 2) is not False and cache.get("after") == 2
@@ -158,7 +158,7 @@ def test_redis_answering_with_an_error_is_a_miss_too(redis_away, monkeypatch):
         def __getattr__(self, name):
             raise redis.exceptions.ResponseError("OOM command not allowed when used memory > 'maxmemory'.")
 
-    monkeypatch.setattr(caches["default"]._cache, "get_client", lambda *args, **kwargs: Full())
+    monkeypatch.setattr(caches["default"]._cache, "get_client", lambda *args, **kwargs: Full())  # type: ignore[attr-defined]
     assert cache.get("record", "a miss") == "a miss"
     assert cache.set("record", 1) is False and cache.add("lock", 1) is True
     with pytest.raises(ValueError):

@@ -1,4 +1,5 @@
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -16,7 +17,7 @@ def transport(monkeypatch, settings):
     settings.CONDUCTOR_BASE_URL = "https://conductor.test/v1"
 
     class Holder:
-        handler = None
+        handler: Any = None
         requests: list[httpx.Request] = []
 
     def handle(request):

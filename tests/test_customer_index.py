@@ -165,9 +165,9 @@ def test_a_second_syncer_during_a_sync_is_turned_away_and_nothing_is_lost(compan
 
 
 def test_the_sync_waits_while_peoples_pages_ask(synced, fake, monkeypatch):
-    events = []
+    events: list[str] = []
 
-    def pages_waiting(company_id):  # a person's pages ask until the sync has looked three times
+    def pages_waiting(conductor_id):  # a person's pages ask until the sync has looked three times
         looked = sum(1 for e in events if e == "looked")
         events.append("looked")
         return looked < 3
@@ -245,8 +245,8 @@ def test_exact_and_prefix_matches_rank_first(synced, fake):
 
 def test_status_filter_keeps_its_meaning(synced, fake):
     inactive = next(c for c in fake_customers(fake) if not c["isActive"])
-    assert inactive["fullName"] not in names(search.search([synced], inactive["name"], status="active"))
-    assert inactive["fullName"] in names(search.search([synced], inactive["name"], status="all"))
+    assert inactive["fullName"] not in names(search.search([synced], inactive["name"], status=Status.ACTIVE))
+    assert inactive["fullName"] in names(search.search([synced], inactive["name"], status=Status.ALL))
 
 
 def test_only_the_companies_given_are_searched(synced, fake, api_key):
@@ -449,7 +449,7 @@ def test_a_sync_that_waits_for_people_between_pages_keeps_its_place(synced, fake
     for n, customer in enumerate(changed):
         control(fake, "POST", f"customers/{customer['id']}", changes={"phone": f"+1-555-301-{4500 + n}"})
     asks = iter([False, False, True, True, False] + [False] * 1000)  # people ask after the first page
-    monkeypatch.setattr(sync, "pages_waiting", lambda company_id: next(asks))
+    monkeypatch.setattr(sync, "pages_waiting", lambda conductor_id: next(asks))
     report = sync.sync_company(synced)
     assert report.ok and report.kind == "incremental", report.error
     phones = dict(IndexedCustomer.objects.filter(company=synced).values_list("customer_id", "phone"))

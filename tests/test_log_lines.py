@@ -4,6 +4,7 @@ raw, in either log format."""
 
 import json
 import logging
+from typing import cast
 from urllib.parse import unquote
 
 import pytest
@@ -20,7 +21,7 @@ HOSTILE = ["%0a", "%0d", "%0d%0a", "%1b[31m", "%00"]
 
 
 def configured_formatters() -> list[logging.Formatter]:
-    plain = settings.LOGGING["formatters"]["plain"]
+    plain = cast(dict, settings.LOGGING)["formatters"]["plain"]
     return [import_string(plain["()"])(plain["format"]), JsonFormatter()]
 
 

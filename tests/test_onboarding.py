@@ -218,6 +218,7 @@ def test_offline_means_no_answer_since_the_last_successful_request_not_our_first
 def test_an_answer_after_our_first_failed_check_is_the_start_of_the_silence(api_key, fake):
     company = make_company(api_key, DENTAL_OFFLINE, "Harbor Dental")
     connections.check_connection(company)
+    assert company.offline_since is not None
     later = company.offline_since + timedelta(hours=2)
     company.conductor_last_successful_request_at = later  # QuickBooks answered someone since
     assert company.no_answer_since().at == later

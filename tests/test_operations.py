@@ -36,7 +36,7 @@ def test_readyz_is_503_when_the_database_fails(client, db, monkeypatch, caplog):
 
     class Unreachable:
         def cursor(self):
-            raise connection.Database.OperationalError("connection refused")
+            raise connection.Database.OperationalError("connection refused")  # type: ignore[attr-defined]
 
     monkeypatch.setattr(health, "connection", Unreachable())
     caplog.set_level(logging.WARNING)

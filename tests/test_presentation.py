@@ -1,3 +1,4 @@
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -214,16 +215,30 @@ def test_a_time_in_another_zone_keeps_quickbooks_own_clock(settings):
     assert p.timestamp(None) is None
 
 
+@dataclass(frozen=True)
 class _Listed:
-    def __init__(self, full_name, **fields):
-        self.id = f"id-{full_name}"
-        self.full_name = full_name
-        self.name = full_name.rsplit(":", 1)[-1]
-        self.sublevel = full_name.count(":")
-        defaults = {"company_name": None, "phone": None, "email": None, "balance": None, "total_balance": None}
-        defaults.update(is_active=True, job_status=None)
-        for key, value in {**defaults, **fields}.items():
-            setattr(self, key, value)
+    """A row as a list shows it (presentation.Listed), from its full name alone."""
+
+    full_name: str
+    company_name: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    balance: Decimal | None = None
+    total_balance: Decimal | None = None
+    is_active: bool | None = True
+    job_status: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"id-{self.full_name}"
+
+    @property
+    def name(self) -> str:
+        return self.full_name.rsplit(":", 1)[-1]
+
+    @property
+    def sublevel(self) -> int:
+        return self.full_name.count(":")
 
 
 def _layout(rows):

@@ -174,8 +174,8 @@ def test_it_validates_customer_ids(value, ok):
         ("end_usr_" + "a" * 65, False),
     ],
 )
-def test_it_validates_company_ids(value, ok):
-    assert identifiers.is_valid_company_id(value) is ok
+def test_it_validates_conductor_ids(value, ok):
+    assert identifiers.is_valid_conductor_id(value) is ok
 
 
 def test_it_masks_secret_keys():

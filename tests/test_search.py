@@ -44,7 +44,8 @@ def small_pages(monkeypatch):
 def test_browsing_pages_through_every_active_customer_without_gaps_or_repeats(
     support_client, company, fake, small_pages
 ):
-    seen, url, pages = [], SEARCH, 0
+    seen, pages = [], 0
+    url: str | None = SEARCH
     while url:
         response = support_client.get(url)
         assert response.status_code == 200
@@ -58,7 +59,8 @@ def test_browsing_pages_through_every_active_customer_without_gaps_or_repeats(
 
 
 def test_a_text_search_pages_through_every_match_in_name_order(support_client, company, fake, small_pages):
-    seen, url = [], SEARCH + "?q=e&status=all"
+    seen = []
+    url: str | None = SEARCH + "?q=e&status=all"
     while url:
         response = support_client.get(url)
         seen += linked_ids(response)
@@ -71,6 +73,7 @@ def test_a_text_search_pages_through_every_match_in_name_order(support_client, c
 
 def test_next_page_links_carry_only_our_position(support_client, company, fake, small_pages):
     link = next_link(support_client.get(SEARCH + "?q=a&match=contains&status=all&balance=open"))
+    assert link is not None
     params = parse_qs(urlsplit(link).query)
     assert set(params) == {"q", "match", "status", "balance", "after"}
     assert params["balance"] == ["open"]
@@ -398,7 +401,7 @@ def test_the_search_and_jump_boxes_take_their_limits_and_choices_from_the_forms(
     from dashboard.forms import MAX_FULL_NAME, CustomerSearchForm
 
     body = support_client.get(SEARCH, {"q": "acme", "status": "inactive", "match": "starts"}).content.decode()
-    assert f'maxlength="{CustomerSearchForm.base_fields["q"].max_length}"' in body
+    assert f'maxlength="{CustomerSearchForm.base_fields["q"].max_length}"' in body  # type: ignore[attr-defined]
     assert re.search(rf'<input type="text" name="to"[^>]* maxlength="{MAX_FULL_NAME}"', body)
     assert re.search(r'<option value="inactive" selected>Inactive</option>', body)
     assert re.search(r'<option value="starts" selected>starts with</option>', body)

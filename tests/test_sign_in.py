@@ -4,6 +4,7 @@ is what counts, and only when we say how many proxies to trust."""
 
 from datetime import timedelta
 from io import StringIO
+from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -15,7 +16,7 @@ from dashboard.sign_in import client_address
 RIGHT = "right-password-123"
 
 
-def sign_in(client: Client, username: str, password: str, **headers: str):
+def sign_in(client: Client, username: str, password: str, **headers: Any):
     return client.post(reverse("login"), {"username": username, "password": password}, **headers)
 
 

@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from typing import cast
 
 import pytest
 from django.core.cache import cache
@@ -44,12 +45,13 @@ def test_cache_keys_are_namespaced_and_safe_for_any_backend():
 
 def test_search_keys_differ_by_every_criterion(company, fake):
     from dashboard.lookups.search import Criteria, search_company
+    from dashboard.search_criteria import Status
 
     search_company(company, Criteria(text="a"))
-    search_company(company, Criteria(text="a", status="all"))
+    search_company(company, Criteria(text="a", status=Status.ALL))
     search_company(company, Criteria(text="a"), after="B")
     assert fake.stats["GET /quickbooks-desktop/customers"] == 3
-    search_company(company, Criteria(text="a", status="all"))
+    search_company(company, Criteria(text="a", status=Status.ALL))
     assert fake.stats["GET /quickbooks-desktop/customers"] == 3
 
 
@@ -189,7 +191,7 @@ def test_another_process_waits_for_the_leaders_result_in_the_cache(company, fake
         cache.delete(lock_key(key))
 
     threading.Thread(target=other_process_finishes).start()
-    assert customer_page.fetch_customer(company, EXAMPLE_ID).value == "from the other process"
+    assert cast(object, customer_page.fetch_customer(company, EXAMPLE_ID).value) == "from the other process"
     assert RETRIEVES not in fake.stats
 
 

@@ -215,19 +215,19 @@ _companies: dict[str, AdaptiveLimit] = {}
 _call_ids = iter(range(1, 2**62))
 
 
-def _learned_key(company_id: str) -> str:
-    return cache_key("limit", company_id)
+def _learned_key(conductor_id: str) -> str:
+    return cache_key("limit", conductor_id)
 
 
-def _company(company_id: str) -> AdaptiveLimit:
+def _company(conductor_id: str) -> AdaptiveLimit:
     """This process's state for the company (call with _lock held)."""
-    state = _companies.get(company_id)
+    state = _companies.get(conductor_id)
     if state is None:
         state = AdaptiveLimit(limit=float(settings.CONDUCTOR_LIMIT_START), maximum=float(settings.CONDUCTOR_LIMIT_MAX))
-        learned = cache.get(_learned_key(company_id))
+        learned = cache.get(_learned_key(conductor_id))
         if isinstance(learned, Learned):
             state.start_from(learned)
-        _companies[company_id] = state
+        _companies[conductor_id] = state
     return state
 
 
@@ -238,17 +238,17 @@ def _busy(state: AdaptiveLimit) -> CompanyBusyError:
 
 
 @contextmanager
-def company_slot(company_id: str, kind: str = "") -> Iterator[None]:
+def company_slot(conductor_id: str, kind: str = "") -> Iterator[None]:
     """Hold one of the company's places for one call of `kind` (the client function's
     name, say), waiting in arrival order.
 
     Raises CompanyBusyError at once, or as soon as the estimate says so, when the call
     would not be answered within CONDUCTOR_WAIT_BUDGET."""
     arrived = time.monotonic()
-    signal_pages_busy(company_id)
+    signal_pages_busy(conductor_id)
     waiter = Waiter(deadline=_page_deadline.get() or arrived + settings.CONDUCTOR_WAIT_BUDGET)
     with _lock:
-        state = _company(company_id)
+        state = _company(conductor_id)
         if not state.arrive(waiter, arrived, kind):
             raise _busy(state)
     while not waiter.admitted.wait(min(RECHECK_SECONDS, max(0.0, waiter.deadline - time.monotonic()))):
@@ -274,36 +274,36 @@ def company_slot(company_id: str, kind: str = "") -> Iterator[None]:
             now = time.monotonic()
             state.calls.pop(call_id, None)
             if answered and state.record(kind, now - started):
-                cache.set(_learned_key(company_id), state.learned(), timeout=LEARNED_TTL)
+                cache.set(_learned_key(conductor_id), state.learned(), timeout=LEARNED_TTL)
             state.admit_waiters(now)
-        signal_pages_busy(company_id)
+        signal_pages_busy(conductor_id)
 
 
-def places(company_id: str) -> int:
+def places(conductor_id: str) -> int:
     """How many calls the company is given at once, as this process has learned it."""
     with _lock:
-        return _company(company_id).slots
+        return _company(conductor_id).slots
 
 
-def asking(company_id: str) -> int:
+def asking(conductor_id: str) -> int:
     """How many calls of this process hold or wait for one of the company's places."""
     with _lock:
-        state = _company(company_id)
+        state = _company(conductor_id)
         return len(state.calls) + len(state.waiting)
 
 
-def _pages_busy_key(company_id: str) -> str:
-    return cache_key("pages-busy", company_id)
+def _pages_busy_key(conductor_id: str) -> str:
+    return cache_key("pages-busy", conductor_id)
 
 
-def signal_pages_busy(company_id: str) -> None:
-    cache.set(_pages_busy_key(company_id), time.time(), timeout=int(PAGES_BUSY_SECONDS) + 1)
+def signal_pages_busy(conductor_id: str) -> None:
+    cache.set(_pages_busy_key(conductor_id), time.time(), timeout=int(PAGES_BUSY_SECONDS) + 1)
 
 
-def pages_waiting(company_id: str) -> bool:
+def pages_waiting(conductor_id: str) -> bool:
     """Whether a person's page asked QuickBooks for this company within the last
     PAGES_BUSY_SECONDS, in any process sharing the cache (the sync's people-first check)."""
-    last = cache.get(_pages_busy_key(company_id))
+    last = cache.get(_pages_busy_key(conductor_id))
     return isinstance(last, float) and time.time() - last < PAGES_BUSY_SECONDS
 
 
@@ -318,11 +318,11 @@ def page_budget() -> Iterator[None]:
         _page_deadline.reset(token)
 
 
-def has_room(company_id: str) -> bool:
+def has_room(conductor_id: str) -> bool:
     """Whether a call for the company would start now, without waiting: a lookup that only
     saves time (the job tree started beside the record) is worth starting only then."""
     with _lock:
-        return _company(company_id).has_room(time.monotonic())
+        return _company(conductor_id).has_room(time.monotonic())
 
 
 def forget() -> None:

@@ -462,7 +462,7 @@ class ConductorClient:
 
 def _require_end_user_id(end_user_id: str | None) -> None:
     """Checked before any call: a malformed end-user id never reaches Conductor."""
-    if not end_user_id or not identifiers.is_valid_company_id(end_user_id):
+    if not end_user_id or not identifiers.is_valid_conductor_id(end_user_id):
         raise ValueError("not a Conductor end-user id")
 
 

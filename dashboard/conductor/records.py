@@ -22,7 +22,7 @@ from typing import Any
 
 # MalformedRecord is what every parser here raises; callers import it from this module.
 from dashboard.conductor.record_fields import Fields, MalformedRecord
-from dashboard.identifiers import is_valid_company_id
+from dashboard.identifiers import is_valid_conductor_id
 
 # The values the contract lists today; others are kept and shown humanised.
 JOB_STATUSES = ("awarded", "closed", "in_progress", "none", "not_awarded", "pending")
@@ -412,7 +412,7 @@ def parse_customer_page(data: Any) -> CustomerPage:
 def parse_end_user(data: Any) -> EndUser:
     f = Fields(data, "endUser")
     end_user_id = f.text("id", required=True)
-    if not is_valid_company_id(end_user_id):
+    if not is_valid_conductor_id(end_user_id):
         raise MalformedRecord("endUser.id is not an end_usr_ id")
     return EndUser(
         id=end_user_id,

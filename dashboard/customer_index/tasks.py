@@ -20,13 +20,13 @@ QUEUE = "sync"
 
 
 @task(queue_name=QUEUE)
-def sync_company_task(company_id: str, full: bool = False) -> dict[str, object]:
-    company = Company.objects.active().filter(conductor_id=company_id).first()
+def sync_company_task(conductor_id: str, full: bool = False) -> dict[str, object]:
+    company = Company.objects.active().filter(conductor_id=conductor_id).first()
     if company is None:
-        return {"company": company_id, "kind": "gone"}
+        return {"company": conductor_id, "kind": "gone"}
     report = sync.sync_company(company, full=full)
     return {
-        "company": company_id,
+        "company": conductor_id,
         "kind": report.kind,
         "pages": report.pages,
         "changed": report.changed,

@@ -53,13 +53,16 @@ class Position:
 POSITION_TTL = 7 * 24 * 3600
 
 
-def remember_positions(company_id: str, customers: Iterable[records.Customer]) -> None:
+def remember_positions(conductor_id: str, customers: "Iterable[records.Customer | Position]") -> None:
     cache.set_many(
-        {cache_key("position", company_id, c.id): Position(c.id, c.full_name, c.sublevel, c.parent) for c in customers},
+        {
+            cache_key("position", conductor_id, c.id): Position(c.id, c.full_name, c.sublevel, c.parent)
+            for c in customers
+        },
         timeout=POSITION_TTL,
     )
 
 
-def known_position(company_id: str, customer_id: str) -> Position | None:
-    position = cache.get(cache_key("position", company_id, customer_id))
+def known_position(conductor_id: str, customer_id: str) -> Position | None:
+    position = cache.get(cache_key("position", conductor_id, customer_id))
     return position if isinstance(position, Position) else None

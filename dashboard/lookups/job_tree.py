@@ -94,8 +94,8 @@ def start_early(company: Company, customer_id: str, *, refresh: bool = False) ->
     return start_lookup(_hierarchy, company.conductor(), position)
 
 
-def _tree_key(company_id: str, position: Place) -> str:
-    return cache_key("tree", company_id, position.id, position.full_name)
+def _tree_key(conductor_id: str, position: Place) -> str:
+    return cache_key("tree", conductor_id, position.id, position.full_name)
 
 
 def provisional(customer: records.Customer) -> Hierarchy:

@@ -150,7 +150,7 @@ def index_in_step(companies: Sequence[Company]) -> dict[int, datetime]:
         .filter(company__in=companies, in_step_at__isnull=False)
         .values_list("company_id", "in_step_at")
     )
-    return {company_id: in_step_at for company_id, in_step_at in states if in_step_at is not None}
+    return {company_pk: in_step_at for company_pk, in_step_at in states if in_step_at is not None}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,6 @@ def jump_box(context: dict[str, Any], company: Company, wanted: str = "") -> Saf
 # is the same for everyone on a company's pages, so it is drawn once per company (the
 # bound keeps odd typed text from growing it: 2 variants × a few hundred companies).
 @lru_cache(maxsize=1024)
-def _jump_box_html(company_id: str, wanted: str, shortcut: bool) -> SafeString:
+def _jump_box_html(conductor_id: str, wanted: str, shortcut: bool) -> SafeString:
     form = JumpForm(initial={"to": wanted}, shortcut=shortcut)
-    return mark_safe(render_to_string("dashboard/_jump.html", {"company_id": company_id, "form": form}))
+    return mark_safe(render_to_string("dashboard/_jump.html", {"conductor_id": conductor_id, "form": form}))

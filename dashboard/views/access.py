@@ -43,14 +43,14 @@ def staff_view(view: View) -> View:
     return require_safe(login_required(checked))
 
 
-def company_or_none(request: HttpRequest, company_id: str) -> Company | None:
+def company_or_none(request: HttpRequest, conductor_id: str) -> Company | None:
     """The company, if it exists, is active and this user may see it.
 
     A company outside the user's scope is "not found", exactly like one that does not
     exist, so the answer confirms nothing."""
-    if not identifiers.is_valid_company_id(company_id):
+    if not identifiers.is_valid_conductor_id(conductor_id):
         return None
-    return access_for(request.user).company(company_id)
+    return access_for(request.user).company(conductor_id)
 
 
 def unknown_company(request: HttpRequest) -> HttpResponse:

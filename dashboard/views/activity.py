@@ -121,11 +121,11 @@ def _failed_part(
 
 
 @staff_view
-def customer_account(request: HttpRequest, company_id: str, customer_id: str) -> HttpResponse:
+def customer_account(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpResponse:
     """The customer page's jobs and activity sections. The page's script asks for them
     with `X-Fragment: 1` and puts them in place; without scripts the page links here and
     this answers as a page of its own."""
-    company = company_or_none(request, company_id)
+    company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
     if (bad_id := _checked_customer_id(request, company, customer_id)) is not None:
@@ -155,10 +155,10 @@ def customer_account(request: HttpRequest, company_id: str, customer_id: str) ->
 
 
 @staff_view
-def customer_history(request: HttpRequest, company_id: str, customer_id: str) -> HttpResponse:
+def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpResponse:
     """Every transaction of the customer and its jobs, newest first, filtered by the
     query string and paged on our side; prints as a statement."""
-    company = company_or_none(request, company_id)
+    company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
     if (bad_id := _checked_customer_id(request, company, customer_id)) is not None:

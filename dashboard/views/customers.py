@@ -90,9 +90,9 @@ def _live_context(
 
 @staff_view
 @searches_bounded("q", "min_balance", "after", "page")
-def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
+def customer_list(request: HttpRequest, conductor_id: str) -> HttpResponse:
     """A company's customers: search by name, status and balance, paged by name."""
-    company = company_or_none(request, company_id)
+    company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
     form = CustomerSearchForm(request.GET or None)
@@ -137,14 +137,14 @@ def customer_list(request: HttpRequest, company_id: str) -> HttpResponse:
 
 @staff_view
 @searches_bounded("to")
-def jump(request: HttpRequest, company_id: str) -> HttpResponse:
+def jump(request: HttpRequest, conductor_id: str) -> HttpResponse:
     """Open a customer by QuickBooks id or full name, or an invoice by its number."""
-    company = company_or_none(request, company_id)
+    company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
     form = JumpForm(request.GET)
     if not form.is_valid():
-        return redirect("company", company_id=company.conductor_id)
+        return redirect("company", conductor_id=company.conductor_id)
     wanted = form.cleaned_data["to"]
     try:
         found = jump_box.resolve(company, wanted)
@@ -156,9 +156,9 @@ def jump(request: HttpRequest, company_id: str) -> HttpResponse:
     )
     match found.landing:
         case Landing.CUSTOMER:
-            return redirect("customer", company_id=company.conductor_id, customer_id=found.customer_id)
+            return redirect("customer", conductor_id=company.conductor_id, customer_id=found.customer_id)
         case Landing.INVOICE:
-            return redirect("invoice", company_id=company.conductor_id, txn_id=found.invoices[0].id)
+            return redirect("invoice", conductor_id=company.conductor_id, txn_id=found.invoices[0].id)
         case Landing.INVOICES:
             ctx = {
                 "company": company,
@@ -209,9 +209,9 @@ def _body_context(company: Company, found: records.Customer) -> dict[str, object
 
 
 @staff_view
-def customer(request: HttpRequest, company_id: str, customer_id: str) -> HttpResponse:
+def customer(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpResponse:
     """One customer, for a person on the phone: the record at once, jobs and activity after."""
-    company = company_or_none(request, company_id)
+    company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
     if not identifiers.is_valid_customer_id(customer_id):

@@ -37,14 +37,14 @@ def _customer_url(company: Company, customer: Ref | None) -> str | None:
 
 def _open(
     request: HttpRequest,
-    company_id: str,
+    conductor_id: str,
     txn_id: str,
     kind: str,
     fetch: Callable[..., Fetched[Any]],
     context: Callable[[Company, Any], dict[str, object]],
 ) -> HttpResponse:
     """What every transaction page does: access, the id, the lookup, the audit entry."""
-    company = company_or_none(request, company_id)
+    company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
     name = KIND_NAMES[kind]
@@ -141,20 +141,20 @@ def _payment_context(company: Company, payment: Payment) -> dict[str, object]:
 
 
 @staff_view
-def invoice(request: HttpRequest, company_id: str, txn_id: str) -> HttpResponse:
-    return _open(request, company_id, txn_id, "invoice", documents.fetch_invoice, _document_context)
+def invoice(request: HttpRequest, conductor_id: str, txn_id: str) -> HttpResponse:
+    return _open(request, conductor_id, txn_id, "invoice", documents.fetch_invoice, _document_context)
 
 
 @staff_view
-def credit_memo(request: HttpRequest, company_id: str, txn_id: str) -> HttpResponse:
-    return _open(request, company_id, txn_id, "credit_memo", documents.fetch_credit_memo, _document_context)
+def credit_memo(request: HttpRequest, conductor_id: str, txn_id: str) -> HttpResponse:
+    return _open(request, conductor_id, txn_id, "credit_memo", documents.fetch_credit_memo, _document_context)
 
 
 @staff_view
-def sales_receipt(request: HttpRequest, company_id: str, txn_id: str) -> HttpResponse:
-    return _open(request, company_id, txn_id, "sales_receipt", documents.fetch_sales_receipt, _document_context)
+def sales_receipt(request: HttpRequest, conductor_id: str, txn_id: str) -> HttpResponse:
+    return _open(request, conductor_id, txn_id, "sales_receipt", documents.fetch_sales_receipt, _document_context)
 
 
 @staff_view
-def payment(request: HttpRequest, company_id: str, txn_id: str) -> HttpResponse:
-    return _open(request, company_id, txn_id, "payment", documents.fetch_payment, _payment_context)
+def payment(request: HttpRequest, conductor_id: str, txn_id: str) -> HttpResponse:
+    return _open(request, conductor_id, txn_id, "payment", documents.fetch_payment, _payment_context)

@@ -41,7 +41,7 @@ def home(request):
             # an email): straight to it. A company that could not answer could not show
             # its customers' pages either.
             company, customer = hits[0]
-            return redirect("customer", company_id=company.conductor_id, customer_id=customer.id)
+            return redirect("customer", conductor_id=company.conductor_id, customer_id=customer.id)
         results = [
             (
                 result,
