@@ -351,9 +351,12 @@ def test_the_activity_page_pages_on_our_side(support_client, company, fake):
     ledger(fake).estimates.extend(writer.ledger.estimates)
     url = f"{BASE}/customers/{customer['id']}/activity/"
     first = support_client.get(url, {"type": "estimate"}).content.decode()
-    assert "page=2" in first and "Page 1 of 3" in first
+    assert 'href="?type=estimate&amp;page=2"' in first and "Page 1 of 3" in first  # the filter kept
     third = support_client.get(url, {"type": "estimate", "page": "3"}).content.decode()
-    assert "Page 3 of 3" in third
+    assert "Page 3 of 3" in third and 'href="?type=estimate&amp;page=2"' in third
+    # a refreshed copy's pages do not refresh again
+    refreshed = support_client.get(url, {"type": "estimate", "page": "2", "refresh": "1"}, follow=True).content.decode()
+    assert 'href="?type=estimate&amp;page=3"' in refreshed and "refresh=1&amp;page" not in refreshed
 
 
 # --- invoice numbers in the jump box --------------------------------------------------------------

@@ -24,7 +24,7 @@ from dashboard.models import AuditAction, Company
 from dashboard.problems import LOOKUP_FAILURES, LookupFailure, problem_for
 from dashboard.views import errors
 from dashboard.views.access import company_or_none, staff_view, unknown_company
-from dashboard.views.links import refresh_url, without_refresh
+from dashboard.views.links import without_refresh
 
 logger = logging.getLogger("dashboard.views")
 
@@ -181,19 +181,14 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
         return redirect(without_refresh(request))
     paginator = Paginator(history.value.rows, HISTORY_PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
-    query.pop("refresh", None)
     ctx = {
         "company": company,
         "customer": found,
         "form": form,
         "fetched": history,
-        "refresh_url": refresh_url(request),
         "stale_reason": problem_for(history.stale_because).summary if history.stale_because else None,
         "rows": [activity_presentation.history_row(company.conductor_id, found, row) for row in page.object_list],
         "page": page,
-        "page_query": query.urlencode(),
         "incomplete": history.value.incomplete,
         "customer_url": reverse("customer", args=[company.conductor_id, found.id]),
         "billing_lines": presentation.address_lines(found.billing_address),

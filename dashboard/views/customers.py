@@ -27,7 +27,7 @@ from dashboard.search_limit import searches_bounded
 from dashboard.views import activity as account_views
 from dashboard.views import errors
 from dashboard.views.access import company_or_none, signed_in_user, staff_view, unknown_company
-from dashboard.views.links import company_search_url, refresh_url, without_refresh
+from dashboard.views.links import company_search_url, without_refresh
 
 logger = logging.getLogger("dashboard.views")
 
@@ -66,7 +66,7 @@ def _index_context(company: Company, found: search.CompanySearch, data: dict) ->
 
 
 def _live_context(
-    request: HttpRequest, company: Company, found: search.CompanySearch, criteria: search.Criteria, data: dict
+    company: Company, found: search.CompanySearch, criteria: search.Criteria, data: dict
 ) -> dict[str, object]:
     """A page of results asked of QuickBooks, paged by name."""
     assert found.live is not None
@@ -78,7 +78,6 @@ def _live_context(
         "index_url": company_search_url(company, **{**params, "live": None}),
         "page": page,
         "fetched": fetched,
-        "refresh_url": refresh_url(request),
         "stale_reason": problem_for(fetched.stale_because).summary if fetched.stale_because else None,
         "rows": presentation.result_rows(page.customers),
         "next_url": company_search_url(company, **params, after=page.next_after) if page.next_after else None,
@@ -131,7 +130,7 @@ def customer_list(request: HttpRequest, conductor_id: str) -> HttpResponse:
     audit.record_fetched(request, action, company, target, found.live)
     if refresh and not found.live.stale_because:
         return redirect(without_refresh(request))
-    ctx.update(_live_context(request, company, found, criteria, data))
+    ctx.update(_live_context(company, found, criteria, data))
     return render(request, "dashboard/company.html", ctx, status=status)
 
 
@@ -239,10 +238,10 @@ def customer(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpR
         # activity are fetched again when that page's script asks for them.
         activity.refresh_later(company, page.customer, tree_too=page.tree is None)
         return redirect(without_refresh(request))
-    return render(request, "dashboard/customer.html", _customer_context(request, company, page))
+    return render(request, "dashboard/customer.html", _customer_context(company, page))
 
 
-def _customer_context(request: HttpRequest, company: Company, page: customer_page.CustomerPage) -> dict[str, object]:
+def _customer_context(company: Company, page: customer_page.CustomerPage) -> dict[str, object]:
     found, fetched, tree = page.customer, page.fetched, page.tree
     # The record never waits for the rest: a tree that needs a second round trip, and
     # activity not in the cache, are fetched when the page's script asks for them (it
@@ -260,7 +259,6 @@ def _customer_context(request: HttpRequest, company: Company, page: customer_pag
         "company": company,
         "customer": found,
         "fetched": fetched,
-        "refresh_url": refresh_url(request),
         "stale_reason": problem_for(fetched.stale_because).summary if fetched.stale_because else None,
         "tree": tree or job_tree.provisional(found),
         "header": presentation.customer_header(found),

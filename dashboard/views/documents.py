@@ -17,7 +17,7 @@ from dashboard.models import AuditAction, Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 from dashboard.views import errors
 from dashboard.views.access import company_or_none, staff_view, unknown_company
-from dashboard.views.links import refresh_url, without_refresh
+from dashboard.views.links import without_refresh
 
 URL_NAMES = {"invoice": "invoice", "credit_memo": "credit_memo", "sales_receipt": "sales_receipt", "payment": "payment"}
 URL_NAMES = {"invoice": "invoice", "credit_memo": "credit_memo", "sales_receipt": "sales_receipt", "payment": "payment"}
@@ -73,7 +73,6 @@ def _open(
         "company": company,
         "kind_name": name,
         "fetched": fetched,
-        "refresh_url": refresh_url(request),
         "stale_reason": problem_for(fetched.stale_because).summary if fetched.stale_because else None,
         **context(company, fetched.value),
     }

@@ -14,12 +14,6 @@ def company_search_url(company: Company, **params: object) -> str:
     return f"{url}?{query.urlencode()}" if query else url
 
 
-def refresh_url(request: HttpRequest) -> str:
-    query = request.GET.copy()
-    query["refresh"] = "1"
-    return f"{request.path}?{query.urlencode()}"
-
-
 def without_refresh(request: HttpRequest) -> str:
     """This address without ?refresh=1, so a reload or a bookmark does not refresh again."""
     query = request.GET.copy()
