@@ -62,8 +62,9 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
 
+    from dashboard.customer_index.models import IndexedCustomer
     from dashboard.customer_index.sync import sync_company
-    from dashboard.models import ApiKey, Company, IndexedCustomer
+    from dashboard.models import ApiKey, Company
     from fake_conductor.data import DEMO_SECRET_KEY
 
     if args.database_url:

@@ -18,20 +18,12 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from dashboard import connections, onboarding
 from dashboard.crypto import UnreadableSecret
+from dashboard.customer_index.models import CompanySync, SyncWorker
 from dashboard.customer_index.state import sync_summary, worker_summary
 from dashboard.customer_index.tasks import sync_soon
 from dashboard.failures import DuplicateSourceIdError
 from dashboard.identifiers import publishable_key_problem, secret_key_problem
-from dashboard.models import (
-    ApiKey,
-    AuditEntry,
-    Company,
-    CompanyScope,
-    CompanySync,
-    ConnectionCheck,
-    ConnectionStatus,
-    SyncWorker,
-)
+from dashboard.models import ApiKey, AuditEntry, Company, CompanyScope, ConnectionCheck, ConnectionStatus
 from dashboard.problems import LOOKUP_FAILURES, LookupFailure, for_admins
 
 

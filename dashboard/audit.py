@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse
 
 from dashboard.caching.counters import count_up
 from dashboard.caching.freshness import Fetched, cache_key
-from dashboard.models import AuditAction, AuditEntry, Company, IndexedCustomer
+from dashboard.customer_index.models import IndexedCustomer
+from dashboard.models import AuditAction, AuditEntry, Company
 from dashboard.problems import LookupFailure, problem_for
 from dashboard.sign_in import client_address
 

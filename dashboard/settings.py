@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks_db",
     "dashboard",
+    "dashboard.customer_index",
 ]
 
 # Background work (the customer index's sync) runs on Django's tasks, stored in the

@@ -544,7 +544,7 @@ def test_a_mistaken_amount_is_marked_at_its_field_and_the_results_stay(signed_in
 def test_an_offline_company_page_explains_once_and_shows_the_index(signed_in, companies, fake, width):
     from dashboard import connections
     from dashboard.customer_index import sync
-    from dashboard.models import CompanySync
+    from dashboard.customer_index.models import CompanySync
 
     bakery = companies[0]
     assert sync.sync_company(bakery).ok

@@ -12,7 +12,7 @@ from django.utils import timezone
 from dashboard.caching import company_limit
 from dashboard.conductor import client as conductor_client
 from dashboard.customer_index import search, sync
-from dashboard.models import CompanySync, IndexedCustomer
+from dashboard.customer_index.models import CompanySync, IndexedCustomer
 from dashboard.search_criteria import Status
 from fake_conductor.faults import Fault
 from tests.conftest import BAKERY, clock_moved_on
@@ -462,8 +462,8 @@ def test_a_row_is_written_whole_every_field_but_its_identity(example_customer):
     from django.utils import timezone
 
     from dashboard.conductor.records import parse_customer
+    from dashboard.customer_index.models import IndexedCustomer
     from dashboard.customer_index.rows import STORED_FIELDS, index_fields
-    from dashboard.models import IndexedCustomer
 
     written = index_fields(parse_customer(example_customer), timezone.now())
     every_field = {f.name for f in IndexedCustomer._meta.concrete_fields if not f.primary_key}

@@ -55,3 +55,26 @@ def test_an_end_user_becomes_a_company_with_its_checks_audit_and_permissions(bac
     permission = new.get_model("auth", "Permission").objects.get(pk=change.pk)
     assert permission.codename == "change_company"
     assert new.get_model("auth", "User").objects.get(pk=editor.pk).user_permissions.filter(pk=change.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_moving_to_its_own_app_keeps_its_rows(back_to_the_latest):
+    from django.utils import timezone
+
+    old = migrate([("dashboard", "0011_sync_worker")])
+    key = old.get_model("dashboard", "ApiKey").objects.create(name="k", encrypted_secret="x", secret_hint="sk_…")
+    company = old.get_model("dashboard", "Company").objects.create(conductor_id="end_usr_abc", name="Acme", api_key=key)
+    old.get_model("dashboard", "IndexedCustomer").objects.create(
+        company=company,
+        customer_id="80000001-1",
+        name="Garcia",
+        full_name="Garcia",
+        search_text="garcia",
+        seen_at=timezone.now(),
+    )
+    old.get_model("dashboard", "CompanySync").objects.create(company=company, last_full_sync_at=timezone.now())
+
+    new = migrate([("dashboard", "0012_customer_index_app")])
+    row = new.get_model("customer_index", "IndexedCustomer").objects.get()
+    assert (row.full_name, row.company_id) == ("Garcia", company.pk)
+    assert new.get_model("customer_index", "CompanySync").objects.get().company_id == company.pk

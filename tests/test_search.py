@@ -422,7 +422,7 @@ def test_an_offline_company_page_explains_once_and_never_links_to_itself(support
 
 def test_an_offline_company_page_lists_what_the_index_has_read(support_client, company, fake):
     from dashboard.customer_index import sync
-    from dashboard.models import CompanySync
+    from dashboard.customer_index.models import CompanySync
 
     assert sync.sync_company(company).ok
     CompanySync.objects.filter(company=company).update(last_full_sync_at=None)  # first sync not finished

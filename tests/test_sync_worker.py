@@ -12,8 +12,8 @@ from django.db import OperationalError
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
+from dashboard.customer_index.models import CompanySync, SyncWorker
 from dashboard.management.commands import sync_worker
-from dashboard.models import CompanySync, SyncWorker
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -112,7 +112,7 @@ def test_admin_says_whether_a_worker_is_running(admin_client, company):
     seen(timedelta(seconds=5))
     page = admin_client.get(f"/admin/dashboard/company/{company.pk}/change/").content.decode()
     assert "Sync worker running on box" in page
-    assert admin_client.get("/admin/dashboard/syncworker/").status_code == 200
+    assert admin_client.get("/admin/customer_index/syncworker/").status_code == 200
 
 
 def test_the_demo_and_compose_restart_a_worker_that_died():

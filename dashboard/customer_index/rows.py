@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from dashboard.conductor.records import Address, Customer
-from dashboard.models import IndexedCustomer
+from dashboard.customer_index.models import IndexedCustomer
 
 _NOT_DIGITS = re.compile(r"\D+", re.ASCII)
 _SPACES = re.compile(r"\s+")

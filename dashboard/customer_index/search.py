@@ -23,8 +23,9 @@ from django.db.models import BooleanField, F, OrderBy, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
+from dashboard.customer_index.models import CompanySync, IndexedCustomer
 from dashboard.customer_index.rows import digits_of
-from dashboard.models import Company, CompanySync, IndexedCustomer
+from dashboard.models import Company
 from dashboard.search_criteria import DEFAULT_MATCH, DEFAULT_ORDER, Match, Order, Status
 
 # Rows looked at for one query before ranking: enough for every page a person reads.

@@ -3,7 +3,7 @@
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from dashboard.models import CompanySync, SyncWorker
+from dashboard.customer_index.models import CompanySync, SyncWorker
 
 
 def sync_summary(state: CompanySync | None) -> str:

@@ -34,8 +34,9 @@ from django.utils import timezone
 from dashboard.caching.company_limit import pages_waiting
 from dashboard.conductor import records
 from dashboard.conductor.client import CustomerQuery
+from dashboard.customer_index.models import CompanySync, IndexedCustomer
 from dashboard.customer_index.rows import STORED_FIELDS, index_fields
-from dashboard.models import Company, CompanySync, IndexedCustomer
+from dashboard.models import Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 
 logger = logging.getLogger("dashboard.customer_index")

@@ -14,7 +14,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from dashboard.customer_index import sync
-from dashboard.models import Company, CompanySync
+from dashboard.customer_index.models import CompanySync
+from dashboard.models import Company
 
 QUEUE = "sync"
 

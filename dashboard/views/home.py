@@ -6,9 +6,10 @@ from django.templatetags.static import static
 from django.utils import timezone
 
 from dashboard import audit, presentation
+from dashboard.customer_index.models import CompanySync, SyncWorker
 from dashboard.forms import GlobalSearchForm
 from dashboard.lookups import search
-from dashboard.models import AuditAction, CompanySync, RecentView, SyncWorker
+from dashboard.models import AuditAction, RecentView
 from dashboard.permissions import access_for
 from dashboard.search_criteria import Status
 from dashboard.search_limit import searches_bounded

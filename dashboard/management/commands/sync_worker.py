@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from dashboard.customer_index.models import SyncWorker
 from dashboard.customer_index.tasks import QUEUE, ensure_scheduled
-from dashboard.models import SyncWorker
 
 logger = logging.getLogger("dashboard.sync")
 
