@@ -160,6 +160,9 @@ class FakeConductor:
         self.stats: Counter = Counter()
         self._in_flight: Counter = Counter()
         self._working: Counter = Counter()
+        # The paths QuickBooks worked on, in the order it took them up (in serial mode, the
+        # order the company file served them).
+        self.worked_on: list[str] = []
         self._stats_lock = threading.Lock()
         self._request_numbers = itertools.count(1)
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -195,6 +198,7 @@ class FakeConductor:
         self.faults.clear()
         with self._stats_lock:
             self.stats.clear()
+            self.worked_on.clear()
 
     def count(self, key: str) -> None:
         with self._stats_lock:
@@ -221,7 +225,7 @@ class FakeConductor:
                 self._in_flight[ALL_COMPANIES] -= 1
 
     @contextlib.contextmanager
-    def working(self, end_user_id: str | None) -> Iterator[None]:
+    def working(self, end_user_id: str | None, path: str = "") -> Iterator[None]:
         """Count the requests QuickBooks works on at once (not those queued for it), and the
         most seen: one in serial mode, as many as arrive in parallel mode."""
         if not end_user_id:
@@ -229,6 +233,7 @@ class FakeConductor:
             return
         key = f"max_working {end_user_id}"
         with self._stats_lock:
+            self.worked_on.append(path)
             self._working[end_user_id] += 1
             self.stats[key] = max(self.stats[key], self._working[end_user_id])
         try:
@@ -341,7 +346,7 @@ class _Handler(BaseHTTPRequestHandler):
         fault = self.fake.faults.take(path, end_user_id, customer_id)
         delay = self.fake.latency + (fault.latency if fault else 0.0)
         if delay:
-            with self.fake.company_file(end_user_id, path), self.fake.working(end_user_id):
+            with self.fake.company_file(end_user_id, path), self.fake.working(end_user_id, path):
                 time.sleep(delay)
         try:
             if fault and fault.body:

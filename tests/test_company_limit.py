@@ -215,10 +215,10 @@ def test_a_pages_activity_lists_go_side_by_side_on_a_parallel_upstream(company, 
 
 def test_pages_beyond_the_budget_are_refused_before_it_and_the_rest_answered_in_arrival_order(company, fake, settings):
     settings.CONDUCTOR_WAIT_BUDGET = 60
-    fake.latency, fake.serial = 0.25, True
+    fake.latency, fake.serial = 1.0, True  # queueing far above a busy machine's own noise
     fetch_all(company, customers(fake, 6))  # learn the serial upstream
     cache.clear()
-    settings.CONDUCTOR_WAIT_BUDGET = 1.3  # room for about four answers, one after another
+    settings.CONDUCTOR_WAIT_BUDGET = 4.5  # room for about four answers, one after another
     ids = customers(fake, 16)[6:]
     answered: list[str] = []
     refused_after: list[float] = []
@@ -242,10 +242,12 @@ def test_pages_beyond_the_budget_are_refused_before_it_and_the_rest_answered_in_
                 lambda a=asking, s=settled: company_limit.asking(BAKERY) > a or len(answered) + len(refused_after) > s
             )
     assert answered and refused_after and len(answered) + len(refused_after) == len(ids)
-    # answered in arrival order (two calls may be in flight at once, and then QuickBooks
-    # decides which of the two answers first)
-    arrival = sorted(answered, key=ids.index)
-    assert all(abs(answered.index(i) - arrival.index(i)) <= 1 for i in answered)
+    # QuickBooks took them up in arrival order (two may be let in at once, and then which
+    # of the two reaches it first is the network's doing)
+    served = [path.rsplit("/", 1)[-1] for path in fake.worked_on if path.rsplit("/", 1)[-1] in answered]
+    arrival = sorted(served, key=ids.index)
+    assert sorted(served) == sorted(answered)
+    assert all(abs(served.index(i) - arrival.index(i)) <= 1 for i in served)
     # told by the budget at the latest (the estimate usually says so at once), not after the queue
     assert max(refused_after) < settings.CONDUCTOR_WAIT_BUDGET + 2
 
