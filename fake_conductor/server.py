@@ -21,7 +21,7 @@ import re
 import secrets
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -79,6 +79,8 @@ _ONE_RECORD = re.compile(r"/(customers|invoices|receive-payments|credit-memos|sa
 
 # The stats' name for requests of every end user together ("max_in_flight all companies").
 ALL_COMPANIES = "all companies"
+# How many of the latest requests worked on are remembered, in order (FakeConductor.worked_on).
+WORKED_ON_KEPT = 1000
 
 
 class _FairLock:
@@ -161,8 +163,9 @@ class FakeConductor:
         self._in_flight: Counter = Counter()
         self._working: Counter = Counter()
         # The paths QuickBooks worked on, in the order it took them up (in serial mode, the
-        # order the company file served them).
-        self.worked_on: list[str] = []
+        # order the company file served them): the latest ones, so a long demo or benchmark
+        # does not keep every request it ever answered.
+        self.worked_on: deque[str] = deque(maxlen=WORKED_ON_KEPT)
         self._stats_lock = threading.Lock()
         self._request_numbers = itertools.count(1)
         handler = type("Handler", (_Handler,), {"fake": self})
@@ -210,22 +213,19 @@ class FakeConductor:
         if not end_user_id:
             return
         with self._stats_lock:
-            self._in_flight[end_user_id] += 1
-            key = f"max_in_flight {end_user_id}"
-            self.stats[key] = max(self.stats[key], self._in_flight[end_user_id])
-            self._in_flight[ALL_COMPANIES] += 1
-            self.stats[f"max_in_flight {ALL_COMPANIES}"] = max(
-                self.stats[f"max_in_flight {ALL_COMPANIES}"], self._in_flight[ALL_COMPANIES]
-            )
+            for who in (end_user_id, ALL_COMPANIES):
+                self._in_flight[who] += 1
+                key = f"max_in_flight {who}"
+                self.stats[key] = max(self.stats[key], self._in_flight[who])
 
     def leave(self, end_user_id: str | None) -> None:
         if end_user_id:
             with self._stats_lock:
-                self._in_flight[end_user_id] -= 1
-                self._in_flight[ALL_COMPANIES] -= 1
+                for who in (end_user_id, ALL_COMPANIES):
+                    self._in_flight[who] -= 1
 
     @contextlib.contextmanager
-    def working(self, end_user_id: str | None, path: str = "") -> Iterator[None]:
+    def working(self, end_user_id: str | None, path: str) -> Iterator[None]:
         """Count the requests QuickBooks works on at once (not those queued for it), and the
         most seen: one in serial mode, as many as arrive in parallel mode."""
         if not end_user_id:
