@@ -250,6 +250,11 @@ class FakeConductor:
         with self._stats_lock:
             return self._company_files.setdefault(end_user_id, _FairLock())
 
+    def in_flight(self, end_user_id: str = ALL_COMPANIES) -> int:
+        """Requests of this end user (or of every company) not yet answered."""
+        with self._stats_lock:
+            return self._in_flight[end_user_id]
+
     def in_line(self, end_user_id: str) -> int:
         """Serial mode: the requests holding or waiting for the company file, in line."""
         lock = self._company_files.get(end_user_id)
