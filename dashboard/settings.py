@@ -199,8 +199,14 @@ elif CACHES["default"]["BACKEND"].endswith("RedisCache"):
 # still be shown, with a warning, while QuickBooks or Conductor is unreachable.
 CUSTOMER_CACHE_TTL = env.int("CUSTOMER_CACHE_TTL", default=120)
 SEARCH_CACHE_TTL = env.int("SEARCH_CACHE_TTL", default=120)
-# How often the sync worker brings each company's customer index in step.
-SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=300)
+# How often the sync worker brings each company's local copy in step: every
+# SYNC_INTERVAL_SECONDS while nobody looks at the company, every
+# SYNC_ATTENTION_INTERVAL_SECONDS while somebody has opened one of its pages within
+# the longer interval.
+SYNC_INTERVAL_SECONDS = env.int("SYNC_INTERVAL_SECONDS", default=900)
+SYNC_ATTENTION_INTERVAL_SECONDS = env.int("SYNC_ATTENTION_INTERVAL_SECONDS", default=60)
+# The local copy holds every open transaction, and every one dated within this many days.
+MIRROR_HISTORY_DAYS = env.int("MIRROR_HISTORY_DAYS", default=400)
 STALE_MAX_AGE = env.int("STALE_MAX_AGE", default=24 * 3600)
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from fake_conductor import edits
+from fake_conductor import edits, transaction_edits
 from fake_conductor.data import DEMO_PUBLISHABLE_KEY, DEMO_SECRET_KEY, Company, large_company, seed_companies
 from fake_conductor.faults import ApiError, Fault, Faults
 from fake_conductor.ledger import is_open, transaction_row
@@ -400,6 +400,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_json(200, {"serial": self.fake.serial}, None)
             elif path.startswith("/_fake/customers"):
                 self._send_json(200, self._edit_customers(method, path, self._read_body() or {}), None)
+            elif path.startswith(("/_fake/invoices", "/_fake/transactions")):
+                self._send_json(200, self._edit_transactions(method, path, self._read_body() or {}), None)
             elif path == "/_fake/latency" and method == "POST":
                 self.fake.latency = float((self._read_body() or {}).get("seconds", 0))
                 self._send_json(200, {"latency": self.fake.latency}, None)
@@ -424,6 +426,30 @@ class _Handler(BaseHTTPRequestHandler):
             if method == "DELETE" and customer_id:
                 return edits.delete(company, customer_id, body.get("at"))
         raise ApiError("invalid_request", "unknown customer edit")
+
+    def _edit_transactions(self, method: str, path: str, body: dict) -> dict:
+        """POST /_fake/invoices {end_user_id, customer_id, amount, day?} adds an invoice;
+        POST /_fake/invoices/<id>/payments {end_user_id, amount} receives a payment on it;
+        POST /_fake/transactions/<id>/void {end_user_id} voids; DELETE
+        /_fake/transactions/<id> {end_user_id} deletes. `at` (ISO) sets the moment."""
+        company = self.fake.state.companies.get(body.get("end_user_id", ""))
+        if company is None:
+            raise ApiError("invalid_request", "end_user_id names no company.")
+        parts = path.removeprefix("/_fake/").strip("/").split("/")
+        at = body.get("at")
+        with self.fake.state.lock:
+            match method, parts:
+                case "POST", ["invoices"]:
+                    return transaction_edits.add_invoice(
+                        company, str(body.get("customer_id", "")), str(body.get("amount", "")), body.get("day"), at
+                    )
+                case "POST", ["invoices", invoice_id, "payments"]:
+                    return transaction_edits.pay_invoice(company, invoice_id, str(body.get("amount", "")), at)
+                case "POST", ["transactions", transaction_id, "void"]:
+                    return transaction_edits.void(company, transaction_id, at)
+                case "DELETE", ["transactions", transaction_id]:
+                    return transaction_edits.delete(company, transaction_id, at)
+        raise ApiError("invalid_request", "unknown transaction edit")
 
     # --- the API ----------------------------------------------------------------
 

@@ -204,3 +204,63 @@ def test_deleted_transactions_are_listed_for_ninety_days_by_type(fake, qbd, spec
         qbd.get("deleted-transactions", params={"transactionTypes": "invoice", "deletedAfter": since + "Z"}).status_code
         == 400
     )
+
+
+def test_an_added_invoice_is_served_as_the_spec_says_and_found_by_updated_after(fake, control, qbd, spec):
+    customer = fake.state.companies[BAKERY].customers[4]
+    before = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=1)
+    balance = customer["balance"]
+    added = control.post("invoices", json={"end_user_id": BAKERY, "customer_id": customer["id"], "amount": "125.50"})
+    assert added.status_code == 200, added.text
+    invoice = added.json()
+    listed = qbd.get("invoices", params={"ids": invoice["id"]}).json()
+    check(spec, response_schema(spec, "/quickbooks-desktop/invoices"), listed)
+    assert listed["data"][0]["balanceRemaining"] == "125.50"
+    changed = qbd.get("transactions", params={"updatedAfter": before.isoformat(), "transactionTypes": "invoice"})
+    assert [row["transactionId"] for row in changed.json()["data"]] == [invoice["id"]]
+    assert float(customer["balance"]) == float(balance) + 125.50
+
+
+def test_a_payment_moves_its_invoice_and_the_balance_but_not_the_customers_updated_at(fake, control, qbd):
+    company = fake.state.companies[BAKERY]
+    invoice = next(i for i in company.ledger.invoices if float(i["balanceRemaining"]) > 10)
+    customer = next(c for c in company.customers if c["id"] == invoice["customer"]["id"])
+    customer_updated, invoice_updated = customer["updatedAt"], invoice["updatedAt"]
+    paid = control.post(f"invoices/{invoice['id']}/payments", json={"end_user_id": BAKERY, "amount": "10.00"})
+    assert paid.status_code == 200, paid.text
+    assert invoice["updatedAt"] != invoice_updated and customer["updatedAt"] == customer_updated
+    assert invoice["linkedTransactions"][-1]["id"] == paid.json()["id"]
+
+
+def test_a_voided_transaction_stays_with_its_amounts_at_zero_and_is_not_open(fake, control, qbd):
+    invoice = next(i for i in fake.state.companies[BAKERY].ledger.invoices if float(i["balanceRemaining"]) > 0)
+    assert control.post(f"transactions/{invoice['id']}/void", json={"end_user_id": BAKERY}).status_code == 200
+    listed = qbd.get("invoices", params={"ids": invoice["id"]}).json()["data"][0]
+    assert listed["balanceRemaining"] == "0.00" and listed["subtotal"] == "0.00"
+    still_open = qbd.get("transactions", params={"paymentStatus": "open", "transactionTypes": "invoice"}).json()
+    assert invoice["id"] not in {row["transactionId"] for row in still_open["data"]}
+
+
+def test_a_deleted_transaction_is_listed_by_deleted_transactions(fake, control, qbd):
+    receipt = fake.state.companies[BAKERY].ledger.sales_receipts[0]
+    assert control.request("DELETE", f"transactions/{receipt['id']}", json={"end_user_id": BAKERY}).status_code == 200
+    body = qbd.get("deleted-transactions", params={"transactionTypes": "sales_receipt"}).json()
+    assert [d["id"] for d in body["data"]] == [receipt["id"]]
+    gone = qbd.get(f"sales-receipts/{receipt['id']}")  # QuickBooks' own "not found"
+    assert gone.status_code == 502 and "could not be found" in gone.text
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("invoices", {"customer_id": "nobody", "amount": "5"}),
+        ("invoices", {"amount": "abc"}),
+        ("invoices/0-0/payments", {"amount": "5"}),
+        ("transactions/0-0/void", {}),
+    ],
+)
+def test_a_transaction_edit_the_fake_cannot_make_is_a_400(fake, control, path, body):
+    customer_id = fake.state.companies[BAKERY].customers[0]["id"]
+    body = {"end_user_id": BAKERY, **({"customer_id": customer_id} if "customer_id" not in body else {}), **body}
+    response = control.post(path, json=body)
+    assert response.status_code == 400 and response.json()["detail"]

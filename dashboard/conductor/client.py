@@ -206,6 +206,7 @@ class TransactionQuery:
     transaction_date_to: date | None = None
     include_line_items: bool | None = None  # Conductor's default is true: lists send false
     include_linked_transactions: bool | None = None
+    updated_after: datetime | None = None  # an instant: sent with its offset
 
     def params(self, *, entity_filter: str = "customerIds") -> list[tuple[str, str]]:
         params = [(name, value) for name, values in (
@@ -220,6 +221,8 @@ class TransactionQuery:
             params.append(("transactionDateFrom", self.transaction_date_from.isoformat()))
         if self.transaction_date_to:
             params.append(("transactionDateTo", self.transaction_date_to.isoformat()))
+        if self.updated_after:
+            params.append(("updatedAfter", date_time_param(self.updated_after)))
         for name, flag in (
             ("includeLineItems", self.include_line_items),
             ("includeLinkedTransactions", self.include_linked_transactions),
@@ -309,17 +312,39 @@ def list_deleted_customers(
 ) -> list[records.DeletedCustomer]:
     """Customers and jobs deleted since `deleted_after` (QuickBooks remembers 90 days),
     oldest first. Not paginated."""
-    params = [("objectTypes", "customer")]
-    if deleted_after is not None:
-        params.append(("deletedAfter", date_time_param(deleted_after)))
-    body, request_id = _request(
-        "GET",
-        "quickbooks-desktop/deleted-list-objects",
-        secret_key=secret_key,
-        end_user_id=end_user_id,
-        params=params,
+    return _list_deleted(
+        "deleted-list-objects", [("objectTypes", "customer")], deleted_after, records.parse_deleted_customers,
+        secret_key, end_user_id,
+    )  # fmt: skip
+
+
+def list_deleted_transactions(
+    secret_key: str, end_user_id: str, transaction_types: tuple[str, ...], deleted_after: datetime | None = None
+) -> list[records.DeletedTransaction]:
+    """Transactions of these types deleted on or after `deleted_after` (QuickBooks
+    remembers 90 days). Not paginated."""
+    if not transaction_types:
+        raise ValueError("deleted-transactions needs at least one transaction type")
+    types = [("transactionTypes", kind) for kind in transaction_types]
+    return _list_deleted(
+        "deleted-transactions", types, deleted_after, records.parse_deleted_transactions, secret_key, end_user_id
     )
-    return _parse(records.parse_deleted_customers, body, request_id)
+
+
+def _list_deleted[R](
+    path: str,
+    params: list[tuple[str, str]],
+    deleted_after: datetime | None,
+    parser: Callable[[Any], R],
+    secret_key: str,
+    end_user_id: str,
+) -> R:
+    if deleted_after is not None:
+        params = [*params, ("deletedAfter", date_time_param(deleted_after))]
+    body, request_id = _request(
+        "GET", "quickbooks-desktop/" + path, secret_key=secret_key, end_user_id=end_user_id, params=params
+    )
+    return _parse(parser, body, request_id)
 
 
 def retrieve_end_user(secret_key: str, end_user_id: str, timeout: float | None = None) -> records.EndUser:
@@ -441,6 +466,11 @@ class ConductorClient:
 
     def list_deleted_customers(self, deleted_after: datetime | None = None) -> list[records.DeletedCustomer]:
         return self._call(list_deleted_customers, deleted_after)
+
+    def list_deleted_transactions(
+        self, transaction_types: tuple[str, ...], deleted_after: datetime | None = None
+    ) -> list[records.DeletedTransaction]:
+        return self._call(list_deleted_transactions, transaction_types, deleted_after)
 
     def check_connection(self, timeout: float | None = None) -> records.HealthCheck:
         return self._call(check_connection, timeout=timeout)

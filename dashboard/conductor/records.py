@@ -14,8 +14,9 @@ follow the contract in shared/conductor/openapi-subset.json:
   never travels further than this module, whatever Conductor sends.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import copy
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -160,6 +161,9 @@ class Customer:
     # Paths of the fields that arrived unreadable ("balance", "billingAddress.city").
     unreadable: tuple[str, ...] = ()
     request_id: str | None = None  # Conductor's id for the call that fetched it
+    # QuickBooks' JSON as received, the card number already cut to its last four digits:
+    # what the local copy stores, and parses again with this same parser when it reads.
+    source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def is_job(self) -> bool:
@@ -183,6 +187,15 @@ class DeletedCustomer:
 
     id: str
     full_name: str | None
+    deleted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class DeletedTransaction:
+    """A transaction QuickBooks deleted (deleted-transactions)."""
+
+    id: str
+    transaction_type: str | None
     deleted_at: datetime | None
 
 
@@ -240,6 +253,20 @@ def last_four_digits(number: str | None) -> str | None:
         return None
     digits = [ch for ch in number if ch in "0123456789"]
     return "".join(digits[-4:]) or None
+
+
+def without_card_number(data: dict[str, Any], *path: str) -> dict[str, Any]:
+    """A copy of `data` whose card number at `path` (object keys down to the number) is
+    cut to its last four digits: JSON that may be kept, since it holds no more of a card
+    than a page shows."""
+    kept = copy.deepcopy(data)
+    holder: Any = kept
+    for key in path[:-1]:
+        holder = holder.get(key) if isinstance(holder, dict) else None
+    if isinstance(holder, dict) and path[-1] in holder:
+        number = holder[path[-1]]
+        holder[path[-1]] = last_four_digits(number) if isinstance(number, str) else None
+    return kept
 
 
 def read_ref(fields: Fields, key: str) -> Ref | None:
@@ -394,6 +421,7 @@ def parse_customer(data: Any) -> Customer:
             for item in f.objects("customFields")
         ),
         unreadable=tuple(f.unreadable),
+        source=without_card_number(f.data, "creditCard", "number"),
     )
 
 
@@ -467,16 +495,29 @@ def parse_deleted(data: Any) -> bool:
     return bool(f.flag("deleted", required=True))
 
 
-def parse_deleted_customers(data: Any) -> list[DeletedCustomer]:
+def _list_items(data: Any) -> list[Fields]:
     f = Fields(data, "list")
     if not isinstance(f.data.get("data"), list):
         raise MalformedRecord("list.data is not a list")
+    return f.objects("data")
+
+
+def parse_deleted_customers(data: Any) -> list[DeletedCustomer]:
     return [
         DeletedCustomer(
+            id=item.text("id", required=True), full_name=item.text("fullName"), deleted_at=item.timestamp("deletedAt")
+        )
+        for item in _list_items(data)
+        if item.data.get("listType") in (None, "customer")
+    ]
+
+
+def parse_deleted_transactions(data: Any) -> list[DeletedTransaction]:
+    return [
+        DeletedTransaction(
             id=item.text("id", required=True),
-            full_name=item.text("fullName"),
+            transaction_type=item.text("transactionType"),
             deleted_at=item.timestamp("deletedAt"),
         )
-        for item in f.objects("data")
-        if item.data.get("listType") in (None, "customer")
+        for item in _list_items(data)
     ]

@@ -8,14 +8,22 @@ money stays Decimal, and a card number inside a payment's or receipt's
 `creditCardTransaction` is cut to its last four digits here, before anything else sees it.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from dashboard.conductor.record_fields import Fields, MalformedRecord
-from dashboard.conductor.records import Address, Ref, each_readable, last_four_digits, read_address, read_ref
+from dashboard.conductor.records import (
+    Address,
+    Ref,
+    each_readable,
+    last_four_digits,
+    read_address,
+    read_ref,
+    without_card_number,
+)
 
 # The kinds of document the dashboard shows in full, by the objectType Conductor gives them.
 DOCUMENT_KINDS = {"qbd_invoice": "invoice", "qbd_credit_memo": "credit_memo", "qbd_sales_receipt": "sales_receipt"}
@@ -107,6 +115,8 @@ class Document:
     line_groups: tuple[LineGroup, ...]
     linked: tuple[Link, ...]
     unreadable: tuple[str, ...] = ()
+    # The JSON as received, card number cut to four digits (see records.Customer.source).
+    source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -129,6 +139,8 @@ class Payment:
     currency: Ref | None
     applied_to: tuple[AppliedTo, ...]
     unreadable: tuple[str, ...] = ()
+    # The JSON as received, card number cut to four digits (see records.Customer.source).
+    source: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -144,6 +156,7 @@ class TransactionRow:
     amount: Decimal | None
     currency: Ref | None
     memo: str | None
+    updated_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -256,6 +269,7 @@ def parse_document(data: Any) -> Document:
         line_groups=tuple(_line_group(item) for item in f.objects("lineGroups")),
         linked=each_readable(f, "linkedTransactions", _link),
         unreadable=tuple(f.unreadable),
+        source=without_card_number(f.data, "creditCardTransaction", "request", "number"),
     )
 
 
@@ -280,6 +294,7 @@ def parse_payment(data: Any) -> Payment:
         currency=read_ref(f, "currency"),
         applied_to=each_readable(f, "appliedToTransactions", _applied_to),
         unreadable=tuple(f.unreadable),
+        source=without_card_number(f.data, "creditCardTransaction", "request", "number"),
     )
 
 
@@ -295,6 +310,7 @@ def parse_transaction_row(data: Any) -> TransactionRow:
         amount=f.money("amount"),
         currency=read_ref(f, "currency"),
         memo=f.text("memo"),
+        updated_at=f.timestamp("updatedAt"),
     )
 
 

@@ -1,6 +1,7 @@
-"""The customer index's own records: a row per customer or job of every company, how far
-each company is in step with QuickBooks (and who is syncing it), and the sync workers as
-last seen. Its tables keep the names they had before the index was an app of its own."""
+"""The local copy's own records: a row per customer or job of every company (its complete
+record, and what finding needs), the transactions support reads, how far each company is
+in step with QuickBooks (and who is syncing it), and the sync workers as last seen. The
+older tables keep the names they had before the copy was an app of its own."""
 
 from datetime import datetime, timedelta
 
@@ -8,9 +9,9 @@ from django.db import models
 
 
 class IndexedCustomer(models.Model):
-    """One customer or job of a company, as the local index holds it: only what finding
-    and listing need (the customer page still reads the live record). Kept in step by
-    sync.py; searched by search.py."""
+    """One customer or job of a company, as the local copy holds it: its complete record,
+    and what finding and listing need drawn from it. Kept in step by sync.py; searched by
+    search.py; read by the pages through copy.py."""
 
     company = models.ForeignKey("dashboard.Company", on_delete=models.CASCADE, related_name="indexed_customers")
     customer_id = models.CharField(max_length=40)  # QuickBooks ListID
@@ -31,7 +32,11 @@ class IndexedCustomer(models.Model):
     # "5553014525" and "301-4525" all find "+1-555-301-4525".
     phone_digits = models.TextField(blank=True)
     updated_at = models.DateTimeField(null=True)  # QuickBooks' updatedAt
-    seen_at = models.DateTimeField()  # when a sync last read it
+    seen_at = models.DateTimeField()  # when a sync (or a live check) last read it
+    # QuickBooks' JSON as received, the card number cut to its last four digits; parsed
+    # by records.parse_customer, the parser of live records. Null in rows stored before
+    # the copy held records (the next full read fills it).
+    record = models.JSONField(null=True)
 
     class Meta:
         db_table = "dashboard_indexedcustomer"  # made before the index was an app of its own
@@ -43,6 +48,46 @@ class IndexedCustomer(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+
+class CopiedTransaction(models.Model):
+    """One invoice, payment, credit memo or sales receipt of a company, as the local copy
+    holds it: every open one whatever its age, and every one dated within the history
+    window (MIRROR_HISTORY_DAYS). Kept in step by sync.py."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice"
+        PAYMENT = "receive_payment", "Payment"
+        CREDIT_MEMO = "credit_memo", "Credit memo"
+        SALES_RECEIPT = "sales_receipt", "Sales receipt"
+
+    company = models.ForeignKey("dashboard.Company", on_delete=models.CASCADE, related_name="copied_transactions")
+    transaction_id = models.CharField(max_length=40)  # QuickBooks TxnID, unique across kinds
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    customer_id = models.CharField(max_length=40, blank=True)  # the customer or job it was made for
+    ref_number = models.CharField(max_length=100, blank=True)
+    transaction_date = models.DateField(null=True)
+    # Open: an invoice with a balance left, a credit memo with credit left, a payment with
+    # money not yet applied (a voided one has its amounts at zero, so it is not open).
+    is_open = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(null=True)  # QuickBooks' updatedAt
+    seen_at = models.DateTimeField()
+    # QuickBooks' JSON as received, with line items and linked transactions, the card
+    # number cut to its last four digits; parsed by the parsers of live transactions.
+    record = models.JSONField()
+
+    class Meta:
+        verbose_name = "copied transaction"
+        constraints = [
+            models.UniqueConstraint(fields=["company", "transaction_id"], name="one_copy_per_transaction"),
+        ]
+        indexes = [
+            models.Index(fields=["company", "customer_id", "kind"], name="copied_by_customer"),
+            models.Index(fields=["company", "ref_number"], name="copied_by_ref_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.ref_number or self.transaction_id}"
 
 
 class CompanySyncQuerySet(models.QuerySet["CompanySync"]):
@@ -70,6 +115,16 @@ class CompanySync(models.Model):
     last_deleted = models.PositiveIntegerField(default=0)
     last_error = models.CharField(max_length=500, blank=True)
     last_error_at = models.DateTimeField(null=True, blank=True)
+    # The transactions: per kind, when its first full read finished ({"invoice": iso, …};
+    # a kind not there is read in full next, so a stopped first read resumes with the
+    # kinds it had not finished), the latest updatedAt stored, when deletions were last
+    # learned, and how many are held.
+    transaction_kinds_read = models.JSONField(default=dict, blank=True)
+    transactions_high_water = models.DateTimeField(null=True, blank=True)
+    transaction_deletions_checked_at = models.DateTimeField(null=True, blank=True)
+    transactions = models.PositiveIntegerField(default=0)
+    # When a person last opened a page of this company: the interval follows attention.
+    looked_at = models.DateTimeField(null=True, blank=True)
     # One syncer per company at a time, on any machine: a lease taken by an atomic update.
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)

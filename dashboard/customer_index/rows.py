@@ -1,4 +1,5 @@
-"""A customer record as an index row: what finding and listing need, no more."""
+"""A customer record as a row of the copy: the record itself, and what finding and
+listing need drawn from it."""
 
 import re
 from datetime import datetime
@@ -80,4 +81,5 @@ def index_fields(customer: Customer, seen_at: datetime) -> dict[str, Any]:
         "phone_digits": phone_digits(customer),
         "updated_at": customer.updated_at,
         "seen_at": seen_at,
+        "record": dict(customer.source) or None,
     }

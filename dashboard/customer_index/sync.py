@@ -1,4 +1,5 @@
-"""Keeping a company's index in step with QuickBooks.
+"""Keeping a company's local copy in step with QuickBooks: its customers here, its
+transactions in transaction_sync.py.
 
 - **Full read**: every customer and job, paged by name (`nameFrom` = the last full name
   stored; QuickBooks cursors expire within seconds, so the position is ours and a read
@@ -15,7 +16,8 @@
   by conditional updates.
 - **People first**: before every request the sync waits while a person's page is asking
   QuickBooks for this company (a signal in the shared cache, see company_limit), so a
-  page never queues behind more than the one sync request already in flight.
+  page never queues behind more than the one sync request already in flight. Inside a
+  cursor walk it waits only a few seconds (the cursor would die).
 """
 
 import dataclasses
@@ -32,10 +34,11 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from dashboard.caching.company_limit import pages_waiting
-from dashboard.conductor import records
+from dashboard.conductor import errors, records
 from dashboard.conductor.client import CustomerQuery
 from dashboard.customer_index.models import CompanySync, IndexedCustomer
 from dashboard.customer_index.rows import STORED_FIELDS, index_fields
+from dashboard.customer_index.transaction_sync import TransactionSync
 from dashboard.models import Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 
@@ -48,6 +51,8 @@ LEASE = timedelta(minutes=2)
 # How long the sync waits for people's pages before asking anyway (a page that never
 # stops must not starve the index for ever).
 MAX_PAUSE_SECONDS = 60.0
+# Inside a cursor walk the pause stays well within the cursor's ten seconds of life.
+WALK_PAUSE_SECONDS = 4.0
 
 
 @dataclass
@@ -57,6 +62,8 @@ class SyncReport:
     pages: int = 0
     changed: int = 0
     deleted: int = 0
+    transactions_changed: int = 0
+    transactions_deleted: int = 0
     error: str | None = None
 
     @property
@@ -105,8 +112,8 @@ class _Syncer:
 
     # --- calls, people first -----------------------------------------------------------
 
-    def _ask[T](self, call: Callable[..., T], *args: object, **kwargs: object) -> T:
-        self._may_ask()
+    def _ask[T](self, call: Callable[..., T], *args: object, within_walk: bool = False, **kwargs: object) -> T:
+        self._may_ask(WALK_PAUSE_SECONDS if within_walk else MAX_PAUSE_SECONDS)
         return call(*args, **kwargs)
 
     def _ask_ahead[T](self, call: Callable[..., T], *args: object, **kwargs: object) -> Future[T]:
@@ -115,10 +122,11 @@ class _Syncer:
         self._may_ask()
         return self.ahead.submit(call, *args, **kwargs)
 
-    def _may_ask(self) -> None:
-        """People first, and the lease still ours; then one more request."""
+    def _may_ask(self, longest: float = MAX_PAUSE_SECONDS) -> None:
+        """People first (for up to `longest` seconds), and the lease still ours; then
+        one more request."""
         waited = 0.0
-        while pages_waiting(self.company.conductor_id) and waited < MAX_PAUSE_SECONDS:
+        while pages_waiting(self.company.conductor_id) and waited < longest:
             time.sleep(0.1)
             waited += 0.1
         self.lease.renew()
@@ -142,7 +150,7 @@ class _Syncer:
             state.save(update_fields=["full_read_started_at", "full_read_after"])
         started, after = state.full_read_started_at, state.full_read_after
         coming = self._ask_ahead(
-            self.conductor.list_customers, CustomerQuery(status="all", name_from=after or "!"), limit=PAGE
+            self.conductor.list_customers, _whole(CustomerQuery(status="all", name_from=after or "!")), limit=PAGE
         )
         while True:
             page = coming.result()
@@ -155,7 +163,7 @@ class _Syncer:
             if more:
                 # The next page is asked for while this one is stored: the read costs
                 # about one round trip per page, not a round trip plus our writes.
-                next_query = CustomerQuery(status="all", name_from=rows[-1].full_name)
+                next_query = _whole(CustomerQuery(status="all", name_from=rows[-1].full_name))
                 coming = self._ask_ahead(self.conductor.list_customers, next_query, limit=PAGE)
             self._store(rows, timezone.now())
             if not more:
@@ -209,7 +217,7 @@ class _Syncer:
         names is read twice and kept once."""
         after = ""
         while True:
-            page_query = dataclasses.replace(query, name_from=after) if after else query
+            page_query = _whole(dataclasses.replace(query, name_from=after) if after else query)
             page = self._ask(self.conductor.list_customers, page_query, limit=PAGE)
             position = after.casefold()
             rows = sorted(
@@ -220,6 +228,45 @@ class _Syncer:
             if not page.has_more or not rows:
                 return
             after = rows[-1].full_name
+
+    def transactions(self) -> None:
+        reads = TransactionSync(self.company, self.state, self.conductor, self._ask)
+        try:
+            reads.run()
+        finally:
+            reads.finish()
+            self.report.transactions_changed += reads.stored
+            self.report.transactions_deleted += reads.deleted
+        if reads.full_started is None and reads.customers_touched:
+            self.read_again(reads.customers_touched)
+
+    def read_again(self, customer_ids: set[str]) -> None:
+        """These customers, and the parents above them, read again by id: their balances
+        moved with their transactions, and QuickBooks need not move their updatedAt."""
+        held = IndexedCustomer.objects.filter(company=self.company, customer_id__in=customer_ids)
+        parents = {
+            ":".join(parts[:depth])
+            for parts in (name.split(":") for name in held.values_list("full_name", flat=True))
+            for depth in range(1, len(parts))
+        }
+        above = IndexedCustomer.objects.filter(company=self.company, full_name__in=parents)
+        wanted = sorted(
+            set(held.values_list("customer_id", flat=True)) | set(above.values_list("customer_id", flat=True))
+        )
+        for start in range(0, len(wanted), PAGE):
+            self._read_by_ids(tuple(wanted[start : start + PAGE]))
+
+    def _read_by_ids(self, ids: tuple[str, ...]) -> None:
+        """One unknown id fails the whole request: then each is read alone, and one that
+        is gone is left to the deletions."""
+        try:
+            page = self._ask(self.conductor.list_customers, _whole(CustomerQuery(ids=ids)), limit=len(ids))
+        except (errors.NotFoundError, errors.InvalidRequestError):
+            if len(ids) > 1:
+                for one in ids:
+                    self._read_by_ids((one,))
+            return
+        self._store(page.customers, timezone.now())
 
     def finish(self) -> None:
         state = self.state
@@ -233,7 +280,25 @@ class _Syncer:
             self.report.deleted,
         )
         state.last_error = ""
-        state.save()
+        # Not looked_at: pages write it meanwhile.
+        state.save(
+            update_fields=[
+                "updated_high_water",
+                "customers",
+                "in_step_at",
+                "last_pages",
+                "last_changed",
+                "last_deleted",
+                "last_error",
+                "transactions_high_water",
+                "transactions",
+            ]
+        )
+
+
+def _whole(query: CustomerQuery) -> CustomerQuery:
+    """The query asking for complete records: the copy keeps every field."""
+    return dataclasses.replace(query, exclude_alternate_shipping_addresses=False)
 
 
 def sync_company(company: Company, *, full: bool = False, owner: str | None = None) -> SyncReport:
@@ -247,7 +312,11 @@ def sync_company(company: Company, *, full: bool = False, owner: str | None = No
         or state.full_read_started_at is not None
         or state.deletions_checked_at is None
         or state.deletions_checked_at < timezone.now() - DELETIONS_KEPT + OVERLAP
+        # Rows stored before the copy held complete records.
+        or IndexedCustomer.objects.filter(company=company, record__isnull=True).exists()
     )
+    if full:
+        state.transaction_kinds_read = {}  # read every kind again too
     report = SyncReport(company, "full" if needs_full else "incremental")
     if not lease.take():
         report.kind = "skipped"
@@ -259,6 +328,7 @@ def sync_company(company: Company, *, full: bool = False, owner: str | None = No
             syncer.full()
         else:
             syncer.incremental()
+        syncer.transactions()
         syncer.finish()
     except LOOKUP_FAILURES as exc:
         report.error = problem_for(exc, company.name).summary

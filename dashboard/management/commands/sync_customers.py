@@ -1,4 +1,4 @@
-"""Bring the customer index in step now, in the foreground, company by company.
+"""Bring the local copy (customers and transactions) in step now, in the foreground, company by company.
 
 SIGTERM (a deploy stopping it) ends it as Ctrl-C does: the sync in progress stops and
 lets go of its company's lease at once, instead of holding it for the lease's full term.
@@ -15,11 +15,13 @@ from dashboard.models import Company
 
 
 class Command(BaseCommand):
-    help = "Sync the customer index of every active company (or one) now; exits non-zero if any failed."
+    help = "Sync the local copy of every active company (or one) now; exits non-zero if any failed."
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--company", metavar="END_USER_ID", help="Only this company (its end_usr_ id).")
-        parser.add_argument("--full", action="store_true", help="Read every customer again, not only changes.")
+        parser.add_argument(
+            "--full", action="store_true", help="Read every customer and transaction again, not only changes."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         previous = signal.signal(signal.SIGTERM, stop_gracefully)
@@ -38,8 +40,9 @@ class Command(BaseCommand):
         for company in companies:
             report = sync_company(company, full=full)
             line = (
-                f"{company.name} ({company.conductor_id}): {report.kind}, {report.pages} pages read, "
-                f"{report.changed} customers stored, {report.deleted} removed"
+                f"{company.name} ({company.conductor_id}): {report.kind}, {report.pages} requests, "
+                f"stored {report.changed} customers and {report.transactions_changed} transactions, "
+                f"removed {report.deleted} customers and {report.transactions_deleted} transactions"
             )
             if report.kind == "skipped":
                 line = f"{company.name} ({company.conductor_id}): skipped, another worker is syncing it"

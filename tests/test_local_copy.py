@@ -1,0 +1,184 @@
+"""The local copy of what support reads: complete customer records and the transactions of
+the history window (and every open one), read in full once per kind, then kept in step
+by what changed, with as few requests as QuickBooks' time allows."""
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from dashboard.conductor import records, transactions
+from dashboard.customer_index import sync, transaction_sync
+from dashboard.customer_index.models import CompanySync, CopiedTransaction, IndexedCustomer
+from fake_conductor.faults import Fault
+from fake_conductor.ledger import CARD_NUMBERS
+from tests.conftest import BAKERY
+from tests.test_customer_index import control, fake_customers
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+KINDS = ("invoice", "receive_payment", "credit_memo", "sales_receipt")
+
+
+def ledger(fake):
+    return fake.state.companies[BAKERY].ledger
+
+
+def fake_transactions(fake) -> dict[str, tuple[str, dict]]:
+    return {i: (kind, item) for i, (kind, item) in ledger(fake).by_id().items() if kind in KINDS}
+
+
+def copied(company) -> dict[str, CopiedTransaction]:
+    return {row.transaction_id: row for row in CopiedTransaction.objects.filter(company=company)}
+
+
+def is_open(kind: str, item: dict) -> bool:
+    key = {"invoice": "balanceRemaining", "credit_memo": "creditRemaining", "receive_payment": "unusedPayment"}
+    return kind in key and Decimal(item[key[kind]]) != 0
+
+
+def requests(fake) -> int:
+    return sum(n for key, n in fake.stats.items() if key.startswith("GET "))
+
+
+@pytest.fixture
+def synced(company, fake):
+    report = sync.sync_company(company)
+    assert report.ok and report.kind == "full", report.error
+    fake.reset()
+    return company
+
+
+def test_the_first_sync_copies_every_record_and_transaction_with_its_lines_and_links(company, fake):
+    report = sync.sync_company(company)
+    assert report.ok
+    held = copied(company)
+    assert set(held) == set(fake_transactions(fake))
+    for transaction_id, (kind, item) in fake_transactions(fake).items():
+        row = held[transaction_id]
+        assert row.kind == kind and row.customer_id == item["customer"]["id"]
+        assert row.is_open == is_open(kind, item)
+        assert len(row.record.get("lines") or []) == len(item.get("lines") or [])
+    linked = next(i for _, i in fake_transactions(fake).values() if i.get("linkedTransactions"))
+    assert held[linked["id"]].record["linkedTransactions"] == linked["linkedTransactions"]
+    # Complete customer records, parsed by the parser of live records.
+    for customer in fake_customers(fake):
+        record = IndexedCustomer.objects.get(company=company, customer_id=customer["id"]).record
+        assert records.parse_customer(record).full_name == customer["fullName"]
+    state = CompanySync.objects.get(company=company)
+    assert set(state.transaction_kinds_read) == set(KINDS) and state.transactions == len(held)
+
+
+def test_nothing_in_the_copy_holds_more_than_the_last_four_digits_of_a_card(company, fake):
+    with_card = next(c for c in fake_customers(fake) if c.get("creditCard"))
+    with_card["creditCard"]["number"] = "4111111111111111"
+    assert sync.sync_company(company).ok
+    stored = json.dumps(list(IndexedCustomer.objects.values_list("record", flat=True)))
+    stored += json.dumps(list(CopiedTransaction.objects.values_list("record", flat=True)))
+    paid_by_card = [i for _, i in fake_transactions(fake).values() if i.get("creditCardTransaction")]
+    assert paid_by_card
+    for number in (*CARD_NUMBERS, "4111111111111111"):
+        assert number not in stored
+    row = IndexedCustomer.objects.get(customer_id=with_card["id"])
+    assert records.parse_customer(row.record).credit_card.last_four == "1111"
+    payment = CopiedTransaction.objects.get(transaction_id=paid_by_card[0]["id"])
+    parse = transactions.parse_payment if payment.kind == "receive_payment" else transactions.parse_document
+    assert parse(payment.record).card_last_four == paid_by_card[0]["creditCardTransaction"]["request"]["number"][-4:]
+
+
+def test_the_window_holds_recent_history_and_every_open_transaction_whatever_its_age(company, fake, settings):
+    settings.MIRROR_HISTORY_DAYS = 60
+    assert sync.sync_company(company).ok
+    first_day = transaction_sync.window_start()
+    held = copied(company)
+    for transaction_id, (kind, item) in fake_transactions(fake).items():
+        recent = date.fromisoformat(item["transactionDate"]) >= first_day
+        assert (transaction_id in held) == (recent or is_open(kind, item)), (kind, item["transactionDate"])
+    assert any(not row.is_open for row in held.values())
+    assert any(row.is_open and row.transaction_date < first_day for row in held.values())
+
+
+def test_an_idle_company_costs_four_requests_a_sync(synced, fake):
+    report = sync.sync_company(synced)
+    assert report.ok and report.kind == "incremental"
+    assert requests(fake) == 4 == report.pages
+    assert fake.stats["GET /quickbooks-desktop/transactions"] == 1
+    assert fake.stats["GET /quickbooks-desktop/deleted-transactions"] == 1
+
+
+def test_new_paid_voided_and_deleted_transactions_reach_the_copy_with_the_balances(synced, fake):
+    customer = next(c for c in fake_customers(fake) if c["sublevel"] == 1)
+    parent_id = customer["parent"]["id"]
+    customer_updated_at = customer["updatedAt"]
+    invoice = control(fake, "POST", "invoices", customer_id=customer["id"], amount="300.00")
+    paid = next(i for k, i in fake_transactions(fake).values() if k == "invoice" and is_open(k, i) and i is not invoice)
+    payment = control(fake, "POST", f"invoices/{paid['id']}/payments", amount=paid["balanceRemaining"])
+    voided = next(i for k, i in fake_transactions(fake).values() if k == "invoice" and is_open(k, i))
+    control(fake, "POST", f"transactions/{voided['id']}/void")
+    deleted = next(i for k, i in fake_transactions(fake).values() if k == "sales_receipt")
+    control(fake, "DELETE", f"transactions/{deleted['id']}")
+    assert customer["updatedAt"] == customer_updated_at  # QuickBooks need not move it
+
+    report = sync.sync_company(synced)
+    assert report.ok, report.error
+    held = copied(synced)
+    assert held[invoice["id"]].is_open and held[invoice["id"]].customer_id == customer["id"]
+    assert held[payment["id"]].kind == "receive_payment"
+    assert not held[paid["id"]].is_open  # read again with its payment
+    assert not held[voided["id"]].is_open  # voided: kept, no longer open
+    assert deleted["id"] not in held
+    # The balances moved with the transactions, though the customers' updatedAt did not.
+    for customer_id in (customer["id"], parent_id, paid["customer"]["id"]):
+        row = IndexedCustomer.objects.get(company=synced, customer_id=customer_id)
+        live = next(c for c in fake_customers(fake) if c["id"] == customer_id)
+        assert row.total_balance == Decimal(live["totalBalance"])
+        assert records.parse_customer(row.record).balance == Decimal(live["balance"])
+
+
+def test_a_first_read_stopped_part_way_resumes_with_the_kinds_it_had_not_finished(company, fake):
+    fake.faults.add(Fault(end_user_id=BAKERY, error="qbd_offline", path="/quickbooks-desktop/credit-memos"))
+    report = sync.sync_company(company)
+    assert not report.ok
+    state = CompanySync.objects.get(company=company)
+    assert set(state.transaction_kinds_read) == {"invoice", "receive_payment"}
+    fake.reset()
+    assert sync.sync_company(company).ok
+    assert "GET /quickbooks-desktop/invoices" not in fake.stats  # done already: not read again
+    assert fake.stats["GET /quickbooks-desktop/credit-memos"] >= 1
+    assert set(copied(company)) == set(fake_transactions(fake))
+
+
+def test_a_walk_whose_cursor_died_is_walked_again_and_loses_nothing(company, fake, monkeypatch):
+    monkeypatch.setattr(transaction_sync, "PAGE", 40)
+    state = fake.state.companies[BAKERY]
+    real_ask = sync._Syncer._ask
+    killed = []
+
+    def pause_past_the_cursors_life(self, call, *args, within_walk=False, **kwargs):
+        if within_walk and not killed:
+            killed.append(call)
+            fake.state.cursors.clear()  # as if the sync had paused past ten seconds
+        return real_ask(self, call, *args, within_walk=within_walk, **kwargs)
+
+    monkeypatch.setattr(sync._Syncer, "_ask", pause_past_the_cursors_life)
+    report = sync.sync_company(company)
+    assert report.ok, report.error
+    assert killed
+    assert set(copied(company)) == {i for i, (k, _) in state.ledger.by_id().items() if k in KINDS}
+
+
+def test_a_company_removed_in_admin_takes_its_copy_with_it(synced):
+    assert CopiedTransaction.objects.filter(company=synced).exists()
+    synced.delete()
+    assert not CopiedTransaction.objects.exists() and not IndexedCustomer.objects.exists()
+
+
+def test_the_copy_reads_deletions_from_ninety_days_only_and_reads_in_full_after(synced, fake):
+    state = CompanySync.objects.get(company=synced)
+    CompanySync.objects.filter(pk=state.pk).update(transaction_deletions_checked_at=timezone.now() - timedelta(days=91))
+    report = sync.sync_company(synced)
+    assert report.ok
+    assert fake.stats["GET /quickbooks-desktop/invoices"] >= 1  # read in full again
+    assert "GET /quickbooks-desktop/deleted-transactions" not in fake.stats
