@@ -266,6 +266,7 @@ class AuditAction(models.TextChoices):
     JUMP = "jump", "Jump to customer"
     ACTIVITY = "activity", "Account activity viewed"
     DOCUMENT = "document", "Transaction viewed"
+    CHECK = "check", "Customer checked with QuickBooks"
     DENIED = "denied", "Access refused"
 
 

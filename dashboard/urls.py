@@ -21,6 +21,11 @@ urlpatterns = [
     path("end-users/<str:conductor_id>/jump/", customers.jump, name="jump"),
     path("end-users/<str:conductor_id>/customers/<str:customer_id>/", customers.customer, name="customer"),
     path(
+        "end-users/<str:conductor_id>/customers/<str:customer_id>/check/",
+        customers.customer_check,
+        name="customer_check",
+    ),
+    path(
         "end-users/<str:conductor_id>/customers/<str:customer_id>/account/",
         activity.customer_account,
         name="customer_account",

@@ -10,6 +10,7 @@ import re
 import shutil
 from pathlib import Path
 
+import httpx
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.contrib.auth.models import User
@@ -573,7 +574,7 @@ def test_the_admin_create_company_page_has_styled_breadcrumbs(admin_page, compan
 
 
 @pytest.mark.parametrize("width", [375, 1440])
-def test_an_offline_customer_page_shows_what_the_index_holds(signed_in, companies, fake, width):
+def test_an_offline_customer_page_is_whole_from_the_copy_and_says_the_check_failed(signed_in, companies, fake, width):
     from dashboard.customer_index import sync
 
     assert sync.sync_company(companies[0]).ok
@@ -581,10 +582,31 @@ def test_an_offline_customer_page_shows_what_the_index_holds(signed_in, companie
     page = signed_in
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(customer_url())
-    page.get_by_role("heading", name=re.compile("^What the dashboard’s index holds")).wait_for()
-    assert page.get_by_role("link", name="customer@example.com").count() == 1
+    page.get_by_text("Could not check with QuickBooks").wait_for()
+    assert page.get_by_text("From the local copy, as of").count() == 1
+    assert page.get_by_role("link", name="customer@example.com").count() >= 1
+    assert page.get_by_role("heading", name=re.compile("^Open invoices")).count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     no_serious_accessibility_problems(page)
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_a_change_in_quickbooks_shows_on_the_open_page_by_itself(signed_in, companies, fake, width):
+    from dashboard.customer_index import sync
+
+    assert sync.sync_company(companies[0]).ok
+    with httpx.Client() as control:
+        added = control.post(
+            fake.url.removesuffix("/v1") + "/_fake/invoices",
+            json={"end_user_id": BAKERY, "customer_id": EXAMPLE_ID, "amount": "777.77"},
+        ).json()
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(customer_url())
+    page.get_by_text("Updated from QuickBooks just now").wait_for()
+    assert page.get_by_text("1 new invoice").count() >= 1
+    assert page.locator("#main").get_by_text(added["refNumber"], exact=True).count() >= 1
+    assert page.locator("#main").get_by_text("777.77").count() >= 1
 
 
 # --- values from QuickBooks written right to left ----------------------------------------

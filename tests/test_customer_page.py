@@ -361,18 +361,25 @@ def test_conductors_own_words_are_quoted_when_they_say_something(support_client,
     assert ">Try again<" in body
 
 
-def test_an_offline_customer_page_shows_what_the_index_holds(support_client, api_key, fake):
+def test_an_offline_company_s_customer_page_is_whole_from_the_copy_and_the_check_says_why(
+    support_client, api_key, fake
+):
     from dashboard.customer_index import sync
 
     company = make_company(api_key)
     assert sync.sync_company(company).ok
     example = next(c for c in fake.state.companies[BAKERY].customers if c["id"] == EXAMPLE_ID)
+    fake.reset()
     fake.faults.add(Fault(error="qbd_offline"))
     response = support_client.get(URL)
     body = text_of(response)
-    assert response.status_code == 503 and "QuickBooks is unreachable" in body
-    assert "What the dashboard’s index holds for" in body and "In step with QuickBooks" in body
-    assert example["fullName"] in body and f'href="mailto:{example["email"]}"' in response.content.decode()
+    assert response.status_code == 200 and "From the local copy, as of" in body
+    assert example["name"] in body and f'href="mailto:{example["email"]}"' in response.content.decode()
+    assert "Open invoices" in body and "Loading" not in body  # the activity is there at once
+    assert fake.stats == {}  # nothing asked before the page was answered
+    check = support_client.get(URL + "check/", headers={"X-Fragment": "1"})
+    assert check.status_code == 200 and "Could not check with QuickBooks" in text_of(check)
+    assert "QuickBooks" in text_of(check) and "The figures are the copy’s" in text_of(check)
 
 
 # --- said once, linked, with its zone ------------------------------------------------------

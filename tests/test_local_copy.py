@@ -40,7 +40,7 @@ def is_open(kind: str, item: dict) -> bool:
 
 
 def requests(fake) -> int:
-    return sum(n for key, n in fake.stats.items() if key.startswith("GET "))
+    return sum(n for key, n in fake.stats.items() if key.startswith("GET /"))
 
 
 @pytest.fixture

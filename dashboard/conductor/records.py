@@ -101,8 +101,17 @@ class CustomField:
     value: str | None
 
 
+class SourceNotPickled:
+    """A record that keeps `source` (QuickBooks' JSON, for the local copy) leaves it out
+    when pickled: the cache holds parsed records only, and the copy takes `source`
+    straight from a fresh answer."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "source": {}}
+
+
 @dataclass(frozen=True)
-class Customer:
+class Customer(SourceNotPickled):
     id: str
     created_at: datetime | None
     updated_at: datetime | None

@@ -18,6 +18,7 @@ from dashboard.conductor.record_fields import Fields, MalformedRecord
 from dashboard.conductor.records import (
     Address,
     Ref,
+    SourceNotPickled,
     each_readable,
     last_four_digits,
     read_address,
@@ -75,7 +76,7 @@ class AppliedTo:
 
 
 @dataclass(frozen=True)
-class Document:
+class Document(SourceNotPickled):
     """An invoice, credit memo or sales receipt, as the customer received it."""
 
     kind: str  # invoice | credit_memo | sales_receipt
@@ -120,7 +121,7 @@ class Document:
 
 
 @dataclass(frozen=True)
-class Payment:
+class Payment(SourceNotPickled):
     """A payment received from a customer."""
 
     id: str

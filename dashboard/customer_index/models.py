@@ -37,6 +37,8 @@ class IndexedCustomer(models.Model):
     # by records.parse_customer, the parser of live records. Null in rows stored before
     # the copy held records (the next full read fills it).
     record = models.JSONField(null=True)
+    # When a live check last confirmed this customer's (and its jobs') transactions.
+    checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "dashboard_indexedcustomer"  # made before the index was an app of its own
@@ -123,6 +125,9 @@ class CompanySync(models.Model):
     transactions_high_water = models.DateTimeField(null=True, blank=True)
     transaction_deletions_checked_at = models.DateTimeField(null=True, blank=True)
     transactions = models.PositiveIntegerField(default=0)
+    # The start of the last transaction sync that finished: what the copy's transactions
+    # are "as of" (a change after it may not be in them yet).
+    transactions_as_of = models.DateTimeField(null=True, blank=True)
     # When a person last opened a page of this company: the interval follows attention.
     looked_at = models.DateTimeField(null=True, blank=True)
     # One syncer per company at a time, on any machine: a lease taken by an atomic update.

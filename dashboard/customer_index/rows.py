@@ -5,8 +5,10 @@ import re
 from datetime import datetime
 from typing import Any
 
+from dashboard.conductor import records
 from dashboard.conductor.records import Address, Customer
 from dashboard.customer_index.models import IndexedCustomer
+from dashboard.models import Company
 
 _NOT_DIGITS = re.compile(r"\D+", re.ASCII)
 _SPACES = re.compile(r"\s+")
@@ -56,11 +58,12 @@ def phone_digits(customer: Customer) -> str:
 
 
 # A row is known by its company and customer id; every other field is written with each
-# page stored (what a result row shows, the text searched, when it was seen).
+# record stored (the record, what a result row shows, the text searched, when it was
+# seen), but when its transactions were last checked, which only a live check writes.
 STORED_FIELDS = [
     field.name
     for field in IndexedCustomer._meta.concrete_fields
-    if not field.primary_key and field.name not in ("company", "customer_id")
+    if not field.primary_key and field.name not in ("company", "customer_id", "checked_at")
 ]
 
 
@@ -83,3 +86,16 @@ def index_fields(customer: Customer, seen_at: datetime) -> dict[str, Any]:
         "seen_at": seen_at,
         "record": dict(customer.source) or None,
     }
+
+
+def store_customers(
+    company: Company, customers: list[records.Customer] | tuple[records.Customer, ...], seen_at: datetime
+) -> int:
+    """The customers written into the copy (added, or replacing what it held)."""
+    if not customers:
+        return 0
+    rows = [IndexedCustomer(company=company, customer_id=c.id, **index_fields(c, seen_at)) for c in customers]
+    IndexedCustomer.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["company", "customer_id"], update_fields=STORED_FIELDS
+    )
+    return len(rows)

@@ -37,7 +37,7 @@ from dashboard.caching.company_limit import pages_waiting
 from dashboard.conductor import errors, records
 from dashboard.conductor.client import CustomerQuery
 from dashboard.customer_index.models import CompanySync, IndexedCustomer
-from dashboard.customer_index.rows import STORED_FIELDS, index_fields
+from dashboard.customer_index.rows import store_customers
 from dashboard.customer_index.transaction_sync import TransactionSync
 from dashboard.models import Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
@@ -133,13 +133,7 @@ class _Syncer:
         self.report.pages += 1
 
     def _store(self, customers: tuple[records.Customer, ...] | list[records.Customer], seen_at: datetime) -> None:
-        if not customers:
-            return
-        rows = [IndexedCustomer(company=self.company, customer_id=c.id, **index_fields(c, seen_at)) for c in customers]
-        IndexedCustomer.objects.bulk_create(
-            rows, update_conflicts=True, unique_fields=["company", "customer_id"], update_fields=STORED_FIELDS
-        )
-        self.report.changed += len(rows)
+        self.report.changed += store_customers(self.company, customers, seen_at)
 
     # --- the reads -----------------------------------------------------------------
 
@@ -292,6 +286,7 @@ class _Syncer:
                 "last_error",
                 "transactions_high_water",
                 "transactions",
+                "transactions_as_of",
             ]
         )
 

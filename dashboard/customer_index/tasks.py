@@ -1,7 +1,9 @@
 """The sync as Django tasks (django.tasks, stored and run by django-tasks-db).
 
-`sync_due_companies` runs every SYNC_INTERVAL_SECONDS: it enqueues a sync of every
-active company that is due and schedules itself again. `manage.py sync_worker` makes
+`sync_due_companies` runs every SYNC_ATTENTION_INTERVAL_SECONDS: it enqueues a sync of
+every active company that is due and schedules itself again. A company is due every
+SYNC_ATTENTION_INTERVAL_SECONDS while people look at it (a page of it opened within the
+last SYNC_INTERVAL_SECONDS), every SYNC_INTERVAL_SECONDS otherwise. `manage.py sync_worker` makes
 sure it is scheduled and runs the worker. Several workers, on several machines, may run:
 each company is synced by one at a time (the lease in sync.py).
 """
@@ -9,6 +11,7 @@ each company is synced by one at a time (the lease in sync.py).
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
@@ -36,18 +39,51 @@ def sync_company_task(conductor_id: str, full: bool = False) -> dict[str, object
     }
 
 
+def interval(state: CompanySync | None, now: datetime) -> timedelta:
+    """How often the company is brought in step now: often while people look at it."""
+    idle = timedelta(seconds=settings.SYNC_INTERVAL_SECONDS)
+    if state is not None and state.looked_at is not None and now - state.looked_at < idle:
+        return timedelta(seconds=settings.SYNC_ATTENTION_INTERVAL_SECONDS)
+    return idle
+
+
+def note_attention(company: Company) -> None:
+    """A person opened a page of the company: its copy is kept in step more often for a
+    while. Written at most once a minute per company (a mark in the shared cache says
+    it was)."""
+    if not cache.add(f"attention:{company.conductor_id}", True, timeout=60):
+        return
+    CompanySync.objects.filter(company=company).update(looked_at=timezone.now())
+
+
 @task(queue_name=QUEUE)
 def sync_due_companies() -> list[str]:
-    """Enqueue every company whose index is due, then come back in one interval."""
-    due_before = timezone.now() - timedelta(seconds=settings.SYNC_INTERVAL_SECONDS)
+    """Enqueue every company whose copy is due, then come back in the short interval."""
+    now = timezone.now()
     enqueued = []
     for company in Company.objects.active():
         state = CompanySync.objects.filter(company=company).first()
-        if state is None or state.in_step_at is None or state.in_step_at < due_before or state.full_read_started_at:
+        due = (
+            state is None
+            or state.in_step_at is None
+            or state.full_read_started_at is not None
+            or state.in_step_at <= now - interval(state, now)
+        )
+        if due and not _waiting_to_sync(company.conductor_id):
             sync_company_task.enqueue(company.conductor_id)
             enqueued.append(company.conductor_id)
-    _schedule(timezone.now() + timedelta(seconds=settings.SYNC_INTERVAL_SECONDS))
+    shortest = min(settings.SYNC_INTERVAL_SECONDS, settings.SYNC_ATTENTION_INTERVAL_SECONDS)
+    _schedule(now + timedelta(seconds=shortest))
     return enqueued
+
+
+def _waiting_to_sync(conductor_id: str) -> bool:
+    """A sync of the company is already queued (a slow one outlasts the short interval)."""
+    queued = DBTaskResult.objects.filter(task_path=sync_company_task.module_path, status="READY")
+    return any(
+        args_kwargs.get("args", [None])[:1] == [conductor_id]
+        for args_kwargs in queued.values_list("args_kwargs", flat=True)
+    )
 
 
 def _pending(task_path: str) -> bool:

@@ -235,10 +235,11 @@ class TransactionSync:
         state.transaction_kinds_read = {**state.transaction_kinds_read, kind: started.isoformat()}
         state.save(update_fields=["transaction_kinds_read"])
 
-    def changed_since(self, since: datetime) -> None:
-        """Whatever of the four kinds changed since `since`: named by /transactions, read
-        by id from each kind's list."""
-        query = TransactionQuery(transaction_types=ALL_KINDS, updated_after=since)
+    def changed_since(self, since: datetime, customer_ids: tuple[str, ...] = ()) -> list[str]:
+        """Whatever of the four kinds changed since `since` (of these customers only, when
+        given): named by /transactions, read by id from each kind's list. Returns the ids
+        read."""
+        query = TransactionQuery(transaction_types=ALL_KINDS, updated_after=since, customer_ids=customer_ids)
         held = dict(
             CopiedTransaction.objects.filter(company=self.company, updated_at__gte=since).values_list(
                 "transaction_id", "updated_at"
@@ -263,7 +264,7 @@ class TransactionSync:
             self.read_by_ids(kind, list(dict.fromkeys(ids)), seen_at)
         # A payment changes the invoices it is applied to: read them too, whether or not
         # QuickBooks moved their updatedAt.
-        read = {i for ids in wanted.values() for i in ids}
+        read = [i for ids in wanted.values() for i in ids]
         applied = [
             target.transaction_id
             for payment in self.payments_read
@@ -272,6 +273,7 @@ class TransactionSync:
         ]
         if applied:
             self.read_by_ids(Kind.INVOICE, list(dict.fromkeys(applied)), seen_at)
+        return read + applied
 
     def deletions(self) -> None:
         checked_at = timezone.now()
@@ -305,16 +307,20 @@ class TransactionSync:
     def run(self) -> None:
         """Every kind not yet read in full is read so; then, once all are, what changed."""
         state = self.state
+        started = timezone.now()
         if self.needs_full():
-            self.full_started = timezone.now()
+            # A first read resumed: the kinds read before are as old as their reads.
+            earlier = [datetime.fromisoformat(at) for at in state.transaction_kinds_read.values()]
+            started = self.full_started = min([started, *earlier])
             for kind in ALL_KINDS:
                 if kind not in state.transaction_kinds_read:
                     self.full(kind)
-            return
-        high_water = state.transactions_high_water or timezone.now()
-        self.changed_since(high_water - OVERLAP)
-        self.deletions()
-        self.out_of_window()
+        else:
+            high_water = state.transactions_high_water or started
+            self.changed_since(high_water - OVERLAP)
+            self.deletions()
+            self.out_of_window()
+        state.transactions_as_of = started
 
     def finish(self) -> None:
         rows = CopiedTransaction.objects.filter(company=self.company)

@@ -7,9 +7,11 @@ for. What QuickBooks keeps as `totalBalance` is then, to the cent, the open invo
 `balanceRemaining` less open credits (`creditRemaining`) and unapplied payments
 (`unusedPayment`); `account.explain` does that sum and says whether it matches.
 
-Fetched once per customer and kept like the record (fresh for CUSTOMER_CACHE_TTL, a
-stale copy when QuickBooks is out of reach); what depends on today (overdue, aging) is
-worked out when the page is drawn, in the deployment's TIME_ZONE.
+Read from the local copy once every kind of transaction has been copied (no call; as
+of the copy's last confirmation). Until then, fetched once per customer and kept like
+the record (fresh for CUSTOMER_CACHE_TTL, a stale copy when QuickBooks is out of reach).
+What depends on today (overdue, aging) is worked out when the page is drawn, in the
+deployment's TIME_ZONE.
 """
 
 from collections.abc import Callable
@@ -22,7 +24,8 @@ from dashboard.account import Activity
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, mark_stale, peek
 from dashboard.conductor import records
 from dashboard.conductor.client import ConductorClient, TransactionQuery
-from dashboard.conductor.transactions import ListPage, Payment, TransactionRow
+from dashboard.conductor.transactions import Document, ListPage, Payment, TransactionRow
+from dashboard.customer_index import local_copy
 from dashboard.lookups import job_tree
 from dashboard.lookups.calls import start_lookup
 from dashboard.models import Company
@@ -59,11 +62,45 @@ def refresh_later(company: Company, customer: records.Customer, *, tree_too: boo
         job_tree.forget(company, customer)
 
 
+def from_copy(company: Company, customer: records.Customer) -> tuple[Fetched[Activity], job_tree.Hierarchy] | None:
+    """The activity and tree as the local copy holds them, or None when the copy does not
+    hold the company's transactions yet (or not this customer). Never calls anything."""
+    as_of = local_copy.transactions_as_of(company, customer.id)
+    if as_of is None or local_copy.customer(company, customer.id) is None:
+        return None
+    tree = job_tree.from_copy(company, customer)
+    everyone = (customer.id, *tree.descendant_ids)
+    since = today() - timedelta(days=RECENT_PAYMENT_DAYS)
+    held = local_copy.account(company, everyone, since)
+    activity = Activity(
+        customer_ids=everyone,
+        open_invoices=_due_first(held.open_invoices),
+        open_credits=held.open_credits,
+        unapplied_payments=held.unapplied_payments,
+        recent_payments=held.payments_since[:RECENT_PAYMENTS_SHOWN],
+        since=since,
+        incomplete=tree.jobs_truncated,
+    )
+    return Fetched(activity, as_of.timestamp(), from_cache=True), tree
+
+
+def _due_first(invoices: tuple[Document, ...] | list[Document]) -> tuple[Document, ...]:
+    return tuple(
+        sorted(
+            (d for d in invoices if d.balance_remaining),
+            key=lambda d: (d.due_date or date.max, d.transaction_date or date.max, d.id),
+        )
+    )
+
+
 def fetch_activity(
     company: Company, customer: records.Customer, *, refresh: bool = False
 ) -> tuple[Fetched[Activity], job_tree.Hierarchy]:
-    """The customer's activity and its job tree (looked up first when not cached).
-    Simultaneous requests for one customer share one set of calls."""
+    """The customer's activity and its job tree: from the local copy when it holds them
+    (unless a refresh asks QuickBooks), else looked up. Simultaneous requests for one
+    customer share one set of calls."""
+    if not refresh and (held := from_copy(company, customer)) is not None:
+        return held
 
     def fetch() -> Activity:
         tree = job_tree.hierarchy(company, customer, refresh=refresh)
@@ -106,12 +143,7 @@ def _fetch(company: Company, customer: records.Customer, tree: job_tree.Hierarch
     newest_first = sorted(payments, key=lambda p: (p.transaction_date or date.min, p.id), reverse=True)
     return Activity(
         customer_ids=ids,
-        open_invoices=tuple(
-            sorted(
-                (d for d in open_invoices if d.balance_remaining),
-                key=lambda d: (d.due_date or date.max, d.transaction_date or date.max, d.id),
-            )
-        ),
+        open_invoices=_due_first(open_invoices),
         open_credits=tuple(d for d in all_credits if d.credit_remaining),
         unapplied_payments=tuple(unapplied),
         recent_payments=tuple(newest_first[:RECENT_PAYMENTS_SHOWN]),

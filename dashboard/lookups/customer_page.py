@@ -1,10 +1,11 @@
-"""What the customer page shows at once: the record (fresh from the cache, or fetched)
-and, when it costs no extra round trip, the job tree around it (cached, or started
-beside the record when the customer's place in the tree is known).
+"""What the customer page shows at once: the record and the job tree around it from the
+local copy, without asking QuickBooks (the page's script then asks for a live check).
 
-The record never waits for anything else: a tree that would need a second round trip,
-and the account activity, are fetched in the background and reach the page through its
-script (views/activity.py).
+Only a customer the copy does not hold (a company on its first read, a customer created
+a minute ago) is read live: the record (fresh from the cache, or fetched) and, when it
+costs no extra round trip, the job tree around it; the record is then copied. That
+record never waits for anything else: a tree that would need a second round trip, and
+the account activity, reach the page through its script (views/activity.py).
 """
 
 from collections.abc import Callable
@@ -16,6 +17,8 @@ from django.core.cache import cache
 from dashboard.caching.company_limit import page_budget
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, peek
 from dashboard.conductor import records
+from dashboard.customer_index import local_copy
+from dashboard.customer_index.rows import store_customers
 from dashboard.lookups import job_tree
 from dashboard.models import Company
 
@@ -24,6 +27,7 @@ from dashboard.models import Company
 class CustomerPage:
     fetched: Fetched[records.Customer]
     tree: job_tree.Hierarchy | None  # None: not known yet without a second round trip
+    from_copy: bool = False  # read from the local copy, as of fetched.fetched_at
 
     @property
     def customer(self) -> records.Customer:
@@ -53,7 +57,11 @@ def fetch_customer(company: Company, customer_id: str, *, refresh: bool = False)
 def open_customer(company: Company, customer_id: str, *, refresh: bool = False) -> CustomerPage:
     """The record, and its tree when that costs no second round trip, within one page's
     budget for waiting on QuickBooks. Raises what the lookups raise (see
-    problems.LOOKUP_FAILURES)."""
+    problems.LOOKUP_FAILURES). From the copy when it holds the customer (unless a
+    refresh asks QuickBooks)."""
+    if not refresh and (held := local_copy.customer(company, customer_id)) is not None:
+        fetched_from_copy = Fetched(held.value, held.as_of.timestamp(), from_cache=True)
+        return CustomerPage(fetched_from_copy, job_tree.from_copy(company, held.value), from_copy=True)
     with page_budget():
         fetched = None if refresh else fresh_customer(company, customer_id)
         early = None
@@ -67,6 +75,9 @@ def open_customer(company: Company, customer_id: str, *, refresh: bool = False) 
             tree = job_tree.hierarchy(company, fetched.value, refresh=refresh, early=early)
         elif not refresh:
             tree = job_tree.cached_hierarchy(company, fetched.value)
+    if not fetched.from_cache and fetched.value.source and local_copy.customers_ready(company):
+        # Live, then copied: a customer created a minute ago opens from the copy next time.
+        store_customers(company, [fetched.value], fetched.fetched_at_datetime)
     return CustomerPage(fetched, tree)
 
 

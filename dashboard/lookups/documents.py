@@ -1,6 +1,8 @@
 """One transaction as the customer received it, a customer's full history, and invoices
-by number: fetched, and kept like the customer record (fresh for CUSTOMER_CACHE_TTL,
-a stale copy when QuickBooks is out of reach).
+by number. A transaction the local copy holds is read from it (no call; as of the copy's
+last confirmation); any other (older than the copy's window, or a company still on its
+first read) is fetched, and kept like the customer record (fresh for
+CUSTOMER_CACHE_TTL, a stale copy when QuickBooks is out of reach).
 """
 
 from collections.abc import Callable
@@ -13,6 +15,7 @@ from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
 from dashboard.conductor import errors, records
 from dashboard.conductor.client import ConductorClient, TransactionQuery
 from dashboard.conductor.transactions import Document, ListPage, Payment, TransactionRow
+from dashboard.customer_index import local_copy
 from dashboard.lookups import job_tree
 from dashboard.lookups.activity import MAX_ENTITY_IDS, MAX_OPEN_ITEMS, every_page
 from dashboard.models import Company
@@ -30,13 +33,25 @@ def _only(found: tuple[Document, ...], document_id: str) -> Document:
     raise errors.NotFoundError("QuickBooks returned no transaction with this id.")
 
 
+def _held[T](company: Company, kind: str, transaction_id: str, parsed: type[T]) -> Fetched[T] | None:
+    """The transaction as the local copy holds it, or None."""
+    held = local_copy.document(company, transaction_id, kind)
+    if held is None or not isinstance(held.value, parsed):
+        return None
+    return Fetched(held.value, held.as_of.timestamp(), from_cache=True)
+
+
 def fetch_invoice(company: Company, invoice_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """An invoice with the payments and credits applied to it."""
+    if not refresh and (held := _held(company, "invoice", invoice_id, Document)):
+        return held
     return _listed_with_links(company, "invoice", ConductorClient.list_invoices, invoice_id, refresh)
 
 
 def fetch_credit_memo(company: Company, memo_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """A credit memo with the invoices it was applied to."""
+    if not refresh and (held := _held(company, "credit_memo", memo_id, Document)):
+        return held
     return _listed_with_links(company, "credit_memo", ConductorClient.list_credit_memos, memo_id, refresh)
 
 
@@ -61,11 +76,15 @@ def _listed_with_links(
 
 
 def fetch_sales_receipt(company: Company, receipt_id: str, *, refresh: bool = False) -> Fetched[Document]:
+    if not refresh and (held := _held(company, "sales_receipt", receipt_id, Document)):
+        return held
     return _retrieved(company, "sales_receipt", ConductorClient.retrieve_sales_receipt, receipt_id, refresh)
 
 
 def fetch_payment(company: Company, payment_id: str, *, refresh: bool = False) -> Fetched[Payment]:
     """A payment with the invoices it was applied to."""
+    if not refresh and (held := _held(company, "receive_payment", payment_id, Payment)):
+        return held
     return _retrieved(company, "payment", ConductorClient.retrieve_payment, payment_id, refresh)
 
 

@@ -16,6 +16,7 @@ from dashboard.caching.company_limit import has_room
 from dashboard.caching.freshness import cache_key
 from dashboard.conductor import records
 from dashboard.conductor.client import ConductorClient, CustomerQuery
+from dashboard.customer_index import local_copy
 from dashboard.lookups.calls import start_lookup
 from dashboard.lookups.customer_lists import Position, fetch_bounded, known_position, remember_positions, sort_key
 from dashboard.models import Company
@@ -104,6 +105,17 @@ def provisional(customer: records.Customer) -> Hierarchy:
     known = _parent_link(customer)
     ancestors = [Ancestor(name, full, known.get(full.casefold())) for name, full in _ancestor_names(customer)]
     return Hierarchy(ancestors, [], False, None)
+
+
+def from_copy(company: Company, customer: records.Customer) -> Hierarchy:
+    """The tree as the local copy holds it: no call, nothing left out but past MAX_JOBS."""
+    below = local_copy.below(company, customer.full_name)
+    jobs = sorted((c for c in below if c.sublevel == customer.sublevel + 1), key=sort_key)
+    names = _ancestor_names(customer)
+    known = local_copy.ids_by_full_name(company, [full for _, full in names])
+    known.update(_parent_link(customer))
+    ancestors = [Ancestor(name, full, known.get(full.casefold())) for name, full in names]
+    return Hierarchy(ancestors, jobs[:MAX_JOBS], len(jobs) > MAX_JOBS, None, tuple(c.id for c in below))
 
 
 def forget(company: Company, customer: records.Customer) -> None:

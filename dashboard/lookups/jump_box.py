@@ -2,8 +2,8 @@
 name or the one name that matches), an invoice by its number, several invoices, a
 search, or nothing.
 
-The customer index answers names where it is ready, without asking QuickBooks; a full
-name and an invoice number are otherwise asked side by side. A text that cannot be an
+The local copy answers names where it is ready, and invoice numbers it holds, without
+asking QuickBooks; a full name and an invoice number are otherwise asked side by side. A text that cannot be an
 invoice number (too long, control characters) is never sent as one.
 """
 
@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from dashboard import identifiers
 from dashboard.conductor.transactions import Document
+from dashboard.customer_index import local_copy
 from dashboard.customer_index import search as customer_index
 from dashboard.lookups import documents, search
 from dashboard.lookups.calls import start_lookup
@@ -46,11 +47,17 @@ def resolve(company: Company, wanted: str) -> Jump:
     if indexed and (indexed_id := search.find_in_index(company, wanted)):
         return Jump(Landing.CUSTOMER, "customer (index)", customer_id=indexed_id)
     by_number = None
+    copied: tuple[Document, ...] = ()
     if identifiers.ref_number_problem(wanted) is None:
-        by_number = start_lookup(documents.find_invoices_by_number, company.conductor(), wanted)
+        # The copy holds every open invoice and the window's others: an older, settled
+        # one is asked of QuickBooks.
+        if local_copy.transactions_ready(company) is not None:
+            copied = tuple(local_copy.invoices_numbered(company, wanted))
+        if not copied:
+            by_number = start_lookup(documents.find_invoices_by_number, company.conductor(), wanted)
     # An indexed company's names are all in the index: only the invoice number is asked.
     found = None if indexed else search.find_by_full_name(company, wanted)
-    invoices = by_number.result() if by_number else ()
+    invoices = by_number.result() if by_number else copied
     if found is not None:
         return Jump(Landing.CUSTOMER, "customer", customer_id=found.id, request_id=found.request_id)
     if invoices:

@@ -12,6 +12,8 @@ from django.utils.safestring import mark_safe
 
 from dashboard import activity_presentation, audit, identifiers, presentation
 from dashboard.conductor import records
+from dashboard.customer_index import live_check
+from dashboard.customer_index.tasks import note_attention
 from dashboard.forms import CustomerSearchForm, JumpForm
 from dashboard.lookups import activity, customer_page, job_tree, jump_box, search
 from dashboard.lookups.jump_box import Landing
@@ -232,6 +234,7 @@ def customer(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpR
         request, action, company, audit.customer_target(company, customer_id, page.customer.full_name), page.fetched
     )
     _remember_view(signed_in_user(request), company, page.customer)
+    note_attention(company)
     if refresh and not page.fetched.stale_because:
         # The fresh copy is cached now: send the browser back to the plain address,
         # so the refresh is not repeated by a reload or kept in a bookmark. The jobs and
@@ -243,11 +246,16 @@ def customer(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpR
 
 def _customer_context(company: Company, page: customer_page.CustomerPage) -> dict[str, object]:
     found, fetched, tree = page.customer, page.fetched, page.tree
-    # The record never waits for the rest: a tree that needs a second round trip, and
-    # activity not in the cache, are fetched when the page's script asks for them (it
-    # does as soon as the page arrives). Started here instead, they would also be
-    # fetched for pages nobody reads them on, and queue before other people's records.
-    known = activity.fresh_activity(company, found) if tree is not None else None
+    # From the copy, the page is whole at once. Read live, the record never waits for
+    # the rest: a tree that needs a second round trip, and activity not in the cache,
+    # are fetched when the page's script asks for them (it does as soon as the page
+    # arrives). Started here instead, they would also be fetched for pages nobody reads
+    # them on, and queue before other people's records.
+    known = None
+    if page.from_copy and (held := activity.from_copy(company, found)) is not None:
+        known, tree = held
+    elif tree is not None:
+        known = activity.fresh_activity(company, found)
     body_html = customer_page.rendered_once(
         lambda: render_to_string("dashboard/_customer_body.html", _body_context(company, found)),
         "customer",
@@ -270,5 +278,43 @@ def _customer_context(company: Company, page: customer_page.CustomerPage) -> dic
         "jobs_html": account_views.jobs_html(company, found, tree) if tree else None,
         "activity_parts": account_views.activity_parts(company, found, known) if known else None,
         "account_url": reverse("customer_account", args=[company.conductor_id, found.id]),
+        "from_copy": page.from_copy,
+        "check_url": reverse("customer_check", args=[company.conductor_id, found.id]),
         "history_url": reverse("customer_history", args=[company.conductor_id, found.id]),
     }
+
+
+@staff_view
+def customer_check(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpResponse:
+    """The live check of a customer the page showed from the copy: QuickBooks confirms or
+    corrects the copy. The page's script asks with `X-Fragment: 1` and gets the line that
+    says what came of it (with `X-Copy-Changed: 1` when the page should redraw);
+    without scripts, "Check QuickBooks now" lands here and goes back to the page."""
+    company = company_or_none(request, conductor_id)
+    if company is None:
+        return unknown_company(request)
+    if (
+        not identifiers.is_valid_customer_id(customer_id)
+        or identifiers.canonical_customer_id(customer_id) != customer_id
+    ):
+        return errors.not_a_customer_id(request, company)
+    fragment = request.headers.get("X-Fragment") == "1"
+    target = audit.customer_target(company, customer_id)
+    note_attention(company)
+    try:
+        check = live_check.check_customer(company, customer_id, force=request.GET.get("now") == "1")
+    except LOOKUP_FAILURES as exc:
+        audit.record_failure(request, AuditAction.CHECK, company, target, exc)
+        if not fragment:
+            return errors.lookup_failed(request, exc, company, customer_id)
+        problem = problem_for(exc, company.name)
+        ctx = {"failed": problem, "request_id": exc.request_id}
+        return render(request, "dashboard/_check.html", ctx, status=200)
+    outcome = "changed: " + "; ".join(check.changes) if check.changes else "confirmed"
+    audit.record(request, AuditAction.CHECK, company=company, target=target, outcome=outcome[:200])
+    if not fragment:
+        return redirect("customer", conductor_id=company.conductor_id, customer_id=customer_id)
+    response = render(request, "dashboard/_check.html", {"check": check})
+    if check.changes:
+        response["X-Copy-Changed"] = "1"
+    return response

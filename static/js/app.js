@@ -59,3 +59,47 @@ document.querySelectorAll("[data-fragment]").forEach(loadParts);
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
+
+// A customer page shown from the local copy asks QuickBooks to confirm it at once (the
+// live check); when QuickBooks had something newer, the copy is updated and the page is
+// redrawn in place. "Check QuickBooks now" repeats it. Without this script the link
+// checks and comes back to the page.
+async function checkCopy(status, now) {
+  const state = status.querySelector(".check-state");
+  state.textContent = "· checking QuickBooks…";
+  let line;
+  try {
+    const url = status.dataset.check + (now ? "?now=1" : "");
+    const response = await fetch(url, { headers: { "X-Fragment": "1" }, credentials: "same-origin" });
+    if (response.redirected || !(response.headers.get("Content-Type") || "").startsWith("text/html")) {
+      throw new Error("not the check");
+    }
+    line = new DOMParser().parseFromString(await response.text(), "text/html").body.firstElementChild;
+    if (response.headers.get("X-Copy-Changed") === "1") {
+      const page = await fetch(location.href, { credentials: "same-origin" });
+      const fresh = new DOMParser().parseFromString(await page.text(), "text/html").getElementById("main");
+      if (page.ok && fresh) {
+        document.getElementById("main").replaceWith(document.importNode(fresh, true));
+        status = document.getElementById("copy-status");
+        document.querySelectorAll("#main [data-fragment]").forEach(loadParts);
+      }
+    }
+  } catch {
+    line = document.createElement("span");
+    line.className = "check-result check-failed";
+    line.textContent = "Could not reach the dashboard to check with QuickBooks. The figures are the copy’s.";
+  }
+  const target = status && status.querySelector(".check-state");
+  if (target && line) {
+    target.replaceChildren(document.createTextNode("· "), document.importNode(line, true));
+  }
+}
+const copyStatus = document.getElementById("copy-status");
+if (copyStatus) checkCopy(copyStatus, false);
+document.addEventListener("click", (event) => {
+  if (!event.target.closest("[data-check-now]")) return;
+  const status = document.getElementById("copy-status");
+  if (!status) return;
+  event.preventDefault();
+  checkCopy(status, true);
+});

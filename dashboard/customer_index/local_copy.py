@@ -1,0 +1,167 @@
+"""What the pages read from the local copy: a customer's record, the customers above and
+below it, its transactions, one document, invoices by number. Parsed by the parsers of
+live answers (one parser, not two); never a call to QuickBooks.
+
+Each read says how old it is: a record as of when it was last read (by the sync or a
+live check), transactions as of the start of the sync (or live check) that last
+confirmed them.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.db.models import Q
+
+from dashboard.conductor import records
+from dashboard.conductor.record_fields import MalformedRecord
+from dashboard.conductor.transactions import Document, Payment, parse_document, parse_payment
+from dashboard.customer_index.models import CompanySync, CopiedTransaction, IndexedCustomer
+from dashboard.customer_index.transaction_sync import ALL_KINDS
+from dashboard.models import Company
+
+Kind = CopiedTransaction.Kind
+
+
+@dataclass(frozen=True)
+class Held[T]:
+    """Something the copy holds, and the moment QuickBooks last confirmed it."""
+
+    value: T
+    as_of: datetime
+
+
+def _state(company: Company) -> CompanySync | None:
+    return CompanySync.objects.filter(company=company).first()
+
+
+def customers_ready(company: Company) -> bool:
+    """Every customer's complete record is held (one full read has finished)."""
+    state = _state(company)
+    return state is not None and state.ready
+
+
+def transactions_ready(company: Company) -> CompanySync | None:
+    """The company's state when every kind of transaction has been read in full."""
+    state = _state(company)
+    if state is None or state.transactions_as_of is None:
+        return None
+    return state if all(kind in state.transaction_kinds_read for kind in ALL_KINDS) else None
+
+
+def customer(company: Company, customer_id: str) -> Held[records.Customer] | None:
+    """The customer's record as the copy holds it (None: not held, or unreadable)."""
+    row = IndexedCustomer.objects.filter(company=company, customer_id=customer_id, record__isnull=False).first()
+    if row is None:
+        return None
+    try:
+        return Held(records.parse_customer(row.record), row.seen_at)
+    except MalformedRecord:
+        return None
+
+
+def below(company: Company, full_name: str) -> list[records.Customer]:
+    """Every job and sub-job below the customer, by full name."""
+    rows = IndexedCustomer.objects.filter(
+        company=company, full_name__istartswith=full_name + ":", record__isnull=False
+    ).order_by("full_name")
+    prefix = full_name.casefold() + ":"
+    found = []
+    for row in rows:
+        if row.full_name.casefold().startswith(prefix):  # istartswith may be looser than casefold
+            try:
+                found.append(records.parse_customer(row.record))
+            except MalformedRecord:
+                continue
+    return found
+
+
+def ids_by_full_name(company: Company, full_names: Iterable[str]) -> dict[str, str]:
+    """full name (casefolded) → id, for those the copy holds."""
+    names = list(full_names)
+    if not names:
+        return {}
+    query = Q()
+    for name in names:
+        query |= Q(full_name__iexact=name)
+    rows = IndexedCustomer.objects.filter(company=company).filter(query).values_list("full_name", "customer_id")
+    return {full_name.casefold(): customer_id for full_name, customer_id in rows}
+
+
+def transactions_as_of(company: Company, customer_id: str) -> datetime | None:
+    """When this customer's transactions were last confirmed: the later of the last
+    sync's start and the customer's own last live check."""
+    state = transactions_ready(company)
+    if state is None or state.transactions_as_of is None:
+        return None
+    checked = (
+        IndexedCustomer.objects.filter(company=company, customer_id=customer_id)
+        .values_list("checked_at", flat=True)
+        .first()
+    )
+    return max(state.transactions_as_of, checked) if checked else state.transactions_as_of
+
+
+@dataclass(frozen=True)
+class Account:
+    """A customer's (and its jobs') transactions as the copy holds them."""
+
+    open_invoices: tuple[Document, ...]
+    open_credits: tuple[Document, ...]
+    unapplied_payments: tuple[Payment, ...]
+    payments_since: tuple[Payment, ...]  # newest first
+
+
+def account(company: Company, customer_ids: tuple[str, ...], payments_from: date) -> Account:
+    rows = CopiedTransaction.objects.filter(company=company, customer_id__in=customer_ids).filter(
+        Q(is_open=True) | Q(kind=Kind.PAYMENT, transaction_date__gte=payments_from)
+    )
+    invoices, credits, unapplied, payments = [], [], [], []
+    for row in rows:
+        try:
+            if row.kind == Kind.PAYMENT:
+                payment = parse_payment(row.record)
+                if row.is_open:
+                    unapplied.append(payment)
+                if row.transaction_date and row.transaction_date >= payments_from:
+                    payments.append(payment)
+                continue
+            document = parse_document(row.record)
+        except MalformedRecord:
+            continue
+        if row.kind == Kind.INVOICE:
+            invoices.append(document)
+        elif row.kind == Kind.CREDIT_MEMO:
+            credits.append(document)
+    payments.sort(key=lambda p: (p.transaction_date or date.min, p.id), reverse=True)
+    return Account(tuple(invoices), tuple(credits), tuple(unapplied), tuple(payments))
+
+
+def document(company: Company, transaction_id: str, kind: str) -> Held[Document | Payment] | None:
+    """One transaction of this kind, if the copy holds it."""
+    state = transactions_ready(company)
+    if state is None or state.transactions_as_of is None:
+        return None
+    row = CopiedTransaction.objects.filter(company=company, transaction_id=transaction_id, kind=kind).first()
+    if row is None:
+        return None
+    try:
+        parsed = parse_payment(row.record) if kind == Kind.PAYMENT else parse_document(row.record)
+    except MalformedRecord:
+        return None
+    checked = transactions_as_of(company, row.customer_id) if row.customer_id else None
+    return Held(parsed, checked or state.transactions_as_of)
+
+
+def invoices_numbered(company: Company, ref_number: str) -> list[Document]:
+    """Invoices the copy holds with exactly this number (case-sensitive, as QuickBooks)."""
+    found = []
+    rows = CopiedTransaction.objects.filter(company=company, kind=Kind.INVOICE, ref_number=ref_number)
+    for row in rows:
+        if row.ref_number != ref_number:  # some databases compare without case
+            continue
+        try:
+            found.append(parse_document(row.record))
+        except MalformedRecord:
+            continue
+    return found

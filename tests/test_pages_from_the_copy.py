@@ -1,0 +1,139 @@
+"""Pages answer from the local copy without asking QuickBooks, say how old it is, and a
+live check confirms or corrects the customer a person is looking at."""
+
+import pytest
+
+from dashboard.customer_index import sync
+from dashboard.customer_index.models import IndexedCustomer
+from fake_conductor.faults import Fault
+from tests.conftest import BAKERY
+from tests.test_customer_index import control, fake_customers
+from tests.test_customer_page import text_of
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def synced(company, fake):
+    assert sync.sync_company(company).ok
+    fake.reset()
+    return company
+
+
+def customer_url(customer_id: str) -> str:
+    return f"/end-users/{BAKERY}/customers/{customer_id}/"
+
+
+def with_open_invoice(fake) -> tuple[dict, dict]:
+    company = fake.state.companies[BAKERY]
+    invoice = next(i for i in company.ledger.invoices if float(i["balanceRemaining"]) > 0 and i["refNumber"])
+    customer = next(c for c in company.customers if c["id"] == invoice["customer"]["id"])
+    return customer, invoice
+
+
+def asked(fake) -> int:
+    return sum(n for key, n in fake.stats.items() if key.startswith("GET /"))
+
+
+def test_the_customer_page_is_whole_from_the_copy_with_no_call_and_says_how_old_it_is(support_client, synced, fake):
+    customer, invoice = with_open_invoice(fake)
+    response = support_client.get(customer_url(customer["id"]))
+    body = text_of(response)
+    assert response.status_code == 200
+    assert asked(fake) == 0
+    assert "From the local copy, as of" in body and invoice["refNumber"] in body
+    assert "Loading" not in body and 'data-check="' in response.content.decode()
+
+
+def test_a_check_with_nothing_changed_costs_two_requests_and_says_so(support_client, synced, fake):
+    customer, _ = with_open_invoice(fake)
+    check = support_client.get(customer_url(customer["id"]) + "check/", headers={"X-Fragment": "1"})
+    assert check.status_code == 200 and "X-Copy-Changed" not in check
+    assert "Checked with QuickBooks just now: up to date" in text_of(check)
+    assert asked(fake) == 2
+    assert fake.stats["GET /quickbooks-desktop/transactions"] == 1
+    # Asked again a moment later (another tab, a colleague): the check just made stands.
+    again = support_client.get(customer_url(customer["id"]) + "check/", headers={"X-Fragment": "1"})
+    assert "up to date" in text_of(again) and asked(fake) == 2
+
+
+def test_a_change_in_quickbooks_reaches_the_open_page_with_one_check(support_client, synced, fake):
+    customer, _ = with_open_invoice(fake)
+    added = control(fake, "POST", "invoices", customer_id=customer["id"], amount="432.10")
+    check = support_client.get(customer_url(customer["id"]) + "check/", headers={"X-Fragment": "1"})
+    assert check["X-Copy-Changed"] == "1"
+    words = text_of(check)
+    assert "Updated from QuickBooks just now" in words and "1 new invoice" in words and "balance" in words
+    page = text_of(support_client.get(customer_url(customer["id"])))
+    assert added["refNumber"] in page and "432.10" in page
+    live = next(c for c in fake_customers(fake) if c["id"] == customer["id"])
+    row = IndexedCustomer.objects.get(company=synced, customer_id=customer["id"])
+    assert str(row.total_balance.normalize()) in (live["totalBalance"], live["totalBalance"].rstrip("0").rstrip("."))
+
+
+def test_check_quickbooks_now_without_scripts_checks_and_returns_to_the_page(support_client, synced, fake):
+    customer, _ = with_open_invoice(fake)
+    response = support_client.get(customer_url(customer["id"]) + "check/?now=1")
+    assert response.status_code == 302 and response["Location"] == customer_url(customer["id"])
+    assert asked(fake) == 2
+
+
+def test_a_failed_check_leaves_the_page_whole_and_says_why(support_client, synced, fake):
+    customer, invoice = with_open_invoice(fake)
+    fake.faults.add(Fault(end_user_id=BAKERY, error="qbd_offline"))
+    check = support_client.get(customer_url(customer["id"]) + "check/", headers={"X-Fragment": "1"})
+    assert check.status_code == 200 and "Could not check with QuickBooks" in text_of(check)
+    page = support_client.get(customer_url(customer["id"]))
+    assert page.status_code == 200 and invoice["refNumber"] in text_of(page)
+
+
+def test_a_customer_the_copy_does_not_know_reads_live_and_is_then_copied(support_client, synced, fake):
+    added = control(fake, "POST", "customers", fields={"name": "Brand New Caller", "phone": "555-0199"})
+    first = support_client.get(customer_url(added["id"]))
+    assert first.status_code == 200 and "Brand New Caller" in text_of(first)
+    assert fake.stats["GET /quickbooks-desktop/customers/{id}"] == 1
+    assert IndexedCustomer.objects.filter(company=synced, customer_id=added["id"]).exists()
+    fake.reset()
+    again = support_client.get(customer_url(added["id"]))
+    assert "From the local copy" in text_of(again) and asked(fake) == 0
+
+
+def test_documents_open_from_the_copy_with_no_call(support_client, synced, fake):
+    company = fake.state.companies[BAKERY]
+    _, invoice = with_open_invoice(fake)
+    payment = company.ledger.payments[0]
+    memo = company.ledger.credit_memos[0]
+    receipt = company.ledger.sales_receipts[0]
+    for path, item in (
+        ("invoices", invoice),
+        ("payments", payment),
+        ("credit-memos", memo),
+        ("sales-receipts", receipt),
+    ):
+        response = support_client.get(f"/end-users/{BAKERY}/{path}/{item['id']}/")
+        assert response.status_code == 200, path
+        if item.get("refNumber"):
+            assert item["refNumber"] in text_of(response)
+    assert asked(fake) == 0
+
+
+def test_a_jump_by_invoice_number_lands_from_the_copy_with_no_call(support_client, synced, fake):
+    company = fake.state.companies[BAKERY]
+    numbers = [i["refNumber"] for i in company.ledger.invoices]
+    _, invoice = next(
+        (c, i) for c, i in ((None, i) for i in company.ledger.invoices) if numbers.count(i["refNumber"]) == 1
+    )
+    response = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": invoice["refNumber"]})
+    assert response.status_code == 302 and response["Location"].endswith(f"/invoices/{invoice['id']}/")
+    assert asked(fake) == 0
+
+
+def test_an_invoice_outside_the_copys_window_reads_live(support_client, synced, fake, settings):
+    from dashboard.customer_index.models import CopiedTransaction
+
+    company = fake.state.companies[BAKERY]
+    settled = next(i for i in company.ledger.invoices if float(i["balanceRemaining"]) == 0)
+    CopiedTransaction.objects.filter(transaction_id=settled["id"]).delete()  # as if out of the window
+    response = support_client.get(f"/end-users/{BAKERY}/invoices/{settled['id']}/")
+    assert response.status_code == 200
+    assert fake.stats["GET /quickbooks-desktop/invoices"] == 1
