@@ -137,3 +137,53 @@ def test_an_invoice_outside_the_copys_window_reads_live(support_client, synced, 
     response = support_client.get(f"/end-users/{BAKERY}/invoices/{settled['id']}/")
     assert response.status_code == 200
     assert fake.stats["GET /quickbooks-desktop/invoices"] == 1
+    assert "from QuickBooks: older than the local copy’s window" in text_of(response)
+    # Read live, then copied (it is within the window after all): the next view asks nothing.
+    again = support_client.get(f"/end-users/{BAKERY}/invoices/{settled['id']}/")
+    assert "From the local copy" in text_of(again) and fake.stats["GET /quickbooks-desktop/invoices"] == 1
+
+
+def test_check_quickbooks_now_on_a_document_reads_it_live_and_updates_the_copy(support_client, synced, fake):
+    _, invoice = with_open_invoice(fake)
+    url = f"/end-users/{BAKERY}/invoices/{invoice['id']}/"
+    control(fake, "POST", f"invoices/{invoice['id']}/payments", amount=invoice["balanceRemaining"])
+    assert "Check QuickBooks now" in text_of(support_client.get(url))
+    refreshed = support_client.get(url, {"refresh": "1"})
+    assert refreshed.status_code == 302
+    from dashboard.customer_index.models import CopiedTransaction
+
+    assert not CopiedTransaction.objects.get(transaction_id=invoice["id"]).is_open
+
+
+def test_the_activity_and_statement_list_from_the_copy_and_older_history_reads_live(support_client, synced, fake):
+    customer, invoice = with_open_invoice(fake)
+    url = customer_url(customer["id"]) + "activity/"
+    response = support_client.get(url)
+    body = text_of(response)
+    assert response.status_code == 200 and asked(fake) == 0
+    assert "From the local copy, as of" in body and invoice["refNumber"] in body
+    assert "every open one and the others since" in body
+    live = support_client.get(url, {"live": "1"})
+    assert live.status_code == 200 and fake.stats["GET /quickbooks-desktop/transactions"] == 1
+    assert "From the local copy" not in text_of(live)
+
+
+def test_with_quickbooks_closed_a_caller_is_found_and_every_page_is_whole(support_client, synced, fake):
+    """Done means: QuickBooks closed, a caller found by phone, what they owe and why, the
+    overdue invoice and the statement, every page whole and stamped with its age."""
+    customer, invoice = with_open_invoice(fake)
+    control(fake, "POST", f"customers/{customer['id']}", changes={"phone": "+1-555-301-4525"})
+    assert sync.sync_company(synced).ok
+    fake.reset()
+    fake.faults.add(Fault(end_user_id=BAKERY, error="qbd_offline"))
+    found = support_client.get("/", {"q": "(555) 301-4525"})
+    assert found.status_code == 302 and found["Location"] == customer_url(customer["id"])
+    for url in (
+        customer_url(customer["id"]),
+        f"/end-users/{BAKERY}/invoices/{invoice['id']}/",
+        customer_url(customer["id"]) + "activity/",
+    ):
+        page = support_client.get(url)
+        assert page.status_code == 200, url
+        assert "local copy, as of" in text_of(page), url
+    assert asked(fake) == 0

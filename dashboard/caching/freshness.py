@@ -67,6 +67,7 @@ class Fetched[T]:
     fetched_at: float  # epoch seconds
     from_cache: bool
     stale_because: errors.ConductorError | CompanyBusyError | None = None  # set when shown despite a failure
+    from_copy: bool = False  # read from the local copy, as of fetched_at
 
     @property
     def fetched_at_datetime(self) -> datetime:

@@ -15,9 +15,9 @@ from django.db.models import Q
 
 from dashboard.conductor import records
 from dashboard.conductor.record_fields import MalformedRecord
-from dashboard.conductor.transactions import Document, Payment, parse_document, parse_payment
+from dashboard.conductor.transactions import Document, Payment, TransactionRow, parse_document, parse_payment
 from dashboard.customer_index.models import CompanySync, CopiedTransaction, IndexedCustomer
-from dashboard.customer_index.transaction_sync import ALL_KINDS
+from dashboard.customer_index.transaction_sync import ALL_KINDS, window_start
 from dashboard.models import Company
 
 Kind = CopiedTransaction.Kind
@@ -164,4 +164,70 @@ def invoices_numbered(company: Company, ref_number: str) -> list[Document]:
             found.append(parse_document(row.record))
         except MalformedRecord:
             continue
+    return found
+
+
+def _row_of(kind: str, record: Document | Payment) -> TransactionRow:
+    """A copied transaction as /transactions would list it."""
+    if isinstance(record, Payment):
+        amount, account = record.total_amount, record.deposit_to
+    else:
+        amount, account = record.total, None
+    return TransactionRow(
+        transaction_type=kind,
+        transaction_id=record.id,
+        entity=record.customer,
+        account=account,
+        transaction_date=record.transaction_date,
+        ref_number=record.ref_number,
+        amount=amount,
+        currency=record.currency,
+        memo=record.memo,
+        updated_at=record.updated_at,
+    )
+
+
+@dataclass(frozen=True)
+class HistoryWanted:
+    customer_ids: tuple[str, ...]
+    kind: str  # "" = every kind the copy holds
+    status: str  # open | closed | either
+    date_from: date | None
+    date_to: date | None
+
+
+def serves_history(company: Company, kind: str, status: str, date_from: date | None) -> date | None:
+    """The first day the copy can list history from for this filter, or None when it
+    cannot serve it (a kind it does not hold, or its transactions not read yet). Open
+    transactions it holds whatever their age; closed ones from the window's start."""
+    if transactions_ready(company) is None or (kind and kind not in ALL_KINDS):
+        return None
+    first_day = window_start()
+    if status == "open" or (date_from is not None and date_from >= first_day):
+        return date_from or date.min
+    return first_day
+
+
+def history(company: Company, wanted: HistoryWanted) -> list[TransactionRow]:
+    """The customer's (and jobs') transactions the copy holds that the filter lets
+    through, newest first."""
+    rows = CopiedTransaction.objects.filter(company=company, customer_id__in=wanted.customer_ids)
+    if wanted.kind:
+        rows = rows.filter(kind=wanted.kind)
+    if wanted.status == "open":
+        rows = rows.filter(is_open=True)
+    elif wanted.status == "closed":
+        rows = rows.filter(is_open=False)
+    if wanted.date_from:
+        rows = rows.filter(transaction_date__gte=wanted.date_from)
+    if wanted.date_to:
+        rows = rows.filter(transaction_date__lte=wanted.date_to)
+    found = []
+    for row in rows:
+        try:
+            record = parse_payment(row.record) if row.kind == Kind.PAYMENT else parse_document(row.record)
+        except MalformedRecord:
+            continue
+        found.append(_row_of(row.kind, record))
+    found.sort(key=lambda r: (r.transaction_date or date.min, r.transaction_id), reverse=True)
     return found

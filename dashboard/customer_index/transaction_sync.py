@@ -91,6 +91,51 @@ def keeps(record: Copied, first_day: date) -> bool:
     return open_amount(record) != 0 or record.transaction_date is None or record.transaction_date >= first_day
 
 
+def store(
+    company: Company, kind: str, found: tuple[Copied, ...] | list[Copied], seen_at: datetime, first_day: date
+) -> tuple[int, int]:
+    """The transactions written into the copy, or taken out of it when closed and from
+    before the window; how many of each."""
+    kept = [r for r in found if keeps(r, first_day)]
+    dropped = [r.id for r in found if not keeps(r, first_day)]
+    rows = [
+        CopiedTransaction(
+            company=company,
+            transaction_id=r.id,
+            kind=kind,
+            customer_id=((r.customer.id if r.customer else None) or "")[:40],
+            ref_number=(r.ref_number or "")[:100],
+            transaction_date=r.transaction_date,
+            is_open=open_amount(r) != 0,
+            updated_at=r.updated_at,
+            seen_at=seen_at,
+            record=dict(r.source),
+        )
+        for r in kept
+        if r.source  # a record read back from the cache has no source to copy
+    ]
+    if rows:
+        CopiedTransaction.objects.bulk_create(
+            rows,
+            update_conflicts=True,
+            unique_fields=["company", "transaction_id"],
+            update_fields=[
+                "kind",
+                "customer_id",
+                "ref_number",
+                "transaction_date",
+                "is_open",
+                "updated_at",
+                "seen_at",
+                "record",
+            ],
+        )
+    removed = 0
+    if dropped:
+        removed = CopiedTransaction.objects.filter(company=company, transaction_id__in=dropped).delete()[0]
+    return len(rows), removed
+
+
 class TransactionSync:
     def __init__(self, company: Company, state: CompanySync, conductor: ConductorClient, ask: Ask) -> None:
         self.company, self.state, self.conductor, self.ask = company, state, conductor, ask
@@ -109,45 +154,9 @@ class TransactionSync:
     def store(self, kind: str, found: tuple[Copied, ...] | list[Copied], seen_at: datetime) -> None:
         self.customers_touched.update(r.customer.id for r in found if r.customer and r.customer.id)
         self.payments_read += [r for r in found if isinstance(r, Payment)]
-        kept = [r for r in found if keeps(r, self.first_day)]
-        dropped = [r.id for r in found if not keeps(r, self.first_day)]
-        rows = [
-            CopiedTransaction(
-                company=self.company,
-                transaction_id=r.id,
-                kind=kind,
-                customer_id=((r.customer.id if r.customer else None) or "")[:40],
-                ref_number=(r.ref_number or "")[:100],
-                transaction_date=r.transaction_date,
-                is_open=open_amount(r) != 0,
-                updated_at=r.updated_at,
-                seen_at=seen_at,
-                record=dict(r.source),
-            )
-            for r in kept
-        ]
-        if rows:
-            CopiedTransaction.objects.bulk_create(
-                rows,
-                update_conflicts=True,
-                unique_fields=["company", "transaction_id"],
-                update_fields=[
-                    "kind",
-                    "customer_id",
-                    "ref_number",
-                    "transaction_date",
-                    "is_open",
-                    "updated_at",
-                    "seen_at",
-                    "record",
-                ],
-            )
-        if dropped:
-            # Closed and from before the window: no longer the copy's.
-            self.deleted += CopiedTransaction.objects.filter(company=self.company, transaction_id__in=dropped).delete()[
-                0
-            ]
-        self.stored += len(rows)
+        stored, dropped = store(self.company, kind, found, seen_at, self.first_day)
+        self.stored += stored
+        self.deleted += dropped
 
     # --- reads -----------------------------------------------------------------------
 

@@ -81,7 +81,7 @@ def from_copy(company: Company, customer: records.Customer) -> tuple[Fetched[Act
         since=since,
         incomplete=tree.jobs_truncated,
     )
-    return Fetched(activity, as_of.timestamp(), from_cache=True), tree
+    return Fetched(activity, as_of.timestamp(), from_cache=True, from_copy=True), tree
 
 
 def _due_first(invoices: tuple[Document, ...] | list[Document]) -> tuple[Document, ...]:

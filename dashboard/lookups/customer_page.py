@@ -54,13 +54,21 @@ def fetch_customer(company: Company, customer_id: str, *, refresh: bool = False)
     )
 
 
+def customer_record(company: Company, customer_id: str, *, refresh: bool = False) -> Fetched[records.Customer]:
+    """The record alone: from the copy when it holds it (unless a refresh asks), else
+    fetched."""
+    if not refresh and (held := local_copy.customer(company, customer_id)) is not None:
+        return Fetched(held.value, held.as_of.timestamp(), from_cache=True, from_copy=True)
+    return fetch_customer(company, customer_id, refresh=refresh)
+
+
 def open_customer(company: Company, customer_id: str, *, refresh: bool = False) -> CustomerPage:
     """The record, and its tree when that costs no second round trip, within one page's
     budget for waiting on QuickBooks. Raises what the lookups raise (see
     problems.LOOKUP_FAILURES). From the copy when it holds the customer (unless a
     refresh asks QuickBooks)."""
     if not refresh and (held := local_copy.customer(company, customer_id)) is not None:
-        fetched_from_copy = Fetched(held.value, held.as_of.timestamp(), from_cache=True)
+        fetched_from_copy = Fetched(held.value, held.as_of.timestamp(), from_cache=True, from_copy=True)
         return CustomerPage(fetched_from_copy, job_tree.from_copy(company, held.value), from_copy=True)
     with page_budget():
         fetched = None if refresh else fresh_customer(company, customer_id)

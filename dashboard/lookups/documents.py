@@ -6,7 +6,7 @@ CUSTOMER_CACHE_TTL, a stale copy when QuickBooks is out of reach).
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from django.conf import settings
@@ -15,7 +15,7 @@ from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
 from dashboard.conductor import errors, records
 from dashboard.conductor.client import ConductorClient, TransactionQuery
 from dashboard.conductor.transactions import Document, ListPage, Payment, TransactionRow
-from dashboard.customer_index import local_copy
+from dashboard.customer_index import local_copy, transaction_sync
 from dashboard.lookups import job_tree
 from dashboard.lookups.activity import MAX_ENTITY_IDS, MAX_OPEN_ITEMS, every_page
 from dashboard.models import Company
@@ -38,21 +38,33 @@ def _held[T](company: Company, kind: str, transaction_id: str, parsed: type[T]) 
     held = local_copy.document(company, transaction_id, kind)
     if held is None or not isinstance(held.value, parsed):
         return None
-    return Fetched(held.value, held.as_of.timestamp(), from_cache=True)
+    return Fetched(held.value, held.as_of.timestamp(), from_cache=True, from_copy=True)
+
+
+def _copied[T: (Document, Payment)](company: Company, kind: str, fetched: Fetched[T]) -> Fetched[T]:
+    """Read live, then copied (when the copy holds the company's transactions): a
+    refresh, or a transaction the copy did not hold, opens from the copy next time."""
+    if not fetched.from_cache and local_copy.transactions_ready(company) is not None:
+        transaction_sync.store(
+            company, kind, [fetched.value], fetched.fetched_at_datetime, transaction_sync.window_start()
+        )
+    return fetched
 
 
 def fetch_invoice(company: Company, invoice_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """An invoice with the payments and credits applied to it."""
     if not refresh and (held := _held(company, "invoice", invoice_id, Document)):
         return held
-    return _listed_with_links(company, "invoice", ConductorClient.list_invoices, invoice_id, refresh)
+    fetched = _listed_with_links(company, "invoice", ConductorClient.list_invoices, invoice_id, refresh)
+    return _copied(company, "invoice", fetched)
 
 
 def fetch_credit_memo(company: Company, memo_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """A credit memo with the invoices it was applied to."""
     if not refresh and (held := _held(company, "credit_memo", memo_id, Document)):
         return held
-    return _listed_with_links(company, "credit_memo", ConductorClient.list_credit_memos, memo_id, refresh)
+    fetched = _listed_with_links(company, "credit_memo", ConductorClient.list_credit_memos, memo_id, refresh)
+    return _copied(company, "credit_memo", fetched)
 
 
 def _listed_with_links(
@@ -78,14 +90,16 @@ def _listed_with_links(
 def fetch_sales_receipt(company: Company, receipt_id: str, *, refresh: bool = False) -> Fetched[Document]:
     if not refresh and (held := _held(company, "sales_receipt", receipt_id, Document)):
         return held
-    return _retrieved(company, "sales_receipt", ConductorClient.retrieve_sales_receipt, receipt_id, refresh)
+    fetched = _retrieved(company, "sales_receipt", ConductorClient.retrieve_sales_receipt, receipt_id, refresh)
+    return _copied(company, "sales_receipt", fetched)
 
 
 def fetch_payment(company: Company, payment_id: str, *, refresh: bool = False) -> Fetched[Payment]:
     """A payment with the invoices it was applied to."""
     if not refresh and (held := _held(company, "receive_payment", payment_id, Payment)):
         return held
-    return _retrieved(company, "payment", ConductorClient.retrieve_payment, payment_id, refresh)
+    fetched = _retrieved(company, "payment", ConductorClient.retrieve_payment, payment_id, refresh)
+    return _copied(company, "receive_payment", fetched)
 
 
 def _retrieved[T](
@@ -116,13 +130,19 @@ class HistoryFilter:
 class History:
     rows: tuple[TransactionRow, ...]  # newest first
     incomplete: bool  # more than MAX_OPEN_ITEMS matched, or jobs were left out
+    # Listed from the local copy: its four kinds, closed ones from this day on (date.min:
+    # the filter asked nothing older). None: read from QuickBooks.
+    copy_from: date | None = None
 
 
 def fetch_history(
-    company: Company, customer: records.Customer, wanted: HistoryFilter, *, refresh: bool = False
+    company: Company, customer: records.Customer, wanted: HistoryFilter, *, refresh: bool = False, live: bool = False
 ) -> Fetched[History]:
-    """Every transaction of the customer and its jobs that the filter lets through,
-    fetched whole (bounded) and paged on our side, so links never carry a cursor."""
+    """Every transaction of the customer and its jobs that the filter lets through: from
+    the local copy when it can list them (unless `live` or a refresh asks QuickBooks),
+    else fetched whole (bounded) and paged on our side, so links never carry a cursor."""
+    if not (refresh or live) and (held := _history_from_copy(company, customer, wanted)) is not None:
+        return held
     conductor = company.conductor()
 
     def fetch() -> History:
@@ -141,6 +161,36 @@ def fetch_history(
 
     key = cache_key("history", company.conductor_id, customer.id, customer.full_name, repr(wanted))
     return get_or_fetch(key, fetch, ttl=settings.CUSTOMER_CACHE_TTL, refresh=refresh)
+
+
+def _history_from_copy(company: Company, customer: records.Customer, wanted: HistoryFilter) -> Fetched[History] | None:
+    first_day = local_copy.serves_history(company, wanted.transaction_type, wanted.status, wanted.date_from)
+    as_of = local_copy.transactions_as_of(company, customer.id)
+    if first_day is None or as_of is None or local_copy.customer(company, customer.id) is None:
+        return None
+    tree = job_tree.from_copy(company, customer)
+    asked = local_copy.HistoryWanted(
+        customer_ids=(customer.id, *tree.descendant_ids),
+        kind=wanted.transaction_type,
+        status=wanted.status,
+        date_from=None if first_day == date.min else max(wanted.date_from or first_day, first_day),
+        date_to=wanted.date_to,
+    )
+    rows = local_copy.history(company, asked)
+    if wanted.status != "open" and first_day != date.min:
+        # Open ones older than the window are held too: listed with the rest.
+        older = local_copy.history(company, replace(asked, status="open", date_from=None, date_to=first_day))
+        rows = sorted(
+            {
+                r.transaction_id: r
+                for r in (*rows, *older)
+                if r.transaction_date is None or not wanted.date_to or r.transaction_date <= wanted.date_to
+            }.values(),
+            key=lambda r: (r.transaction_date or date.min, r.transaction_id),
+            reverse=True,
+        )
+    history = History(tuple(rows[:MAX_OPEN_ITEMS]), len(rows) > MAX_OPEN_ITEMS, copy_from=first_day)
+    return Fetched(history, as_of.timestamp(), from_cache=True, from_copy=True)
 
 
 def find_invoices_by_number(conductor: ConductorClient, ref_number: str) -> tuple[Document, ...]:

@@ -4,6 +4,7 @@ transaction history, which prints as a statement."""
 
 import logging
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 from django.core.paginator import Paginator
@@ -17,6 +18,7 @@ from dashboard import activity_presentation, audit, identifiers, presentation
 from dashboard.account import Activity
 from dashboard.caching.freshness import Fetched
 from dashboard.conductor import records
+from dashboard.customer_index import local_copy
 from dashboard.forms import HistoryFilterForm
 from dashboard.lookups import activity, customer_page, documents, job_tree
 from dashboard.lookups.job_tree import Hierarchy
@@ -133,7 +135,7 @@ def customer_account(request: HttpRequest, conductor_id: str, customer_id: str) 
     fragment = request.headers.get("X-Fragment") == "1"
     found = None
     try:
-        found = customer_page.fetch_customer(company, customer_id).value
+        found = customer_page.customer_record(company, customer_id).value
         fetched, tree = activity.fetch_activity(company, found)
     except LOOKUP_FAILURES as exc:
         target = audit.customer_target(company, customer_id, found.full_name if found else None)
@@ -168,9 +170,10 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
         return render(request, "dashboard/history.html", {"company": company, "form": form}, status=400)
     wanted = form.history_filter() if request.GET else documents.HistoryFilter()
     refresh = request.GET.get("refresh") == "1"
+    live = request.GET.get("live") == "1"  # past the copy: older history, other kinds
     try:
-        found = customer_page.fetch_customer(company, customer_id, refresh=refresh).value
-        history = documents.fetch_history(company, found, wanted, refresh=refresh)
+        found = customer_page.customer_record(company, customer_id, refresh=refresh).value
+        history = documents.fetch_history(company, found, wanted, refresh=refresh, live=live)
         statement = activity.fetch_activity(company, found, refresh=refresh)[0]
     except LOOKUP_FAILURES as exc:
         audit.record_failure(request, AuditAction.ACTIVITY, company, audit.customer_target(company, customer_id), exc)
@@ -190,6 +193,15 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
         "rows": [activity_presentation.history_row(company.conductor_id, found, row) for row in page.object_list],
         "page": page,
         "incomplete": history.value.incomplete,
+        "copy_from": history.value.copy_from,
+        "read_live_because": (
+            "older ones and every kind, as asked"
+            if live
+            else "the local copy’s first read of this company is still under way"
+            if local_copy.transactions_ready(company) is None
+            else None
+        ),
+        "copy_from_window": history.value.copy_from not in (None, date.min),
         "customer_url": reverse("customer", args=[company.conductor_id, found.id]),
         "billing_lines": presentation.address_lines(found.billing_address),
         **{

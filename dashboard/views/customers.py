@@ -12,7 +12,7 @@ from django.utils.safestring import mark_safe
 
 from dashboard import activity_presentation, audit, identifiers, presentation
 from dashboard.conductor import records
-from dashboard.customer_index import live_check
+from dashboard.customer_index import live_check, local_copy
 from dashboard.customer_index.tasks import note_attention
 from dashboard.forms import CustomerSearchForm, JumpForm
 from dashboard.lookups import activity, customer_page, job_tree, jump_box, search
@@ -244,6 +244,12 @@ def customer(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpR
     return render(request, "dashboard/customer.html", _customer_context(company, page))
 
 
+def _why_live(company: Company) -> str:
+    if not local_copy.customers_ready(company):
+        return "the local copy’s first read of this company is still under way"
+    return "the local copy did not hold this customer yet; it does now"
+
+
 def _customer_context(company: Company, page: customer_page.CustomerPage) -> dict[str, object]:
     found, fetched, tree = page.customer, page.fetched, page.tree
     # From the copy, the page is whole at once. Read live, the record never waits for
@@ -279,6 +285,7 @@ def _customer_context(company: Company, page: customer_page.CustomerPage) -> dic
         "activity_parts": account_views.activity_parts(company, found, known) if known else None,
         "account_url": reverse("customer_account", args=[company.conductor_id, found.id]),
         "from_copy": page.from_copy,
+        "read_live_because": None if page.from_copy else _why_live(company),
         "check_url": reverse("customer_check", args=[company.conductor_id, found.id]),
         "history_url": reverse("customer_history", args=[company.conductor_id, found.id]),
     }

@@ -12,6 +12,7 @@ from dashboard import account, activity_presentation, audit, identifiers, presen
 from dashboard.caching.freshness import Fetched
 from dashboard.conductor.records import Ref
 from dashboard.conductor.transactions import Document, Payment
+from dashboard.customer_index import local_copy
 from dashboard.lookups import activity, documents
 from dashboard.models import AuditAction, Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
@@ -19,7 +20,6 @@ from dashboard.views import errors
 from dashboard.views.access import company_or_none, staff_view, unknown_company
 from dashboard.views.links import without_refresh
 
-URL_NAMES = {"invoice": "invoice", "credit_memo": "credit_memo", "sales_receipt": "sales_receipt", "payment": "payment"}
 URL_NAMES = {"invoice": "invoice", "credit_memo": "credit_memo", "sales_receipt": "sales_receipt", "payment": "payment"}
 KIND_NAMES = {
     "invoice": "Invoice",
@@ -33,6 +33,12 @@ def _customer_url(company: Company, customer: Ref | None) -> str | None:
     if customer is None or not customer.id or not identifiers.is_valid_customer_id(customer.id):
         return None
     return reverse("customer", args=[company.conductor_id, customer.id])
+
+
+def _why_live(company: Company) -> str:
+    if local_copy.transactions_ready(company) is None:
+        return "the local copy’s first read of this company is still under way"
+    return "older than the local copy’s window"
 
 
 def _open(
@@ -73,6 +79,7 @@ def _open(
         "company": company,
         "kind_name": name,
         "fetched": fetched,
+        "read_live_because": None if fetched.from_copy else _why_live(company),
         "stale_reason": problem_for(fetched.stale_because).summary if fetched.stale_because else None,
         **context(company, fetched.value),
     }
