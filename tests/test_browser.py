@@ -412,7 +412,7 @@ def test_index_search_results_say_how_fresh_they_are(signed_in, companies, fake,
     page.set_viewport_size({"width": width, "height": 900})
     page.goto("/")
     # on a phone the table stacks: each cell says what it is instead of a header row
-    page.locator("td[data-label='Search index']", has_text="In step").first.wait_for()
+    page.locator("td[data-label='Local copy']", has_text="In step").first.wait_for()
     page.goto(f"/end-users/{BAKERY}/customers/?q=garc&status=all")
     page.get_by_text("in step with QuickBooks").wait_for()
     assert page.evaluate("document.documentElement.scrollWidth") <= width

@@ -283,7 +283,7 @@ def test_the_company_search_answers_from_the_index_without_a_call(support_client
 def test_a_company_without_a_ready_index_is_searched_live_and_says_so(support_client, company, fake):
     response = support_client.get(f"/end-users/{BAKERY}/customers/", {"q": "acme", "status": "all"})
     assert response.status_code == 200 and fake.stats["GET /quickbooks-desktop/customers"] >= 1
-    assert "index of this company is not ready yet" in page_text(response)
+    assert "local copy of this company is not ready yet" in page_text(response)
 
 
 def test_search_across_companies_uses_each_index_and_keeps_to_scopes(
@@ -301,7 +301,7 @@ def test_search_across_companies_uses_each_index_and_keeps_to_scopes(
     response = support_client.get("/", {"q": inactive["name"]})
     assert response.status_code == 200 and fake.stats == {}
     text = page_text(response)
-    assert inactive["name"] in text and "Inactive" in text and "From the index" in text
+    assert inactive["name"] in text and "Inactive" in text and "From the local copy" in text
     CompanyScope.objects.create(user=support_user).companies.add(builders)
     scoped = page_text(support_client.get("/", {"q": inactive["name"]}))
     assert "Fulton Street Bakery Group" not in scoped

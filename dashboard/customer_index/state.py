@@ -1,26 +1,72 @@
 """A company's sync state in words, for admin and the home page."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
 from django.utils import timezone
 from django.utils.timesince import timesince
 
-from dashboard.customer_index.models import CompanySync, SyncWorker
+from dashboard.customer_index.models import CompanySync, CopiedTransaction, SyncWorker
+from dashboard.customer_index.transaction_sync import ALL_KINDS
+
+
+@dataclass(frozen=True)
+class CopyStatus:
+    """The home page's line on a company's local copy."""
+
+    label: str  # In step | First read under way | Not synced yet
+    as_of: datetime | None
+    counts: str  # "52 customers · 259 transactions"
+    pending: str  # what a first read has not read yet, in words ("" when nothing)
+    error: str
+
+
+def _kinds(kinds: Sequence[str]) -> str:
+    names = {k.value: k.label.lower() + "s" for k in CopiedTransaction.Kind}
+    return ", ".join(names[k] for k in kinds)
+
+
+def copy_status(state: CompanySync | None) -> CopyStatus:
+    if state is None or (state.in_step_at is None and state.full_read_started_at is None and not state.last_error):
+        return CopyStatus("Not synced yet", None, "", "", "")
+    pending = [k for k in ALL_KINDS if k not in state.transaction_kinds_read]
+    if not state.ready:
+        label = "First read under way" if state.full_read_started_at or not state.last_error else "First read stopped"
+    else:
+        label = "In step"
+    counts = f"{state.customers:,} customers · {state.transactions:,} transactions" if state.ready else ""
+    return CopyStatus(
+        label=label,
+        as_of=state.in_step_at,
+        counts=counts,
+        pending=f"not read yet: {_kinds(pending)}" if pending else "",
+        error=state.last_error,
+    )
 
 
 def sync_summary(state: CompanySync | None) -> str:
     if state is None:
-        return "Never synced: searches ask QuickBooks live until the first sync finishes."
+        return "Never synced: pages and searches ask QuickBooks live until the first sync finishes."
     parts = []
     if state.in_step_at:
         parts.append(f"In step {timesince(state.in_step_at, timezone.now())} ago, {state.customers:,} customers")
     if state.full_read_started_at:
         parts.append(f"a full read is under way (at “{state.full_read_after or 'the start'}”)")
     elif not state.ready:
-        parts.append("first sync not finished: searches ask QuickBooks live")
+        parts.append("first sync not finished: pages and searches ask QuickBooks live")
     if state.last_full_sync_at:
         parts.append(f"last full read {timesince(state.last_full_sync_at, timezone.now())} ago")
+    kinds_read = [k for k in ALL_KINDS if k in state.transaction_kinds_read]
+    if kinds_read:
+        parts.append(f"{state.transactions:,} transactions copied ({_kinds(kinds_read)} read in full)")
+    pending = [k for k in ALL_KINDS if k not in state.transaction_kinds_read]
+    if pending:
+        parts.append(f"transactions not read yet: {_kinds(pending)}")
     if state.in_step_at:
         parts.append(
-            f"last sync read {state.last_pages} pages, stored {state.last_changed}, removed {state.last_deleted}"
+            f"last sync: {state.last_pages} requests, stored {state.last_changed} customers, "
+            f"removed {state.last_deleted}"
         )
     if state.last_error:
         parts.append(f"last error: {state.last_error}")

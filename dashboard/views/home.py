@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from dashboard import audit, presentation
 from dashboard.customer_index.models import CompanySync, SyncWorker
+from dashboard.customer_index.state import copy_status
 from dashboard.forms import GlobalSearchForm
 from dashboard.lookups import search
 from dashboard.models import AuditAction, RecentView
@@ -58,7 +59,7 @@ def home(request):
         "sync_worker": sync_worker,
         "sync_worker_alive": sync_worker is not None and sync_worker.is_alive(timezone.now()),
         "companies": companies,
-        "company_rows": [(company, states.get(company.pk)) for company in companies],
+        "company_rows": [(company, copy_status(states.get(company.pk))) for company in companies],
         "form": form,
         "results": results,
         "recent": recent,
