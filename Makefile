@@ -47,10 +47,11 @@ lint: install-dev
 	$(VENV)/bin/ruff format --check .
 	DASHBOARD_DEMO=1 $(VENV)/bin/mypy
 
-# Not part of `make test`: about fifteen minutes, wants a quiet machine (docs/performance.md).
+# Not part of `make test`: about twenty minutes, wants a quiet machine (docs/performance.md).
 bench: install
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/activity_kinds.py
+	$(PY) benchmarks/local_copy.py
 	$(PY) benchmarks/customer_index.py
 	@echo "(On PostgreSQL too: $(PY) benchmarks/customer_index.py --database-url postgres://… --out benchmarks/customer_index_results_postgres.json)"
 

@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import urlencode
@@ -140,24 +141,22 @@ class Bench:
             process.kill()
 
     def setup(self) -> None:
+        self.start_fake(["--large-companies", "6", "--customers-each", "400"])
+        self.sign_in_users()
+        for company in (BAKERY, BUILDERS, *LARGE):
+            self.fresh[company] = self._customer_ids(company)
+        # Never listed: their place in the job tree is unknown when first opened.
+        self.top_level = [(c, cid) for c in (BAKERY, BUILDERS) for cid in self._customer_ids(c, top_level_only=True)]
+
+    def start_fake(self, args: list[str], seconds: float = 30) -> None:
+        """The database and static files ready, and the fake started with `args`."""
         self.manage("migrate", "--noinput", "-v0")
         self.manage("collectstatic", "--noinput", "-v0")
-        self.start(
-            [
-                PYTHON,
-                "-m",
-                "fake_conductor",
-                "--port",
-                str(self.fake_port),
-                "--large-companies",
-                "6",
-                "--customers-each",
-                "400",
-            ],
-            self.env,
-            "fake.log",
-        )
-        wait_for(self.fake_url + "/_fake/stats")
+        self.start([PYTHON, "-m", "fake_conductor", "--port", str(self.fake_port), *args], self.env, "fake.log")
+        wait_for(self.fake_url + "/_fake/stats", seconds)
+
+    def sign_in_users(self) -> None:
+        """The demo key and its companies added, and USERS people signed in."""
         from fake_conductor.data import DEMO_SECRET_KEY
 
         self.secret = DEMO_SECRET_KEY
@@ -182,10 +181,6 @@ class Bench:
         self.sessions = [line.split()[1] for line in output.splitlines() if line.startswith("session ")]
         self.next_session = itertools.cycle(self.sessions)
         self.session_lock = threading.Lock()
-        for company in (BAKERY, BUILDERS, *LARGE):
-            self.fresh[company] = self._customer_ids(company)
-        # Never listed: their place in the job tree is unknown when first opened.
-        self.top_level = [(c, cid) for c in (BAKERY, BUILDERS) for cid in self._customer_ids(c, top_level_only=True)]
 
     def _customer_ids(self, company: str, top_level_only: bool = False) -> list[str]:
         ids, cursor = [], None
@@ -631,21 +626,22 @@ def table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results.json"))
+def main_of(doc: str | None, bench: type[Bench], table: Callable[[dict], str], out: Path) -> None:
+    """A benchmark's command line: run it, write its JSON, print its table."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(out))
     parser.add_argument("--quick", action="store_true", help="fewer samples, shorter phases")
     args = parser.parse_args()
     sys.path.insert(0, str(ROOT))
-    bench = Bench(args.quick)
+    running = bench(args.quick)
     try:
-        results = bench.run()
+        results = running.run()
     finally:
-        bench.close()
+        running.close()
     Path(args.out).write_text(json.dumps(results, indent=2) + "\n")
     print(table(results))
     print(f"\nJSON: {args.out}")
 
 
 if __name__ == "__main__":
-    main()
+    main_of(__doc__, Bench, table, ROOT / "benchmarks" / "results.json")

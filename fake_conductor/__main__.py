@@ -1,4 +1,5 @@
-"""`python -m fake_conductor --port 8787 [--latency 0.2] [--serial]`: the stand-in Conductor on loopback."""
+"""`python -m fake_conductor --port 8787 [--latency 0.2] [--serial] [--large-companies N --customers-each M
+[--ledgers]]`: the stand-in Conductor on loopback."""
 
 import argparse
 
@@ -22,8 +23,11 @@ def main() -> None:
         "--large-companies", type=int, default=0, help="Add this many generated companies (end_usr_large01, …)."
     )
     parser.add_argument("--customers-each", type=int, default=500, help="Customers in each generated company.")
+    parser.add_argument(
+        "--ledgers", action="store_true", help="Give the generated companies' customers their activity (~5 each)."
+    )
     args = parser.parse_args()
-    state = FakeState.seeded(args.large_companies, args.customers_each)
+    state = FakeState.seeded(args.large_companies, args.customers_each, args.ledgers)
     fake = FakeConductor(host=args.host, port=args.port, latency=args.latency, serial=args.serial, state=state)
     mode = "serial per company file" if args.serial else "parallel"
     print(f"Fake Conductor at {fake.url} (latency {args.latency:.3f}s, {mode}). Ctrl+C stops it.", flush=True)

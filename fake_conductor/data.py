@@ -433,14 +433,19 @@ def example_customers() -> list[dict]:
     return [parent, example]
 
 
-def large_company(number: int, customers: int) -> Company:
+def large_company(number: int, customers: int, ledger: bool = False) -> Company:
     """A generated company of `customers` top-level customers with unique names, for the
-    benchmark and for tests that need volume (end_usr_large01, end_usr_large02, …)."""
+    benchmark and for tests that need volume (end_usr_large01, end_usr_large02, …); with
+    `ledger`, each with the activity that explains its balance (about five transactions
+    each)."""
     builder = _Builder(1000 + number, 0x90000000 + number * 0x100000, None)
     for n in range(customers):
         rng = builder.rng
         builder.customer(f"{rng.choice(LAST)}, {rng.choice(FIRST)} {n:05d}")
     _roll_up_totals(builder.customers)
+    books = Ledger()
+    if ledger:
+        _, books = _with_ledger(builder.customers, 1000 + number, 0x50000000 + number * 0x1000000)
     return Company(
         id=f"end_usr_large{number:02d}",
         company_name=f"Large Company {number}",
@@ -448,6 +453,7 @@ def large_company(number: int, customers: int) -> Company:
         email=f"books@large{number}.example.com",
         created_at="2025-01-15T09:00:00.000Z",
         customers=builder.customers,
+        ledger=books,
     )
 
 

@@ -95,6 +95,9 @@ class _Writer:
     def _stamp(self, day: date) -> tuple[str, str, str]:
         """An id and createdAt/updatedAt for a transaction entered on `day`."""
         moment = datetime.combine(day, time(9 + self.rng.randint(0, 8), self.rng.randint(0, 59)), self.zone)
+        # Never later than now: QuickBooks stamps what has happened (a later updatedAt would
+        # be named by every updatedAfter read until the day passes).
+        moment = min(moment, datetime.now(self.zone).replace(microsecond=0))
         self.next_id += 1
         return f"{self.next_id:X}-{int(moment.timestamp())}", moment.isoformat(), str(int(moment.timestamp()))
 

@@ -130,10 +130,11 @@ class FakeState:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def seeded(cls, large_companies: int = 0, customers_each: int = 0) -> "FakeState":
-        """The demo's companies, plus `large_companies` generated ones of `customers_each`."""
+    def seeded(cls, large_companies: int = 0, customers_each: int = 0, ledgers: bool = False) -> "FakeState":
+        """The demo's companies, plus `large_companies` generated ones of `customers_each`
+        (with `ledgers`, their customers' activity too)."""
         state = cls()
-        large = [large_company(n, customers_each) for n in range(1, large_companies + 1)]
+        large = [large_company(n, customers_each, ledgers) for n in range(1, large_companies + 1)]
         for company in [*seed_companies(), *large]:
             state.companies[company.id] = company
             state.owners[company.id] = DEMO_SECRET_KEY

@@ -171,3 +171,16 @@ def test_a_ref_number_range_compares_digit_only_numbers_as_numbers(qbd, fake):
         key=int,
     )
     assert refs == expected and refs  # "1002" is after "999" as a number, before it as text
+
+
+def test_no_transaction_is_stamped_later_than_now(fake):
+    """QuickBooks stamps what has happened: a later updatedAt would be named by every
+    updatedAfter read until the day passes."""
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    for company in fake.state.companies.values():
+        for kind, items in company.ledger.kinds().items():
+            for item in items:
+                if kind != "estimate":
+                    assert datetime.fromisoformat(item["updatedAt"]) <= now, (company.id, item["id"])

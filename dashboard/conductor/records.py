@@ -14,7 +14,6 @@ follow the contract in shared/conductor/openapi-subset.json:
   never travels further than this module, whatever Conductor sends.
 """
 
-import copy
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -265,14 +264,18 @@ def last_four_digits(number: str | None) -> str | None:
 
 
 def without_card_number(data: dict[str, Any], *path: str) -> dict[str, Any]:
-    """A copy of `data` whose card number at `path` (object keys down to the number) is
-    cut to its last four digits: JSON that may be kept, since it holds no more of a card
-    than a page shows."""
-    kept = copy.deepcopy(data)
-    holder: Any = kept
+    """`data` with its card number at `path` (object keys down to the number) cut to its
+    last four digits: JSON that may be kept, since it holds no more of a card than a page
+    shows. Only the objects along the path are copied; the rest is shared with `data`,
+    which nothing changes after parsing."""
+    kept = dict(data)
+    holder: dict[str, Any] = kept
     for key in path[:-1]:
-        holder = holder.get(key) if isinstance(holder, dict) else None
-    if isinstance(holder, dict) and path[-1] in holder:
+        inner = holder.get(key)
+        if not isinstance(inner, dict):
+            return kept
+        holder[key] = holder = dict(inner)
+    if path[-1] in holder:
         number = holder[path[-1]]
         holder[path[-1]] = last_four_digits(number) if isinstance(number, str) else None
     return kept

@@ -60,6 +60,10 @@ def customer(company: Company, customer_id: str) -> Held[records.Customer] | Non
         return None
 
 
+def holds_customer(company: Company, customer_id: str) -> bool:
+    return IndexedCustomer.objects.filter(company=company, customer_id=customer_id, record__isnull=False).exists()
+
+
 def below(company: Company, full_name: str) -> list[records.Customer]:
     """Every job and sub-job below the customer, by full name."""
     rows = IndexedCustomer.objects.filter(
@@ -126,7 +130,8 @@ def account(company: Company, customer_ids: tuple[str, ...], payments_from: date
                 if row.transaction_date and row.transaction_date >= payments_from:
                     payments.append(payment)
                 continue
-            document = parse_document(row.record)
+            # The account lists documents, never their lines: those are left unread.
+            document = parse_document({**row.record, "lines": [], "lineGroups": []})
         except MalformedRecord:
             continue
         if row.kind == Kind.INVOICE:

@@ -62,13 +62,16 @@ def refresh_later(company: Company, customer: records.Customer, *, tree_too: boo
         job_tree.forget(company, customer)
 
 
-def from_copy(company: Company, customer: records.Customer) -> tuple[Fetched[Activity], job_tree.Hierarchy] | None:
+def from_copy(
+    company: Company, customer: records.Customer, tree: job_tree.Hierarchy | None = None
+) -> tuple[Fetched[Activity], job_tree.Hierarchy] | None:
     """The activity and tree as the local copy holds them, or None when the copy does not
-    hold the company's transactions yet (or not this customer). Never calls anything."""
+    hold the company's transactions yet (or not this customer). Never calls anything.
+    `tree`: the one the caller already read from the copy (the customer is held then)."""
     as_of = local_copy.transactions_as_of(company, customer.id)
-    if as_of is None or local_copy.customer(company, customer.id) is None:
+    if as_of is None or (tree is None and not local_copy.holds_customer(company, customer.id)):
         return None
-    tree = job_tree.from_copy(company, customer)
+    tree = tree or job_tree.from_copy(company, customer)
     everyone = (customer.id, *tree.descendant_ids)
     since = today() - timedelta(days=RECENT_PAYMENT_DAYS)
     held = local_copy.account(company, everyone, since)

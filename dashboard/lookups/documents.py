@@ -166,7 +166,7 @@ def fetch_history(
 def _history_from_copy(company: Company, customer: records.Customer, wanted: HistoryFilter) -> Fetched[History] | None:
     first_day = local_copy.serves_history(company, wanted.transaction_type, wanted.status, wanted.date_from)
     as_of = local_copy.transactions_as_of(company, customer.id)
-    if first_day is None or as_of is None or local_copy.customer(company, customer.id) is None:
+    if first_day is None or as_of is None or not local_copy.holds_customer(company, customer.id):
         return None
     tree = job_tree.from_copy(company, customer)
     asked = local_copy.HistoryWanted(

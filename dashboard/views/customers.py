@@ -258,7 +258,7 @@ def _customer_context(company: Company, page: customer_page.CustomerPage) -> dic
     # arrives). Started here instead, they would also be fetched for pages nobody reads
     # them on, and queue before other people's records.
     known = None
-    if page.from_copy and (held := activity.from_copy(company, found)) is not None:
+    if page.from_copy and (held := activity.from_copy(company, found, tree)) is not None:
         known, tree = held
     elif tree is not None:
         known = activity.fresh_activity(company, found)
