@@ -96,8 +96,12 @@ class _Writer:
         """An id and createdAt/updatedAt for a transaction entered on `day`."""
         moment = datetime.combine(day, time(9 + self.rng.randint(0, 8), self.rng.randint(0, 59)), self.zone)
         # Never later than now: QuickBooks stamps what has happened (a later updatedAt would
-        # be named by every updatedAfter read until the day passes).
-        moment = min(moment, datetime.now(self.zone).replace(microsecond=0))
+        # be named by every updatedAfter read until the day passes). Today's later ones
+        # were entered a little before now instead, each at its own second (QuickBooks
+        # saves one change at a time).
+        now = datetime.now(self.zone).replace(microsecond=0)
+        if moment > now:
+            moment = now - timedelta(seconds=60 + self.next_id % 20000)
         self.next_id += 1
         return f"{self.next_id:X}-{int(moment.timestamp())}", moment.isoformat(), str(int(moment.timestamp()))
 

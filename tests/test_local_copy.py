@@ -182,3 +182,51 @@ def test_the_copy_reads_deletions_from_ninety_days_only_and_reads_in_full_after(
     assert report.ok
     assert fake.stats["GET /quickbooks-desktop/invoices"] >= 1  # read in full again
     assert "GET /quickbooks-desktop/deleted-transactions" not in fake.stats
+
+
+def test_the_home_page_and_admin_say_how_the_copy_stands(support_client, admin_client, synced, fake):
+    page = support_client.get("/").content.decode()
+    state = CompanySync.objects.get(company=synced)
+    assert "In step as of" in page
+    assert f"{state.customers:,} customers · {state.transactions:,} transactions" in page
+    admin_page = admin_client.get(f"/admin/dashboard/company/{synced.pk}/change/").content.decode()
+    assert f"{state.transactions:,} transactions copied" in admin_page
+
+
+def test_a_first_read_stopped_part_way_says_what_it_has_not_read(support_client, company, fake):
+    fake.faults.add(Fault(end_user_id=BAKERY, error="qbd_offline", path="/quickbooks-desktop/credit-memos"))
+    assert not sync.sync_company(company).ok
+    page = support_client.get("/").content.decode()
+    assert "not read yet: credit memos, sales receipts" in page
+
+
+def test_the_interval_follows_attention(synced, settings):
+    from django.core.cache import cache
+
+    from dashboard.customer_index.tasks import interval, note_attention
+
+    settings.SYNC_INTERVAL_SECONDS, settings.SYNC_ATTENTION_INTERVAL_SECONDS = 900, 60
+    now = timezone.now()
+    state = CompanySync.objects.get(company=synced)
+    assert interval(state, now) == timedelta(seconds=900)  # nobody has looked
+    cache.clear()
+    note_attention(synced)
+    state.refresh_from_db()
+    assert interval(state, timezone.now()) == timedelta(seconds=60)
+    assert interval(state, timezone.now() + timedelta(seconds=901)) == timedelta(seconds=900)  # looked long ago
+
+
+def test_a_company_people_look_at_is_due_sooner_and_is_queued_once(synced, settings):
+    from django.core.cache import cache
+    from django_tasks_db.models import DBTaskResult
+
+    from dashboard.customer_index.tasks import note_attention, sync_company_task, sync_due_companies
+
+    settings.SYNC_INTERVAL_SECONDS, settings.SYNC_ATTENTION_INTERVAL_SECONDS = 900, 60
+    CompanySync.objects.filter(company=synced).update(in_step_at=timezone.now() - timedelta(seconds=120))
+    assert sync_due_companies.call() == []  # in step two minutes ago, nobody looking: not due
+    cache.clear()
+    note_attention(synced)
+    assert sync_due_companies.call() == [BAKERY]
+    assert sync_due_companies.call() == []  # already queued: not queued twice
+    assert DBTaskResult.objects.filter(task_path=sync_company_task.module_path, status="READY").count() == 1

@@ -325,8 +325,10 @@ class TransactionSync:
                 if kind not in state.transaction_kinds_read:
                     self.full(kind)
         else:
-            high_water = state.transactions_high_water or started
-            self.changed_since(high_water - OVERLAP)
+            # The high water is QuickBooks' own latest stamp (no skew between clocks to
+            # allow for), and updatedAfter includes it: what changed in that same second
+            # is named again, nothing else that is held as it is.
+            self.changed_since(state.transactions_high_water or started - OVERLAP)
             self.deletions()
             self.out_of_window()
         state.transactions_as_of = started
@@ -336,7 +338,8 @@ class TransactionSync:
         latest = rows.aggregate(latest=Max("updated_at"))["latest"]
         high_water = latest or self.state.transactions_high_water
         if self.full_started is not None:
-            # What changed during a first read, behind its walk, is read next time.
-            high_water = min(high_water or self.full_started, self.full_started)
+            # What changed during a first read, behind its walk, is read next time: from
+            # the read's start on our clock, less an overlap for the two clocks' skew.
+            high_water = min(high_water or self.full_started, self.full_started - OVERLAP)
         self.state.transactions_high_water = high_water
         self.state.transactions = rows.count()
