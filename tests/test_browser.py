@@ -588,6 +588,9 @@ def test_an_offline_customer_page_is_whole_from_the_copy_and_says_the_check_fail
     assert page.get_by_role("heading", name=re.compile("^Open invoices")).count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     no_serious_accessibility_problems(page)
+    # What a person on a call sees first, without scrolling.
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"customer_from_the_copy_offline_first_screen_{width}.png")
 
 
 @pytest.mark.parametrize("width", [375, 1440])

@@ -187,3 +187,11 @@ def test_with_quickbooks_closed_a_caller_is_found_and_every_page_is_whole(suppor
         assert page.status_code == 200, url
         assert "local copy, as of" in text_of(page), url
     assert asked(fake) == 0
+
+
+def test_an_edit_to_the_record_is_named_by_the_check(support_client, synced, fake):
+    customer, _ = with_open_invoice(fake)
+    control(fake, "POST", f"customers/{customer['id']}", changes={"phone": "+1-555-000-1111"})
+    check = support_client.get(customer_url(customer["id"]) + "check/", headers={"X-Fragment": "1"})
+    assert check["X-Copy-Changed"] == "1" and "the customer’s record was edited" in text_of(check)
+    assert "+1-555-000-1111" in text_of(support_client.get(customer_url(customer["id"])))

@@ -23,6 +23,7 @@ from django.utils import timezone
 from dashboard.caching.company_limit import page_budget
 from dashboard.conductor import records
 from dashboard.customer_index import local_copy
+from dashboard.customer_index.compact_json import compact
 from dashboard.customer_index.models import CopiedTransaction, IndexedCustomer
 from dashboard.customer_index.rows import store_customers
 from dashboard.customer_index.transaction_sync import OVERLAP, TransactionSync
@@ -63,10 +64,12 @@ def _record_changes(before: records.Customer | None, after: records.Customer) ->
     if before.total_balance != after.total_balance:
         changes.append(f"balance {_money(before.total_balance)} → {_money(after.total_balance)}")
     ignored = ("updatedAt", "revisionNumber", "balance", "totalBalance")
-    if {k: v for k, v in before.source.items() if k not in ignored} != {
-        k: v for k, v in after.source.items() if k not in ignored
+    # As the copy keeps them (without nulls): a null that QuickBooks sent is no edit.
+    kept_before, kept_after = compact(dict(before.source)), compact(dict(after.source))
+    if {k: v for k, v in kept_before.items() if k not in ignored} != {
+        k: v for k, v in kept_after.items() if k not in ignored
     }:
-        changes.append("the customer's record was edited")
+        changes.append("the customer’s record was edited")
     return changes
 
 

@@ -7,6 +7,8 @@ from datetime import datetime, timedelta
 
 from django.db import models
 
+from dashboard.customer_index.compact_json import CompactJSON
+
 
 class IndexedCustomer(models.Model):
     """One customer or job of a company, as the local copy holds it: its complete record,
@@ -36,7 +38,7 @@ class IndexedCustomer(models.Model):
     # QuickBooks' JSON as received, the card number cut to its last four digits; parsed
     # by records.parse_customer, the parser of live records. Null in rows stored before
     # the copy held records (the next full read fills it).
-    record = models.JSONField(null=True)
+    record = models.JSONField(null=True, encoder=CompactJSON)
     # When a live check last confirmed this customer's (and its jobs') transactions.
     checked_at = models.DateTimeField(null=True, blank=True)
 
@@ -76,7 +78,7 @@ class CopiedTransaction(models.Model):
     seen_at = models.DateTimeField()
     # QuickBooks' JSON as received, with line items and linked transactions, the card
     # number cut to its last four digits; parsed by the parsers of live transactions.
-    record = models.JSONField()
+    record = models.JSONField(encoder=CompactJSON)
 
     class Meta:
         verbose_name = "copied transaction"

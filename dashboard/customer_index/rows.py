@@ -7,6 +7,7 @@ from typing import Any
 
 from dashboard.conductor import records
 from dashboard.conductor.records import Address, Customer
+from dashboard.customer_index.compact_json import compact
 from dashboard.customer_index.models import IndexedCustomer
 from dashboard.models import Company
 
@@ -84,7 +85,7 @@ def index_fields(customer: Customer, seen_at: datetime) -> dict[str, Any]:
         "phone_digits": phone_digits(customer),
         "updated_at": customer.updated_at,
         "seen_at": seen_at,
-        "record": dict(customer.source) or None,
+        "record": compact(dict(customer.source)) or None,
     }
 
 

@@ -34,6 +34,7 @@ from django.utils import timezone
 from dashboard.conductor import errors
 from dashboard.conductor.client import ConductorClient, TransactionQuery
 from dashboard.conductor.transactions import Document, ListPage, Payment
+from dashboard.customer_index.compact_json import compact
 from dashboard.customer_index.models import CompanySync, CopiedTransaction
 from dashboard.models import Company
 
@@ -109,7 +110,7 @@ def store(
             is_open=open_amount(r) != 0,
             updated_at=r.updated_at,
             seen_at=seen_at,
-            record=dict(r.source),
+            record=compact(dict(r.source)),
         )
         for r in kept
         if r.source  # a record read back from the cache has no source to copy
