@@ -18,7 +18,9 @@ their activity (about 27,000 invoices, payments, credit memos and sales receipts
 4. 64 people opening 64 different customers of the company at once, with QuickBooks
    serial at 1.5 s, hanging, and offline: answered p50 / p99, refused;
 5. a customer page from the copy, in pages per second, as a ratio to /healthz on the
-   same server.
+   same server;
+6. resident memory per web worker over 50,000 requests (pages of 300 customers and 50
+   invoices from the copy, the company's list, a new search every fifth request, home).
 """
 
 import re
@@ -201,6 +203,14 @@ class CopyBench(shared.Bench):
             "copy_page_per_s": round(copy_page, 1),
             "ratio": round(copy_page / health, 2),
         }
+
+        # 6: memory per web worker over many requests, QuickBooks still serial at 1.5 s
+        total = 10_000 if quick else 50_000
+        pages = [f"/end-users/{LARGE}/customers/{cid}/" for cid in self.fresh[LARGE][:300]]
+        pages += [f"/end-users/{LARGE}/invoices/{iid}/" for _, iid, _ in invoices[:50]]
+        pages += [f"/end-users/{LARGE}/customers/?status=all", "/"]
+        samples = self.memory_over_requests(web, total, total // 10, pages=pages, searched=LARGE)
+        results["memory"] = {"requests": total, "samples": samples, "peak_mb": self.worker_peak_memory_mb(web)}
         self.stop(web)
         return results
 
@@ -229,6 +239,12 @@ def table(results: dict) -> str:
         )
     t = results["throughput"]
     lines.append(f"copy page {t['copy_page_per_s']}/s vs /healthz {t['healthz_per_s']}/s: {t['ratio']} ×")
+    memory = results["memory"]
+    last = memory["samples"][-1]
+    lines.append(
+        f"memory per web worker after {memory['requests']:,} requests: resident {last['rss_mb']} MB, "
+        f"own {last['own_mb']} MB; peak {memory['peak_mb']} MB"
+    )
     return "\n".join(lines)
 
 

@@ -351,17 +351,21 @@ class Bench:
             raise SystemExit(f"simultaneous opens answered {sorted(set(statuses))}")
         return self.fake_stats().get(f"GET customer {customer_id}", 0) - before
 
-    def memory_over_requests(self, master: subprocess.Popen, total: int, step: int) -> list[dict]:
+    def memory_over_requests(
+        self, master: subprocess.Popen, total: int, step: int, pages: list[str] | None = None, searched: str = LARGE[2]
+    ) -> list[dict]:
         """Workers' resident memory every `step` requests of a varied load: customer
-        pages across many customers, list pages, searches that are new every time, home."""
-        pages = [f"/end-users/{c}/customers/{cid}/" for c in LARGE[:2] for cid in self.fresh[c][:150]]
-        pages += [f"/end-users/{BAKERY}/customers/?status=all", "/"]
+        pages across many customers (or `pages`), list pages, searches of `searched` that
+        are new every time, home."""
+        if pages is None:
+            pages = [f"/end-users/{c}/customers/{cid}/" for c in LARGE[:2] for cid in self.fresh[c][:150]]
+            pages += [f"/end-users/{BAKERY}/customers/?status=all", "/"]
         local = threading.local()
 
         def get(i: int) -> None:
             if not hasattr(local, "client"):
                 local.client = self.client()
-            url = pages[i % len(pages)] if i % 5 else f"/end-users/{LARGE[2]}/customers/?q=x{i}&status=all"
+            url = pages[i % len(pages)] if i % 5 else f"/end-users/{searched}/customers/?q=x{i}&status=all"
             local.client.get(url)
 
         def sample(requests: int) -> dict:
