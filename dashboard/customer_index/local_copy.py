@@ -51,7 +51,8 @@ def transactions_ready(company: Company) -> CompanySync | None:
 
 def customer(company: Company, customer_id: str) -> Held[records.Customer] | None:
     """The customer's record as the copy holds it (None: not held, or unreadable)."""
-    row = IndexedCustomer.objects.filter(company=company, customer_id=customer_id, record__isnull=False).first()
+    rows = IndexedCustomer.objects.filter(company=company, customer_id=customer_id, record__isnull=False)
+    row = rows.only("record", "seen_at").first()
     if row is None:
         return None
     try:
@@ -66,9 +67,11 @@ def holds_customer(company: Company, customer_id: str) -> bool:
 
 def below(company: Company, full_name: str) -> list[records.Customer]:
     """Every job and sub-job below the customer, by full name."""
-    rows = IndexedCustomer.objects.filter(
-        company=company, full_name__istartswith=full_name + ":", record__isnull=False
-    ).order_by("full_name")
+    rows = (
+        IndexedCustomer.objects.filter(company=company, full_name__istartswith=full_name + ":", record__isnull=False)
+        .only("full_name", "record")
+        .order_by("full_name")
+    )
     prefix = full_name.casefold() + ":"
     found = []
     for row in rows:
@@ -117,8 +120,10 @@ class Account:
 
 
 def account(company: Company, customer_ids: tuple[str, ...], payments_from: date) -> Account:
-    rows = CopiedTransaction.objects.filter(company=company, customer_id__in=customer_ids).filter(
-        Q(is_open=True) | Q(kind=Kind.PAYMENT, transaction_date__gte=payments_from)
+    rows = (
+        CopiedTransaction.objects.filter(company=company, customer_id__in=customer_ids)
+        .filter(Q(is_open=True) | Q(kind=Kind.PAYMENT, transaction_date__gte=payments_from))
+        .only("kind", "is_open", "transaction_date", "record")
     )
     invoices, credits, unapplied, payments = [], [], [], []
     for row in rows:
