@@ -364,10 +364,17 @@ def test_the_activity_page_prints_as_a_statement(signed_in, companies, fake):
     page.pdf(path=SCREENSHOTS / "statement-print.pdf")
 
 
+@pytest.mark.parametrize("source", ["copy", "live"])
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", [375, 1440])
 @pytest.mark.parametrize("which", ["customer", "invoice", "activity"])
-def test_account_pages_at_phone_and_desktop_width(signed_in, companies, fake, which, width, scheme):
+def test_account_pages_at_phone_and_desktop_width(signed_in, companies, fake, which, width, scheme, source):
+    """Each page as support meets it: from the local copy (the company synced), and read
+    live (a company whose first read has not finished)."""
+    if source == "copy":
+        from dashboard.customer_index.sync import sync_company
+
+        assert sync_company(companies[0]).ok
     page = signed_in
     page.set_viewport_size({"width": width, "height": 900})
     page.emulate_media(color_scheme=scheme)
@@ -383,6 +390,10 @@ def test_account_pages_at_phone_and_desktop_width(signed_in, companies, fake, wh
     page.goto(path)
     if which == "customer":
         page.locator("#activity-section").wait_for()
+        if source == "copy":
+            page.get_by_text("Checked with QuickBooks just now: up to date").wait_for()
+    if source == "copy":
+        assert page.get_by_text("From the local copy, as of").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 

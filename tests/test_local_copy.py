@@ -243,3 +243,22 @@ def test_the_copy_keeps_records_without_their_nulls_and_reads_them_as_the_live_o
         record = CopiedTransaction.objects.get(transaction_id=transaction_id).record
         parse = transactions.parse_payment if kind == "receive_payment" else transactions.parse_document
         assert parse(record) == parse(item)
+
+
+def test_a_sync_that_waits_for_people_inside_a_walk_keeps_its_cursor_and_completes(company, fake, monkeypatch):
+    monkeypatch.setattr(transaction_sync, "PAGE", 40)  # walks of several pages
+    monkeypatch.setattr(sync, "MAX_PAUSE_SECONDS", 0.2)
+    monkeypatch.setattr(sync, "WALK_PAUSE_SECONDS", 0.1)
+    monkeypatch.setattr(sync, "pages_waiting", lambda conductor_id: True)  # people ask all along
+    pauses: list[float] = []
+    real = sync._Syncer._may_ask
+
+    def noted(self, longest=sync.MAX_PAUSE_SECONDS):
+        pauses.append(longest)
+        return real(self, longest)
+
+    monkeypatch.setattr(sync._Syncer, "_may_ask", noted)
+    report = sync.sync_company(company)
+    assert report.ok, report.error
+    assert 0.1 in pauses  # inside a walk the pause stays short of the cursor's life
+    assert set(copied(company)) == set(fake_transactions(fake))

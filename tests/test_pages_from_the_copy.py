@@ -195,3 +195,17 @@ def test_an_edit_to_the_record_is_named_by_the_check(support_client, synced, fak
     check = support_client.get(customer_url(customer["id"]) + "check/", headers={"X-Fragment": "1"})
     assert check["X-Copy-Changed"] == "1" and "the customer’s record was edited" in text_of(check)
     assert "+1-555-000-1111" in text_of(support_client.get(customer_url(customer["id"])))
+
+
+def test_a_malformed_id_on_the_check_is_answered_without_a_call(support_client, synced, fake):
+    response = support_client.get(f"/end-users/{BAKERY}/customers/not-an-id/check/", headers={"X-Fragment": "1"})
+    assert response.status_code == 404 and "Not a QuickBooks customer id" in text_of(response)
+    assert asked(fake) == 0
+
+
+def test_a_copied_record_that_cannot_be_read_is_read_live_instead(support_client, synced, fake):
+    customer, _ = with_open_invoice(fake)
+    IndexedCustomer.objects.filter(company=synced, customer_id=customer["id"]).update(record={"id": None})
+    response = support_client.get(customer_url(customer["id"]))
+    assert response.status_code == 200 and "From the local copy" not in text_of(response)
+    assert fake.stats["GET /quickbooks-desktop/customers/{id}"] == 1

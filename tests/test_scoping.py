@@ -48,6 +48,7 @@ def test_outside_the_scope_every_page_is_404_and_calls_nothing(support_client, s
     for url in (
         f"/end-users/{BAKERY}/customers/",
         f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/",
+        f"/end-users/{BAKERY}/customers/{EXAMPLE_ID}/check/",
         f"/end-users/{BAKERY}/jump/?to={EXAMPLE_ID}",
         f"/end-users/{BAKERY}/customers/?q=a",
     ):
