@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.cache import cache
 
+from dashboard.account import Activity
 from dashboard.caching.company_limit import page_budget
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, peek
 from dashboard.conductor import records
 from dashboard.customer_index import local_copy
 from dashboard.customer_index.rows import store_customers
-from dashboard.lookups import job_tree
+from dashboard.lookups import activity, job_tree
 from dashboard.models import Company
 
 
@@ -28,6 +29,9 @@ class CustomerPage:
     fetched: Fetched[records.Customer]
     tree: job_tree.Hierarchy | None  # None: not known yet without a second round trip
     from_copy: bool = False  # read from the local copy, as of fetched.fetched_at
+    # From the copy: the account activity too (None when the copy does not hold the
+    # company's transactions yet).
+    activity: Fetched[Activity] | None = None
 
     @property
     def customer(self) -> records.Customer:
@@ -67,9 +71,8 @@ def open_customer(company: Company, customer_id: str, *, refresh: bool = False) 
     budget for waiting on QuickBooks. Raises what the lookups raise (see
     problems.LOOKUP_FAILURES). From the copy when it holds the customer (unless a
     refresh asks QuickBooks)."""
-    if not refresh and (held := local_copy.customer(company, customer_id)) is not None:
-        fetched_from_copy = Fetched(held.value, held.as_of.timestamp(), from_cache=True, from_copy=True)
-        return CustomerPage(fetched_from_copy, job_tree.from_copy(company, held.value), from_copy=True)
+    if not refresh and (from_copy := _from_copy(company, customer_id)) is not None:
+        return from_copy
     with page_budget():
         fetched = None if refresh else fresh_customer(company, customer_id)
         early = None
@@ -87,6 +90,32 @@ def open_customer(company: Company, customer_id: str, *, refresh: bool = False) 
         # Live, then copied: a customer created a minute ago opens from the copy next time.
         store_customers(company, [fetched.value], fetched.fetched_at_datetime)
     return CustomerPage(fetched, tree)
+
+
+def _from_copy(company: Company, customer_id: str) -> CustomerPage | None:
+    """The whole page's data from the copy: worked out once per version of what it shows
+    (see local_copy.customer_version) and day, then kept in the cache, so a page opened
+    again costs two small queries instead of reading and parsing the copy again."""
+    version = local_copy.customer_version(company, customer_id)
+    if version is None:
+        return None
+    key = cache_key("copy-page", company.conductor_id, customer_id, repr(version), activity.today().isoformat())
+    kept = cache.get(key)
+    if isinstance(kept, CustomerPage):
+        return kept
+    held = local_copy.customer(company, customer_id)
+    if held is None:
+        return None
+    tree = job_tree.from_copy(company, held.value)
+    account = activity.from_copy(company, held.value, tree)
+    page = CustomerPage(
+        Fetched(held.value, held.as_of.timestamp(), from_cache=True, from_copy=True),
+        tree,
+        from_copy=True,
+        activity=account[0] if account else None,
+    )
+    cache.set(key, page, timeout=settings.CUSTOMER_CACHE_TTL)
+    return page
 
 
 def rendered_once(render: Callable[[], str], *version: str) -> str:

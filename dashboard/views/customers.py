@@ -257,10 +257,8 @@ def _customer_context(company: Company, page: customer_page.CustomerPage) -> dic
     # are fetched when the page's script asks for them (it does as soon as the page
     # arrives). Started here instead, they would also be fetched for pages nobody reads
     # them on, and queue before other people's records.
-    known = None
-    if page.from_copy and (held := activity.from_copy(company, found, tree)) is not None:
-        known, tree = held
-    elif tree is not None:
+    known = page.activity
+    if known is None and not page.from_copy and tree is not None:
         known = activity.fresh_activity(company, found)
     body_html = customer_page.rendered_once(
         lambda: render_to_string("dashboard/_customer_body.html", _body_context(company, found)),
