@@ -327,9 +327,11 @@ class TransactionSync:
                     self.full(kind)
         else:
             # The high water is QuickBooks' own latest stamp (no skew between clocks to
-            # allow for), and updatedAfter includes it: what changed in that same second
-            # is named again, nothing else that is held as it is.
-            self.changed_since(state.transactions_high_water or started - OVERLAP)
+            # allow for). A second before it, whether "after" includes its bound or not:
+            # what changed in that same second is named again, and what the copy holds
+            # as it is is not read again.
+            high_water = state.transactions_high_water
+            self.changed_since(high_water - timedelta(seconds=1) if high_water else started - OVERLAP)
             self.deletions()
             self.out_of_window()
         state.transactions_as_of = started
