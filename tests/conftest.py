@@ -86,11 +86,14 @@ def fake(fake_server, settings):
     """The fake Conductor on a free loopback port, with faults, counters and its
     seeded data fresh for each test. A lookup started beside another and left to
     finish (the jump box's invoice number), and a request its client gave up on while
-    the fake still works on it, end before the counters are reset, so none lands in
-    another test."""
+    the fake still works on it, end before the counters and the cache are reset, so
+    none lands in another test."""
     settle()
     fake_server.stop_hanging()
     wait_for(lambda: fake_server.in_flight() == 0)
+    # What such a request's caller cached when its answer came back (after empty_cache
+    # ran) is not this test's either.
+    cache.clear()
     fake_server.reset()
     fake_server.state = FakeState.seeded()
     fake_server.latency, fake_server.serial = 0.0, False

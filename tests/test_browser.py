@@ -61,6 +61,9 @@ def browser_context_args(browser_context_args, live_server):
 def screenshot_after(request, page):
     yield
     if not page.is_closed():
+        # The page's own requests (its parts, the live check) finish first: the shot shows
+        # them, and none is left running into the next test (writing its cache).
+        page.wait_for_load_state("networkidle")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
         page.screenshot(path=SCREENSHOTS / f"{name}.png", full_page=True)
