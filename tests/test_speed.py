@@ -3,6 +3,7 @@ company never slowing the others.
 
 Behaviour only: how fast things are is measured in benchmarks/, not here."""
 
+import contextlib
 import re
 import threading
 import time
@@ -192,6 +193,28 @@ def test_another_process_waits_for_the_leaders_result_in_the_cache(company, fake
 
     threading.Thread(target=other_process_finishes).start()
     assert cast(object, customer_page.fetch_customer(company, EXAMPLE_ID).value) == "from the other process"
+    assert RETRIEVES not in fake.stats
+
+
+def test_a_result_published_just_after_the_cache_was_looked_at_is_taken_not_fetched_again(company, fake, monkeypatch):
+    """Another process publishes between this request's look at the cache and its wait for
+    the lock (a race two servers met under load): its result is this request's too."""
+    from dashboard.caching import freshness
+
+    key = cache_key("customer", BAKERY, EXAMPLE_ID)
+    real_peek = freshness.peek
+    later = contextlib.ExitStack()
+
+    def nothing_yet_then_the_other_process_publishes(*args, **kwargs):
+        found = real_peek(*args, **kwargs)
+        publish(key, "from the other process")
+        later.enter_context(clock_moved_on(0.5))  # the wait for the lock starts after it
+        return found
+
+    monkeypatch.setattr(freshness, "peek", nothing_yet_then_the_other_process_publishes)
+    with later:
+        value = customer_page.fetch_customer(company, EXAMPLE_ID).value
+    assert cast(object, value) == "from the other process"
     assert RETRIEVES not in fake.stats
 
 

@@ -109,6 +109,9 @@ def publish(key: str, value: object) -> Entry:
 
 def get_or_fetch[T](key: str, fetch: Callable[[], T], *, ttl: float, refresh: bool = False) -> Fetched[T]:
     """The cached value if fresh (and not refreshing); else one coalesced fetch."""
+    # Anything stored from this moment on was fetched for this request too: a process that
+    # published between the look below and the wait for its lock is not fetched after.
+    asked_at = time.time()
     if not refresh:
         fresh = peek(key, ttl=ttl)
         if fresh is not None:
@@ -119,7 +122,7 @@ def get_or_fetch[T](key: str, fetch: Callable[[], T], *, ttl: float, refresh: bo
 
     def published(since: float) -> Entry | None:
         found = _entry(key)
-        return found if found is not None and found.fetched_at >= since else None
+        return found if found is not None and found.fetched_at >= min(since, asked_at) else None
 
     try:
         entry = coalesced(
