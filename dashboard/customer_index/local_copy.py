@@ -113,14 +113,23 @@ def transactions_as_of(company: Company, customer_id: str) -> datetime | None:
     """When this customer's transactions were last confirmed: the later of the last
     sync's start and the customer's own last live check."""
     state = transactions_ready(company)
-    if state is None or state.transactions_as_of is None:
-        return None
+    return None if state is None else _as_of(state, company, customer_id)
+
+
+def _as_of(state: CompanySync, company: Company, customer_id: str) -> datetime:
+    """transactions_as_of, the company's state in hand."""
+    assert state.transactions_as_of is not None  # transactions_ready says so
     checked = (
         IndexedCustomer.objects.filter(company=company, customer_id=customer_id)
         .values_list("checked_at", flat=True)
         .first()
     )
     return max(state.transactions_as_of, checked) if checked else state.transactions_as_of
+
+
+def _parsed(kind: str, record: dict) -> Document | Payment:
+    """A copied transaction, by the parser of its live kind; MalformedRecord if unreadable."""
+    return parse_payment(record) if kind == Kind.PAYMENT else parse_document(record)
 
 
 @dataclass(frozen=True)
@@ -164,17 +173,16 @@ def account(company: Company, customer_ids: tuple[str, ...], payments_from: date
 def document(company: Company, transaction_id: str, kind: str) -> Held[Document | Payment] | None:
     """One transaction of this kind, if the copy holds it."""
     state = transactions_ready(company)
-    if state is None or state.transactions_as_of is None:
+    if state is None:
         return None
     row = CopiedTransaction.objects.filter(company=company, transaction_id=transaction_id, kind=kind).first()
     if row is None:
         return None
     try:
-        parsed = parse_payment(row.record) if kind == Kind.PAYMENT else parse_document(row.record)
+        parsed = _parsed(kind, row.record)
     except MalformedRecord:
         return None
-    checked = transactions_as_of(company, row.customer_id) if row.customer_id else None
-    return Held(parsed, checked or state.transactions_as_of)
+    return Held(parsed, _as_of(state, company, row.customer_id))
 
 
 def invoices_numbered(company: Company, ref_number: str) -> list[Document]:
@@ -249,7 +257,7 @@ def history(company: Company, wanted: HistoryWanted) -> list[TransactionRow]:
     found = []
     for row in rows:
         try:
-            record = parse_payment(row.record) if row.kind == Kind.PAYMENT else parse_document(row.record)
+            record = _parsed(row.kind, row.record)
         except MalformedRecord:
             continue
         found.append(_row_of(row.kind, record))
