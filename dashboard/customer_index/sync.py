@@ -38,15 +38,13 @@ from dashboard.conductor import errors, records
 from dashboard.conductor.client import CustomerQuery
 from dashboard.customer_index.models import CompanySync, IndexedCustomer
 from dashboard.customer_index.rows import store_customers
-from dashboard.customer_index.transaction_sync import TransactionSync
+from dashboard.customer_index.transaction_sync import DELETIONS_KEPT, OVERLAP, TransactionSync
 from dashboard.models import Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 
 logger = logging.getLogger("dashboard.customer_index")
 
 PAGE = 150
-OVERLAP = timedelta(minutes=5)
-DELETIONS_KEPT = timedelta(days=90)
 LEASE = timedelta(minutes=2)
 # How long the sync waits for people's pages before asking anyway (a page that never
 # stops must not starve the index for ever).

@@ -41,7 +41,10 @@ from dashboard.models import Company
 logger = logging.getLogger("dashboard.customer_index")
 
 Kind = CopiedTransaction.Kind
+# Read again behind a bound taken on our clock (QuickBooks' may differ), for customers
+# and transactions alike.
 OVERLAP = timedelta(minutes=5)
+# How long QuickBooks lists deletions: a copy checked longer ago is read in full.
 DELETIONS_KEPT = timedelta(days=90)
 PAGE = 150
 # A cursor walk that loses its cursor (a pause past its life) starts again this often.
@@ -161,22 +164,18 @@ class TransactionSync:
 
     # --- reads -----------------------------------------------------------------------
 
-    def _walk(self, kind: str, query: TransactionQuery) -> Iterator[tuple[Copied, ...]]:
-        """Every page of one list, by its cursor, within one walk; a walk whose cursor
-        died is started again (what it stored before is stored again, once)."""
-        reads = READS[Kind(kind)]
-        query = replace(query, include_line_items=True, include_linked_transactions=reads.linked or None)
+    def _pages(
+        self, list_call: Callable[..., ListPage[Any]], query: TransactionQuery, **options: object
+    ) -> Iterator[tuple[Any, ...]]:
+        """Every page of one list (`list_call`, the client's), by its cursor, within one
+        walk; a walk whose cursor died is started again (what it met before is met again,
+        and stored or collected once)."""
         for attempt in range(WALK_ATTEMPTS):
             cursor = None
             try:
                 while True:
                     page = self.ask(
-                        reads.list_call,
-                        self.conductor,
-                        query,
-                        limit=PAGE,
-                        cursor=cursor,
-                        within_walk=cursor is not None,
+                        list_call, self.conductor, query, cursor=cursor, within_walk=cursor is not None, **options
                     )
                     yield page.items
                     if not page.has_more or not page.next_cursor:
@@ -185,23 +184,21 @@ class TransactionSync:
             except errors.InvalidRequestError:
                 if cursor is None or attempt == WALK_ATTEMPTS - 1:
                     raise
-                logger.info("cursor of %s lost in %s; walking it again", kind, self.company.conductor_id)
+                logger.info("cursor lost in %s; walking it again", self.company.conductor_id)
+
+    def _walk(self, kind: str, query: TransactionQuery) -> Iterator[tuple[Copied, ...]]:
+        """Every page of one kind's list, with what its page shows (lines, links)."""
+        reads = READS[Kind(kind)]
+        query = replace(query, include_line_items=True, include_linked_transactions=reads.linked or None)
+        yield from self._pages(reads.list_call, query, limit=PAGE)
 
     def _open_ids_before_window(self, kind: str) -> list[str]:
         """Ids of the kind's open transactions dated before the window (/transactions)."""
         query = TransactionQuery(
             transaction_types=(kind,), payment_status="open", transaction_date_to=self.first_day - timedelta(days=1)
         )
-        ids: list[str] = []
-        cursor = None
-        while True:
-            page = self.ask(
-                ConductorClient.list_transactions, self.conductor, query, cursor=cursor, within_walk=bool(cursor)
-            )
-            ids += [row.transaction_id for row in page.items]
-            if not page.has_more or not page.next_cursor:
-                return ids
-            cursor = page.next_cursor
+        rows = (row for items in self._pages(ConductorClient.list_transactions, query) for row in items)
+        return list(dict.fromkeys(row.transaction_id for row in rows))
 
     def read_by_ids(self, kind: str, ids: list[str], seen_at: datetime) -> None:
         """These transactions from their own list, 150 a request. One id QuickBooks no
@@ -256,25 +253,18 @@ class TransactionSync:
             )
         )
         wanted: dict[str, list[str]] = {}
-        cursor = None
-        while True:
-            page = self.ask(
-                ConductorClient.list_transactions, self.conductor, query, cursor=cursor, within_walk=bool(cursor)
-            )
-            for row in page.items:
+        for items in self._pages(ConductorClient.list_transactions, query):
+            for row in items:
                 # The overlap names again what the copy already holds as it is now.
                 unchanged = row.updated_at is not None and held.get(row.transaction_id) == row.updated_at
                 if row.transaction_type in READS and not unchanged:
                     wanted.setdefault(row.transaction_type, []).append(row.transaction_id)
-            if not page.has_more or not page.next_cursor:
-                break
-            cursor = page.next_cursor
         seen_at = timezone.now()
         for kind, ids in wanted.items():
             self.read_by_ids(kind, list(dict.fromkeys(ids)), seen_at)
         # A payment changes the invoices it is applied to: read them too, whether or not
         # QuickBooks moved their updatedAt.
-        read = [i for ids in wanted.values() for i in ids]
+        read = list(dict.fromkeys(i for ids in wanted.values() for i in ids))
         applied = [
             target.transaction_id
             for payment in self.payments_read
