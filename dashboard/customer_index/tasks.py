@@ -61,6 +61,7 @@ def sync_due_companies() -> list[str]:
     """Enqueue every company whose copy is due, then come back in the short interval."""
     now = timezone.now()
     enqueued = []
+    queued = _queued_syncs()
     for company in Company.objects.active():
         state = CompanySync.objects.filter(company=company).first()
         due = (
@@ -69,7 +70,8 @@ def sync_due_companies() -> list[str]:
             or state.full_read_started_at is not None
             or state.in_step_at <= now - interval(state, now)
         )
-        if due and not _waiting_to_sync(company.conductor_id):
+        # A slow sync outlasts the short interval: one already queued is not queued again.
+        if due and company.conductor_id not in queued:
             sync_company_task.enqueue(company.conductor_id)
             enqueued.append(company.conductor_id)
     shortest = min(settings.SYNC_INTERVAL_SECONDS, settings.SYNC_ATTENTION_INTERVAL_SECONDS)
@@ -77,13 +79,14 @@ def sync_due_companies() -> list[str]:
     return enqueued
 
 
-def _waiting_to_sync(conductor_id: str) -> bool:
-    """A sync of the company is already queued (a slow one outlasts the short interval)."""
+def _queued_syncs() -> set[str]:
+    """The companies whose sync is queued and not started yet."""
     queued = DBTaskResult.objects.filter(task_path=sync_company_task.module_path, status="READY")
-    return any(
-        args_kwargs.get("args", [None])[:1] == [conductor_id]
-        for args_kwargs in queued.values_list("args_kwargs", flat=True)
-    )
+    return {
+        args[0]
+        for args in (args_kwargs.get("args") or [None] for args_kwargs in queued.values_list("args_kwargs", flat=True))
+        if args and isinstance(args[0], str)
+    }
 
 
 def _pending(task_path: str) -> bool:
