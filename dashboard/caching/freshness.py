@@ -73,6 +73,11 @@ class Fetched[T]:
     def fetched_at_datetime(self) -> datetime:
         return datetime.fromtimestamp(self.fetched_at, tz=UTC)
 
+    @classmethod
+    def from_local_copy(cls, value: T, as_of: datetime) -> "Fetched[T]":
+        """What the local copy holds, as of when QuickBooks last confirmed it."""
+        return cls(value, as_of.timestamp(), from_cache=True, from_copy=True)
+
 
 _SAFE_PART = re.compile(r"[A-Za-z0-9_.-]{1,80}", re.ASCII)
 

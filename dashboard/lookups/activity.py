@@ -84,7 +84,7 @@ def from_copy(
         since=since,
         incomplete=tree.jobs_truncated,
     )
-    return Fetched(activity, as_of.timestamp(), from_cache=True, from_copy=True), tree
+    return Fetched.from_local_copy(activity, as_of), tree
 
 
 def _due_first(invoices: tuple[Document, ...] | list[Document]) -> tuple[Document, ...]:

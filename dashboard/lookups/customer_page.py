@@ -62,7 +62,7 @@ def customer_record(company: Company, customer_id: str, *, refresh: bool = False
     """The record alone: from the copy when it holds it (unless a refresh asks), else
     fetched."""
     if not refresh and (held := local_copy.customer(company, customer_id)) is not None:
-        return Fetched(held.value, held.as_of.timestamp(), from_cache=True, from_copy=True)
+        return Fetched.from_local_copy(held.value, held.as_of)
     return fetch_customer(company, customer_id, refresh=refresh)
 
 
@@ -109,7 +109,7 @@ def _from_copy(company: Company, customer_id: str) -> CustomerPage | None:
     tree = job_tree.from_copy(company, held.value)
     account = activity.from_copy(company, held.value, tree)
     page = CustomerPage(
-        Fetched(held.value, held.as_of.timestamp(), from_cache=True, from_copy=True),
+        Fetched.from_local_copy(held.value, held.as_of),
         tree,
         from_copy=True,
         activity=account[0] if account else None,

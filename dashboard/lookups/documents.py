@@ -38,7 +38,7 @@ def _held[T](company: Company, kind: str, transaction_id: str, parsed: type[T]) 
     held = local_copy.document(company, transaction_id, kind)
     if held is None or not isinstance(held.value, parsed):
         return None
-    return Fetched(held.value, held.as_of.timestamp(), from_cache=True, from_copy=True)
+    return Fetched.from_local_copy(held.value, held.as_of)
 
 
 def _copied[T: (Document, Payment)](company: Company, kind: str, fetched: Fetched[T]) -> Fetched[T]:
@@ -190,7 +190,7 @@ def _history_from_copy(company: Company, customer: records.Customer, wanted: His
             reverse=True,
         )
     history = History(tuple(rows[:MAX_OPEN_ITEMS]), len(rows) > MAX_OPEN_ITEMS, copy_from=first_day)
-    return Fetched(history, as_of.timestamp(), from_cache=True, from_copy=True)
+    return Fetched.from_local_copy(history, as_of)
 
 
 def find_invoices_by_number(conductor: ConductorClient, ref_number: str) -> tuple[Document, ...]:
