@@ -10,6 +10,9 @@ from django.utils.timesince import timesince
 from dashboard.customer_index.models import CompanySync, CopiedTransaction, SyncWorker
 from dashboard.customer_index.transaction_sync import ALL_KINDS
 
+# Why a page was read live while the person waited, when the copy cannot serve it yet.
+FIRST_READ_UNDER_WAY = "the local copy’s first read of this company is still under way"
+
 
 @dataclass(frozen=True)
 class CopyStatus:

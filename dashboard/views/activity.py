@@ -19,6 +19,7 @@ from dashboard.account import Activity
 from dashboard.caching.freshness import Fetched
 from dashboard.conductor import records
 from dashboard.customer_index import local_copy
+from dashboard.customer_index.state import FIRST_READ_UNDER_WAY
 from dashboard.forms import HistoryFilterForm
 from dashboard.lookups import activity, customer_page, documents, job_tree
 from dashboard.lookups.job_tree import Hierarchy
@@ -197,7 +198,7 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
         "read_live_because": (
             "older ones and every kind, as asked"
             if live
-            else "the local copy’s first read of this company is still under way"
+            else FIRST_READ_UNDER_WAY
             if local_copy.transactions_ready(company) is None
             else None
         ),

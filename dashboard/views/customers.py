@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from dashboard import activity_presentation, audit, identifiers, presentation
 from dashboard.conductor import records
 from dashboard.customer_index import live_check, local_copy
+from dashboard.customer_index.state import FIRST_READ_UNDER_WAY
 from dashboard.customer_index.tasks import note_attention
 from dashboard.forms import CustomerSearchForm, JumpForm
 from dashboard.lookups import activity, customer_page, job_tree, jump_box, search
@@ -246,7 +247,7 @@ def customer(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpR
 
 def _why_live(company: Company) -> str:
     if not local_copy.customers_ready(company):
-        return "the local copy’s first read of this company is still under way"
+        return FIRST_READ_UNDER_WAY
     return "the local copy did not hold this customer yet; it does now"
 
 

@@ -13,6 +13,7 @@ from dashboard.caching.freshness import Fetched
 from dashboard.conductor.records import Ref
 from dashboard.conductor.transactions import Document, Payment
 from dashboard.customer_index import local_copy
+from dashboard.customer_index.state import FIRST_READ_UNDER_WAY
 from dashboard.lookups import activity, documents
 from dashboard.models import AuditAction, Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
@@ -37,7 +38,7 @@ def _customer_url(company: Company, customer: Ref | None) -> str | None:
 
 def _why_live(company: Company) -> str:
     if local_copy.transactions_ready(company) is None:
-        return "the local copy’s first read of this company is still under way"
+        return FIRST_READ_UNDER_WAY
     return "older than the local copy’s window"
 
 
