@@ -79,6 +79,17 @@ def test_flat_latency_with_nobody_waiting_leaves_the_limit_alone():
     assert state.slots == 4
 
 
+def test_kinds_of_call_not_seen_before_are_no_evidence_of_room():
+    """A page's first calls (record, tree, activity) are each a kind's first: however long
+    they queued upstream, nothing says they are flat, so the limit does not double on them."""
+    state = limit(start=2)
+    answer(state, ("retrieve_customer", 0.5), ("list_customers", 1.0), pages_waiting=True)
+    answer(state, ("list_invoices", 0.5), ("list_credit_memos", 1.0), pages_waiting=True)
+    assert state.slots == 2
+    answer(state, ("retrieve_customer", 0.5), ("list_invoices", 0.5), pages_waiting=True)  # now flat
+    assert state.slots == 4
+
+
 def test_latency_that_grows_with_calls_at_once_shrinks_the_limit_towards_one():
     state = limit(start=4)
     answer(state, ("retrieve_customer", 0.2), ("retrieve_customer", 0.2), pages_waiting=False)

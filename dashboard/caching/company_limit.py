@@ -7,7 +7,8 @@ future Conductor) may answer in parallel, and then holding calls back only makes
 wait. The limit learns which it is from latency, as Netflix's concurrency-limits and
 Envoy's adaptive concurrency do: after each window of `limit` answered calls it compares
 each call's latency with the best recent one of its kind (a list of invoices is slower
-than a customer record without anything queueing). Flat latency while pages were waiting
+than a customer record without anything queueing; a kind not seen before is evidence of
+nothing until a second call of it is measured). Flat latency while pages were waiting
 means the company can take more: the limit doubles. Latency that grew with concurrency
 means calls are queueing upstream: the limit shrinks by the same ratio (never below 1).
 On a serial QuickBooks it settles between one and two; on a parallel upstream it climbs
@@ -180,10 +181,20 @@ class AdaptiveLimit:
             self.window_saturated = True
         if len(self.window) < self.slots:
             return False
-        for seen in {k for k, _ in self.window}:
-            minimums = self.window_minimums.setdefault(seen, deque(maxlen=BASELINE_WINDOWS))
-            minimums.append(min(s for k, s in self.window if k == seen))
-        growth = [max(seconds - FLAT_SLACK, 0.0) / max(self.baseline(k) or seconds, 1e-6) for k, seconds in self.window]
+        growth: list[float] = []
+        for kind in {k for k, _ in self.window}:
+            latencies = sorted(s for k, s in self.window if k == kind)
+            fastest, baseline = latencies[0], self.baseline(kind)
+            if baseline is None:
+                # A kind not seen before is measured against its own fastest call in this
+                # window, which says nothing itself: alone it would look flat however long
+                # it queued (a page's first calls are each of a kind not seen yet).
+                baseline, latencies = fastest, latencies[1:]
+            growth += [max(s - FLAT_SLACK, 0.0) / max(baseline, 1e-6) for s in latencies]
+            self.window_minimums.setdefault(kind, deque(maxlen=BASELINE_WINDOWS)).append(fastest)
+        if not growth:  # nothing to compare with yet: the limit stays
+            self.window, self.window_saturated = [], False
+            return True
         typical = statistics.median(growth)
         if typical <= FLAT_RATIO and max(growth) <= SLOWEST_RATIO:
             if self.window_saturated:  # flat while pages waited: room for more
