@@ -54,6 +54,7 @@ bench: install
 	$(PY) benchmarks/local_copy.py
 	$(PY) benchmarks/customer_index.py
 	@echo "(On PostgreSQL too: $(PY) benchmarks/customer_index.py --database-url postgres://… --out benchmarks/customer_index_results_postgres.json)"
+	@echo "(The copy's size on PostgreSQL: $(PY) benchmarks/copy_size.py --database-url postgres://…/an_empty_database)"
 
 demo: install
 	mkdir -p var

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
 from dashboard.caching import company_limit
+from dashboard.lookups import customer_page
 from dashboard.lookups.calls import settle
 from dashboard.models import ApiKey, Company
 from fake_conductor.data import DEMO_SECRET_KEY
@@ -61,12 +62,14 @@ def nullable_customer_keys() -> list[str]:
 
 @pytest.fixture(autouse=True)
 def empty_cache():
-    """Every test starts with no cached customers, searches or bulkhead slots."""
+    """Every test starts with no cached customers, searches, pages or bulkhead slots."""
     cache.clear()
     company_limit.forget()
+    customer_page.forget()
     yield
     cache.clear()
     company_limit.forget()
+    customer_page.forget()
 
 
 @pytest.fixture

@@ -224,3 +224,29 @@ def test_a_page_opened_again_reads_only_what_says_whether_the_copy_changed(suppo
     assert "customer_index_copiedtransaction" not in sql  # worked out once for this version
     selected = [q["sql"].split(" FROM ")[0] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
     assert not any('"record"' in columns for columns in selected)  # nor the record read and parsed again
+
+
+def test_a_page_opened_again_in_the_same_worker_is_not_read_back_from_the_shared_cache(
+    support_client, synced, fake, monkeypatch
+):
+    from django.core.cache import cache
+
+    customer, _ = with_open_invoice(fake)
+    support_client.get(customer_url(customer["id"]))
+    read = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *args, **kwargs: read.append(key) or real_get(key, *args, **kwargs))
+    again = support_client.get(customer_url(customer["id"]))
+    assert again.status_code == 200 and "Open invoices" in text_of(again)
+    assert not [key for key in read if ":copy-page:" in key or ":html:" in key]
+
+
+def test_what_a_worker_keeps_of_pages_is_bounded_and_the_least_recently_used_goes_first():
+    from dashboard.caching.memo import Memo
+
+    memo = Memo(entries=2)
+    memo.put("a", 1)
+    memo.put("b", 2)
+    assert memo.get("a") == 1  # a used more recently than b
+    memo.put("c", 3)
+    assert (memo.get("a"), memo.get("b"), memo.get("c")) == (1, None, 3)

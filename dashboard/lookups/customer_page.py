@@ -17,11 +17,17 @@ from django.core.cache import cache
 from dashboard.account import Activity
 from dashboard.caching.company_limit import page_budget
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, peek
+from dashboard.caching.memo import Memo
 from dashboard.conductor import records
 from dashboard.customer_index import local_copy
 from dashboard.customer_index.rows import store_customers
 from dashboard.lookups import activity, job_tree
 from dashboard.models import Company
+
+# Pages from the copy and rendered parts, by version, in this process too (see memo.py):
+# about a worker's busiest hour of customers, each a few hundred KB at most.
+_pages_here = Memo(entries=128)
+_html_here = Memo(entries=512)
 
 
 @dataclass(frozen=True)
@@ -100,8 +106,9 @@ def _from_copy(company: Company, customer_id: str) -> CustomerPage | None:
     if version is None:
         return None
     key = cache_key("copy-page", company.conductor_id, customer_id, repr(version), activity.today().isoformat())
-    kept = cache.get(key)
+    kept = _pages_here.get(key) or cache.get(key)
     if isinstance(kept, CustomerPage):
+        _pages_here.put(key, kept)
         return kept
     held = local_copy.customer(company, customer_id)
     if held is None:
@@ -115,6 +122,7 @@ def _from_copy(company: Company, customer_id: str) -> CustomerPage | None:
         activity=account[0] if account else None,
     )
     cache.set(key, page, timeout=settings.CUSTOMER_CACHE_TTL)
+    _pages_here.put(key, page)
     return page
 
 
@@ -123,8 +131,15 @@ def rendered_once(render: Callable[[], str], *version: str) -> str:
     part shows) and then kept in the cache: a cached page then costs little more than
     a trivial one. What `render` draws must not depend on the viewer."""
     key = cache_key("html", *version)
-    html = cache.get(key)
+    html = _html_here.get(key) or cache.get(key)
     if not isinstance(html, str):
         html = render()
         cache.set(key, html, timeout=settings.CUSTOMER_CACHE_TTL)
+    _html_here.put(key, html)
     return html
+
+
+def forget() -> None:
+    """Drop what this process kept of pages and their parts (tests start from nothing)."""
+    _pages_here.clear()
+    _html_here.clear()
