@@ -17,12 +17,16 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from in_process import shipped_defaults  # noqa: E402
+
+if TYPE_CHECKING:
+    from django.db.backends.base.base import BaseDatabaseWrapper
 
 CUSTOMER_TABLES = ("dashboard_indexedcustomer",)
 TRANSACTION_TABLES = ("customer_index_copiedtransaction",)
@@ -90,7 +94,7 @@ def main() -> None:
     print(f"\nJSON: {out}   (scratch: {scratch})")
 
 
-def _bytes(connection, tables: tuple[str, ...]) -> int:
+def _bytes(connection: "BaseDatabaseWrapper", tables: tuple[str, ...]) -> int:
     """A table's bytes with its indexes, its large-value storage and (SQLite) the
     full-text tables that index it."""
     with connection.cursor() as cursor:
