@@ -190,6 +190,7 @@ def test_the_limit_rises_on_a_parallel_upstream(company, fake, settings):
 
 def test_the_limit_stays_near_one_on_a_serial_upstream(company, fake, settings):
     settings.CONDUCTOR_WAIT_BUDGET = 60
+    settings.CONDUCTOR_READ_TIMEOUT = 60  # the fourth call at once waits 4 s, more on a busy machine
     # A second per answer: far above what a saturated machine adds to each call, so the
     # queueing the limit learns from is QuickBooks', not our own.
     fake.latency, fake.serial = 1.0, True
@@ -302,6 +303,7 @@ def test_other_companies_have_limits_of_their_own(settings):
 
 def test_what_one_process_learned_is_where_the_next_one_starts(company, fake, settings):
     settings.CONDUCTOR_WAIT_BUDGET = 60
+    settings.CONDUCTOR_READ_TIMEOUT = 60  # the fourth call at once waits 4 s, more on a busy machine
     fake.latency, fake.serial = 1.0, True  # queueing far above a busy machine's own noise
     fetch_all(company, customers(fake, 6))
     learned = company_limit.places(BAKERY)
