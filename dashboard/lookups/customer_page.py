@@ -24,10 +24,12 @@ from dashboard.customer_index.rows import store_customers
 from dashboard.lookups import activity, job_tree
 from dashboard.models import Company
 
-# Pages from the copy and rendered parts, by version, in this process too (see memo.py):
-# about a worker's busiest hour of customers, each a few hundred KB at most.
-_pages_here = Memo(entries=128)
-_html_here = Memo(entries=512)
+# Pages from the copy and their rendered parts, by version, in this process too (see
+# memo.py): the customers on people's screens right now (a page is opened again by its
+# live check's redraw, by Back, by a colleague), not every customer of the day, so a
+# worker's memory stays where it was.
+_pages_here = Memo(entries=32)
+_html_here = Memo(entries=128)
 
 
 @dataclass(frozen=True)
