@@ -18,7 +18,7 @@ their activity (about 27,000 invoices, payments, credit memos and sales receipts
 4. 64 people opening 64 different customers of the company at once, with QuickBooks
    serial at 1.5 s, hanging, and offline: answered p50 / p99, refused;
 5. a customer page from the copy, in pages per second, as a ratio to /healthz on the
-   same server;
+   same server, and to the least a signed-in page costs (a redirect);
 6. resident memory per web worker over 50,000 requests (pages of 300 customers and 50
    invoices from the copy, the company's list, a new search every fifth request, home).
 """
@@ -199,11 +199,16 @@ class CopyBench(shared.Bench):
         seconds_each = 3 if quick else 8
         page = f"/end-users/{LARGE}/customers/{invoices[0][0]}/"
         health = self.throughput("/healthz", seconds_each)
+        # The least a signed-in page costs: the session, the user, the company and its
+        # scopes, then a redirect (the jump box sent empty), with nothing read or drawn.
+        signed_in = self.throughput(f"/end-users/{LARGE}/jump/", seconds_each, expected=302)
         copy_page = self.throughput(page, seconds_each)
         results["throughput"] = {
             "healthz_per_s": round(health, 1),
+            "signed_in_redirect_per_s": round(signed_in, 1),
             "copy_page_per_s": round(copy_page, 1),
             "ratio": round(copy_page / health, 2),
+            "ratio_to_signed_in_redirect": round(copy_page / signed_in, 2),
         }
 
         # 6: memory per web worker over many requests, QuickBooks still serial at 1.5 s
@@ -241,6 +246,9 @@ def table(results: dict) -> str:
         )
     t = results["throughput"]
     lines.append(f"copy page {t['copy_page_per_s']}/s vs /healthz {t['healthz_per_s']}/s: {t['ratio']} ×")
+    lines.append(
+        f"copy page vs a signed-in redirect {t['signed_in_redirect_per_s']}/s: {t['ratio_to_signed_in_redirect']} ×"
+    )
     memory = results["memory"]
     last = memory["samples"][-1]
     lines.append(

@@ -227,11 +227,11 @@ class Bench:
 
     # --- measurements -----------------------------------------------------------------
 
-    def timed(self, client: httpx.Client, url: str) -> float:
+    def timed(self, client: httpx.Client, url: str, expected: int = 200) -> float:
         started = time.perf_counter()
         response = client.get(url)
         elapsed = time.perf_counter() - started
-        if response.status_code != 200:
+        if response.status_code != expected:
             raise SystemExit(f"{url} answered {response.status_code}")
         return elapsed
 
@@ -318,14 +318,14 @@ class Bench:
             prober.join()
         return result, {f"{name}_max_s": round(max(times), 3) for name, times in samples.items() if times}
 
-    def throughput(self, url: str, seconds: float, workers: int = 16) -> float:
+    def throughput(self, url: str, seconds: float, workers: int = 16, expected: int = 200) -> float:
         stop_at = time.monotonic() + seconds
 
         def worker(_):
             n = 0
             with self.client() as c:
                 while time.monotonic() < stop_at:
-                    self.timed(c, url)
+                    self.timed(c, url, expected)
                     n += 1
             return n
 
