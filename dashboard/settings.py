@@ -311,7 +311,7 @@ CONDUCTOR_MAX_RETRIES = env.int("CONDUCTOR_MAX_RETRIES", default=2)
 CONDUCTOR_LIMIT_START = env.int("CONDUCTOR_LIMIT_START", default=4)
 CONDUCTOR_LIMIT_MAX = env.int("CONDUCTOR_LIMIT_MAX", default=256)
 CONDUCTOR_WAIT_BUDGET = env.float("CONDUCTOR_WAIT_BUDGET", default=15.0)
-# Threads per process for lookups made side by side (see dashboard/lookups/calls.py).
+# Threads per process for lookups made side by side (see dashboard/caching/side_by_side.py).
 CONDUCTOR_FANOUT_THREADS = env.int("CONDUCTOR_FANOUT_THREADS", default=64)
 # Search across companies: how long each company may take before it is reported as
 # too slow (the page waits about this long in all, not once per company).

@@ -9,8 +9,8 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.cache import cache
 
 from dashboard.caching import company_limit
+from dashboard.caching.side_by_side import settle
 from dashboard.lookups import customer_page
-from dashboard.lookups.calls import settle
 from dashboard.models import ApiKey, Company
 from fake_conductor.data import DEMO_SECRET_KEY
 from fake_conductor.server import FakeConductor, FakeState

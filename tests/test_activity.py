@@ -10,9 +10,9 @@ import pytest
 from django.core.cache import cache
 
 from dashboard import account, activity_presentation
+from dashboard.caching.side_by_side import settle
 from dashboard.conductor.records import CreditCard
 from dashboard.lookups import activity
-from dashboard.lookups.calls import settle
 from dashboard.models import AuditAction, AuditEntry
 from fake_conductor.faults import Fault
 from fake_conductor.ledger import open_amount

@@ -11,9 +11,7 @@ It runs as a person's lookup: it takes one of the company's places, and the sync
 back for it, so it never waits behind more than the one sync request in flight.
 """
 
-import contextvars
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -21,6 +19,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from dashboard.caching.company_limit import page_budget
+from dashboard.caching.side_by_side import start_lookup
 from dashboard.conductor import records
 from dashboard.customer_index import local_copy
 from dashboard.customer_index.compact_json import compact
@@ -35,8 +34,6 @@ RECENT = timedelta(seconds=10)
 # /transactions takes repeated ids; a customer with more jobs is checked in several asks.
 IDS_PER_ASK = 100
 
-# The record's call, beside the transactions' in the checking thread.
-_beside = ThreadPoolExecutor(max_workers=16, thread_name_prefix="live-check")
 # One check of a customer at a time in a process: a lock per stripe of customers, so the
 # locks stay as many however many customers are checked.
 _checking = [threading.Lock() for _ in range(64)]
@@ -106,7 +103,7 @@ def check_customer(company: Company, customer_id: str, *, force: bool = False) -
         with page_budget():
             # The record and "what changed" are asked side by side: one round trip, then
             # only what changed is read.
-            record_call = _beside.submit(contextvars.copy_context().run, conductor.retrieve_customer, customer_id)
+            record_call = start_lookup(conductor.retrieve_customer, customer_id)
             try:
                 if state is not None and since is not None and held is not None:
                     below = local_copy.below(company, held.value.full_name)

@@ -22,12 +22,12 @@ from django.utils import timezone
 
 from dashboard.account import Activity
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch, mark_stale, peek
+from dashboard.caching.side_by_side import start_lookup
 from dashboard.conductor import records
 from dashboard.conductor.client import ConductorClient, TransactionQuery
 from dashboard.conductor.transactions import Document, ListPage, Payment, TransactionRow
 from dashboard.customer_index import local_copy
 from dashboard.lookups import job_tree
-from dashboard.lookups.calls import start_lookup
 from dashboard.models import Company
 
 # Bounds that keep one page's lookups finite: a customer with more than this many open

@@ -14,10 +14,10 @@ from django.core.cache import cache
 
 from dashboard.caching.company_limit import has_room
 from dashboard.caching.freshness import cache_key
+from dashboard.caching.side_by_side import start_lookup
 from dashboard.conductor import records
 from dashboard.conductor.client import ConductorClient, CustomerQuery
 from dashboard.customer_index import local_copy
-from dashboard.lookups.calls import start_lookup
 from dashboard.lookups.customer_lists import Position, fetch_bounded, known_position, remember_positions, sort_key
 from dashboard.models import Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for

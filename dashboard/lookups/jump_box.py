@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dashboard import identifiers
+from dashboard.caching.side_by_side import start_lookup
 from dashboard.conductor.transactions import Document
 from dashboard.customer_index import local_copy
 from dashboard.customer_index import search as customer_index
 from dashboard.lookups import documents, search
-from dashboard.lookups.calls import start_lookup
 from dashboard.models import Company
 from dashboard.search_criteria import Status
 

@@ -22,13 +22,13 @@ from django.conf import settings
 
 from dashboard.caching.company_limit import page_budget
 from dashboard.caching.freshness import Fetched, cache_key, get_or_fetch
+from dashboard.caching.side_by_side import start_lookup
 from dashboard.conductor import errors, records
 from dashboard.conductor.client import ConductorClient, CustomerQuery
 from dashboard.customer_index import search as customer_index
 from dashboard.customer_index.models import CompanySync, IndexedCustomer
 from dashboard.failures import KeyUnreadableError
 from dashboard.listed import Listed
-from dashboard.lookups.calls import start_lookup
 from dashboard.lookups.customer_lists import fetch_bounded, remember_positions, sort_key
 from dashboard.models import Company
 from dashboard.problems import LOOKUP_FAILURES, LookupFailure, problem_for

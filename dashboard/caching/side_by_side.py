@@ -1,5 +1,6 @@
 """Lookups side by side: one shared pool for the calls a page makes beside each other
-(the job tree's ancestors beside its jobs, companies beside each other).
+(the job tree's ancestors beside its jobs, companies beside each other, a live check's
+record beside its transactions).
 
 A lookup reaches a company's QuickBooks through `company.conductor()`, a client bound to
 the company's key and end user that takes one of the company's places for each call.
