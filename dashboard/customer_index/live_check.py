@@ -90,10 +90,15 @@ def check_customer(company: Company, customer_id: str, *, force: bool = False) -
     """Confirm (or correct) the copy of one customer with QuickBooks. Raises what a
     person's lookups raise (problems.LOOKUP_FAILURES); the copy keeps what it had then."""
     with _lock_for(company, customer_id):
-        row = IndexedCustomer.objects.filter(company=company, customer_id=customer_id).first()
+        # The record is read (and parsed) below only if QuickBooks is asked.
+        checked_at = (
+            IndexedCustomer.objects.filter(company=company, customer_id=customer_id)
+            .values_list("checked_at", flat=True)
+            .first()
+        )
         now = timezone.now()
-        if not force and row is not None and row.checked_at and now - row.checked_at < RECENT:
-            return Check(row.checked_at, (), asked=False)
+        if not force and checked_at and now - checked_at < RECENT:
+            return Check(checked_at, (), asked=False)
         held = local_copy.customer(company, customer_id)
         conductor = company.conductor()
         state = local_copy.transactions_ready(company)

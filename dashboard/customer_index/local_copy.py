@@ -11,13 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from dashboard.conductor import records
 from dashboard.conductor.record_fields import MalformedRecord
 from dashboard.conductor.transactions import Document, Payment, TransactionRow, parse_document, parse_payment
 from dashboard.customer_index.models import CompanySync, CopiedTransaction, IndexedCustomer
-from dashboard.customer_index.transaction_sync import ALL_KINDS, window_start
+from dashboard.customer_index.transaction_sync import ALL_KINDS, kinds_not_read, window_start
 from dashboard.models import Company
 
 Kind = CopiedTransaction.Kind
@@ -46,13 +46,18 @@ def transactions_ready(company: Company) -> CompanySync | None:
     state = _state(company)
     if state is None or state.transactions_as_of is None:
         return None
-    return state if all(kind in state.transaction_kinds_read for kind in ALL_KINDS) else None
+    return None if kinds_not_read(state) else state
+
+
+def _with_record(company: Company, customer_id: str) -> "QuerySet[IndexedCustomer]":
+    """The customer's row, when the copy holds its record (rows stored before the copy
+    held records have none until the next full read)."""
+    return IndexedCustomer.objects.filter(company=company, customer_id=customer_id, record__isnull=False)
 
 
 def customer(company: Company, customer_id: str) -> Held[records.Customer] | None:
     """The customer's record as the copy holds it (None: not held, or unreadable)."""
-    rows = IndexedCustomer.objects.filter(company=company, customer_id=customer_id, record__isnull=False)
-    row = rows.only("record", "seen_at").first()
+    row = _with_record(company, customer_id).only("record", "seen_at").first()
     if row is None:
         return None
     try:
@@ -67,7 +72,7 @@ def customer_version(company: Company, customer_id: str) -> tuple[object, ...] |
     transactions were last confirmed (each sync). None: the copy does not hold the record.
     One query: a page opened again costs little more than this."""
     return (
-        IndexedCustomer.objects.filter(company=company, customer_id=customer_id, record__isnull=False)
+        _with_record(company, customer_id)
         .values_list(
             "seen_at", "checked_at", "company__sync__transactions_as_of", "company__sync__transaction_kinds_read"
         )
@@ -76,7 +81,7 @@ def customer_version(company: Company, customer_id: str) -> tuple[object, ...] |
 
 
 def holds_customer(company: Company, customer_id: str) -> bool:
-    return IndexedCustomer.objects.filter(company=company, customer_id=customer_id, record__isnull=False).exists()
+    return _with_record(company, customer_id).exists()
 
 
 def below(company: Company, full_name: str) -> list[records.Customer]:

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.timesince import timesince
 
 from dashboard.customer_index.models import CompanySync, CopiedTransaction, SyncWorker
-from dashboard.customer_index.transaction_sync import ALL_KINDS
+from dashboard.customer_index.transaction_sync import ALL_KINDS, kinds_not_read
 
 # Why a page was read live while the person waited, when the copy cannot serve it yet.
 FIRST_READ_UNDER_WAY = "the local copy’s first read of this company is still under way"
@@ -33,7 +33,7 @@ def _kinds(kinds: Sequence[str]) -> str:
 def copy_status(state: CompanySync | None) -> CopyStatus:
     if state is None or (state.in_step_at is None and state.full_read_started_at is None and not state.last_error):
         return CopyStatus("Not synced yet", None, "", "", "")
-    pending = [k for k in ALL_KINDS if k not in state.transaction_kinds_read]
+    pending = kinds_not_read(state)
     if not state.ready:
         label = "First read under way" if state.full_read_started_at or not state.last_error else "First read stopped"
     else:
@@ -63,7 +63,7 @@ def sync_summary(state: CompanySync | None) -> str:
     kinds_read = [k for k in ALL_KINDS if k in state.transaction_kinds_read]
     if kinds_read:
         parts.append(f"{state.transactions:,} transactions copied ({_kinds(kinds_read)} read in full)")
-    pending = [k for k in ALL_KINDS if k not in state.transaction_kinds_read]
+    pending = kinds_not_read(state)
     if pending:
         parts.append(f"transactions not read yet: {_kinds(pending)}")
     if state.in_step_at:

@@ -16,6 +16,7 @@ from django.tasks import task
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from dashboard.caching.freshness import cache_key
 from dashboard.customer_index import sync
 from dashboard.customer_index.models import CompanySync
 from dashboard.models import Company
@@ -51,7 +52,7 @@ def note_attention(company: Company) -> None:
     """A person opened a page of the company: its copy is kept in step more often for a
     while. Written at most once a minute per company (a mark in the shared cache says
     it was)."""
-    if not cache.add(f"attention:{company.conductor_id}", True, timeout=60):
+    if not cache.add(cache_key("attention", company.conductor_id), True, timeout=60):
         return
     CompanySync.objects.filter(company=company).update(looked_at=timezone.now())
 

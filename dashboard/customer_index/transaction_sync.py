@@ -73,6 +73,11 @@ READS = {
 ALL_KINDS = tuple(READS)
 
 
+def kinds_not_read(state: CompanySync) -> list[str]:
+    """The kinds of transaction the copy has not read in full yet, in ALL_KINDS' order."""
+    return [kind for kind in ALL_KINDS if kind not in state.transaction_kinds_read]
+
+
 def window_start(today: date | None = None) -> date:
     """The first day of the history window: older transactions are kept only while open."""
     return (today or timezone.localdate()) - timedelta(days=settings.MIRROR_HISTORY_DAYS)
@@ -302,7 +307,7 @@ class TransactionSync:
         )
         if deletions_lost:
             state.transaction_kinds_read = {}
-        return any(kind not in state.transaction_kinds_read for kind in ALL_KINDS)
+        return bool(kinds_not_read(state))
 
     def run(self) -> None:
         """Every kind not yet read in full is read so; then, once all are, what changed."""
