@@ -41,9 +41,16 @@ def _held[T](company: Company, kind: str, transaction_id: str, parsed: type[T]) 
     return Fetched.from_local_copy(held.value, held.as_of)
 
 
-def _copied[T: (Document, Payment)](company: Company, kind: str, fetched: Fetched[T]) -> Fetched[T]:
-    """Read live, then copied (when the copy holds the company's transactions): a
-    refresh, or a transaction the copy did not hold, opens from the copy next time."""
+def _copy_first[T: (Document, Payment)](
+    company: Company, kind: str, transaction_id: str, parsed: type[T], refresh: bool, fetch: Callable[[], Fetched[T]]
+) -> Fetched[T]:
+    """From the local copy when it holds the transaction (unless a refresh asks
+    QuickBooks); else fetched, then copied when the copy holds the company's
+    transactions: a refresh, or a transaction the copy did not hold, opens from the copy
+    next time."""
+    if not refresh and (held := _held(company, kind, transaction_id, parsed)):
+        return held
+    fetched = fetch()
     if not fetched.from_cache and local_copy.transactions_ready(company) is not None:
         transaction_sync.store(
             company, kind, [fetched.value], fetched.fetched_at_datetime, transaction_sync.window_start()
@@ -53,18 +60,26 @@ def _copied[T: (Document, Payment)](company: Company, kind: str, fetched: Fetche
 
 def fetch_invoice(company: Company, invoice_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """An invoice with the payments and credits applied to it."""
-    if not refresh and (held := _held(company, "invoice", invoice_id, Document)):
-        return held
-    fetched = _listed_with_links(company, "invoice", ConductorClient.list_invoices, invoice_id, refresh)
-    return _copied(company, "invoice", fetched)
+    return _copy_first(
+        company,
+        "invoice",
+        invoice_id,
+        Document,
+        refresh,
+        lambda: _listed_with_links(company, "invoice", ConductorClient.list_invoices, invoice_id, refresh),
+    )
 
 
 def fetch_credit_memo(company: Company, memo_id: str, *, refresh: bool = False) -> Fetched[Document]:
     """A credit memo with the invoices it was applied to."""
-    if not refresh and (held := _held(company, "credit_memo", memo_id, Document)):
-        return held
-    fetched = _listed_with_links(company, "credit_memo", ConductorClient.list_credit_memos, memo_id, refresh)
-    return _copied(company, "credit_memo", fetched)
+    return _copy_first(
+        company,
+        "credit_memo",
+        memo_id,
+        Document,
+        refresh,
+        lambda: _listed_with_links(company, "credit_memo", ConductorClient.list_credit_memos, memo_id, refresh),
+    )
 
 
 def _listed_with_links(
@@ -88,18 +103,26 @@ def _listed_with_links(
 
 
 def fetch_sales_receipt(company: Company, receipt_id: str, *, refresh: bool = False) -> Fetched[Document]:
-    if not refresh and (held := _held(company, "sales_receipt", receipt_id, Document)):
-        return held
-    fetched = _retrieved(company, "sales_receipt", ConductorClient.retrieve_sales_receipt, receipt_id, refresh)
-    return _copied(company, "sales_receipt", fetched)
+    return _copy_first(
+        company,
+        "sales_receipt",
+        receipt_id,
+        Document,
+        refresh,
+        lambda: _retrieved(company, "sales_receipt", ConductorClient.retrieve_sales_receipt, receipt_id, refresh),
+    )
 
 
 def fetch_payment(company: Company, payment_id: str, *, refresh: bool = False) -> Fetched[Payment]:
     """A payment with the invoices it was applied to."""
-    if not refresh and (held := _held(company, "receive_payment", payment_id, Payment)):
-        return held
-    fetched = _retrieved(company, "payment", ConductorClient.retrieve_payment, payment_id, refresh)
-    return _copied(company, "receive_payment", fetched)
+    return _copy_first(
+        company,
+        "receive_payment",
+        payment_id,
+        Payment,
+        refresh,
+        lambda: _retrieved(company, "payment", ConductorClient.retrieve_payment, payment_id, refresh),
+    )
 
 
 def _retrieved[T](
