@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboard import activity_presentation, audit, identifiers, presentation
+from dashboard import activity_presentation, audit, presentation
 from dashboard.account import Activity
 from dashboard.caching.freshness import Fetched
 from dashboard.conductor import records
@@ -99,13 +99,6 @@ def activity_parts(company: Company, customer: records.Customer, fetched: Fetche
     return ActivityParts(mark_safe(section), mark_safe(overdue))
 
 
-def _checked_customer_id(request: HttpRequest, company: Company, customer_id: str) -> HttpResponse | None:
-    """A page for a malformed customer id, or None when the id can be asked about."""
-    if identifiers.is_valid_customer_id(customer_id) and identifiers.canonical_customer_id(customer_id) == customer_id:
-        return None
-    return errors.not_a_customer_id(request, company)
-
-
 def _failed_part(
     request: HttpRequest, company: Company, customer: records.Customer | None, exc: LookupFailure
 ) -> HttpResponse:
@@ -131,7 +124,7 @@ def customer_account(request: HttpRequest, conductor_id: str, customer_id: str) 
     company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
-    if (bad_id := _checked_customer_id(request, company, customer_id)) is not None:
+    if (bad_id := errors.malformed_customer_id(request, company, customer_id)) is not None:
         return bad_id
     fragment = request.headers.get("X-Fragment") == "1"
     found = None
@@ -164,7 +157,7 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
     company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
-    if (bad_id := _checked_customer_id(request, company, customer_id)) is not None:
+    if (bad_id := errors.malformed_customer_id(request, company, customer_id)) is not None:
         return bad_id
     form = HistoryFilterForm(request.GET or None)
     if request.GET and not form.is_valid():

@@ -299,11 +299,8 @@ def customer_check(request: HttpRequest, conductor_id: str, customer_id: str) ->
     company = company_or_none(request, conductor_id)
     if company is None:
         return unknown_company(request)
-    if (
-        not identifiers.is_valid_customer_id(customer_id)
-        or identifiers.canonical_customer_id(customer_id) != customer_id
-    ):
-        return errors.not_a_customer_id(request, company)
+    if (bad_id := errors.malformed_customer_id(request, company, customer_id)) is not None:
+        return bad_id
     fragment = request.headers.get("X-Fragment") == "1"
     target = audit.customer_target(company, customer_id)
     note_attention(company)

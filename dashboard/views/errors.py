@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from dashboard import audit
+from dashboard import audit, identifiers
 from dashboard.conductor import errors as conductor_errors
 from dashboard.customer_index import search as customer_index
 from dashboard.models import Company
@@ -63,6 +63,14 @@ def lookup_failed(
     if customer_id and (indexed := customer_index.indexed_customer(company, customer_id)):
         ctx.update(indexed=indexed, indexed_row=result_row(indexed.hit))
     return with_retry_after(render(request, "errors/upstream.html", ctx, status=problem.status), exc)
+
+
+def malformed_customer_id(request: HttpRequest, company: Company, customer_id: str) -> HttpResponse | None:
+    """The page for a malformed customer id (or one not in QuickBooks' own form), or None
+    when the id can be asked about."""
+    if identifiers.is_valid_customer_id(customer_id) and identifiers.canonical_customer_id(customer_id) == customer_id:
+        return None
+    return not_a_customer_id(request, company)
 
 
 def not_a_customer_id(request: HttpRequest, company: Company) -> HttpResponse:
