@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -95,23 +95,27 @@ def main() -> None:
 
 
 def _bytes(connection: "BaseDatabaseWrapper", tables: tuple[str, ...]) -> int:
-    """A table's bytes with its indexes, its large-value storage and (SQLite) the
-    full-text tables that index it."""
+    """Tables' bytes with their indexes, their large-value storage and (SQLite) the
+    full-text tables that index them."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            total = 0
-            for table in tables:
-                cursor.execute("SELECT pg_total_relation_size(%s)", [table])
-                total += cursor.fetchone()[0]
-            return total
-        cursor.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")
-        names = {name for name, table in cursor.fetchall() if table in tables or _full_text_of(name, tables)}
-        cursor.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
-        return sum(size for name, size in cursor.fetchall() if name in names)
+        if connection.vendor == "sqlite":
+            return sqlite_bytes(cursor, tables)
+        total = 0
+        for table in tables:
+            cursor.execute("SELECT pg_total_relation_size(%s)", [table])
+            total += cursor.fetchone()[0]
+        return total
 
 
-def _full_text_of(name: str, tables: tuple[str, ...]) -> bool:
-    return "dashboard_indexedcustomer" in tables and name.startswith("customer_index_fts")
+def sqlite_bytes(cursor: Any, tables: tuple[str, ...]) -> int:
+    """On SQLite (its dbstat view, through any DB-API cursor): the tables' pages, their
+    indexes' and their full-text tables' (`<table>_fts` and its shadow tables)."""
+    cursor.execute("SELECT name, tbl_name FROM sqlite_master WHERE type IN ('table', 'index')")
+    names = {
+        name for name, table in cursor.fetchall() if table in tables or any(name.startswith(f"{t}_fts") for t in tables)
+    }
+    cursor.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")
+    return sum(size for name, size in cursor.fetchall() if name in names)
 
 
 if __name__ == "__main__":

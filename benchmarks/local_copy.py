@@ -65,18 +65,15 @@ class CopyBench(shared.Bench):
         """Bytes of the copy's tables and indexes on SQLite (its dbstat view)."""
         import sqlite3
 
+        from copy_size import CUSTOMER_TABLES, TRANSACTION_TABLES, sqlite_bytes
+
         path = self.env["DATABASE_URL"].removeprefix("sqlite:///")
         with sqlite3.connect(path) as db:
-            sizes = dict(db.execute("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").fetchall())
+            cursor = db.cursor()
+            customer_bytes = sqlite_bytes(cursor, CUSTOMER_TABLES)
+            transaction_bytes = sqlite_bytes(cursor, TRANSACTION_TABLES)
             customers = db.execute("SELECT COUNT(*) FROM dashboard_indexedcustomer").fetchone()[0]
             transactions = db.execute("SELECT COUNT(*) FROM customer_index_copiedtransaction").fetchone()[0]
-        customer_bytes = sum(
-            v for k, v in sizes.items() if "indexedcustomer" in k or k.startswith("customer_index_fts")
-        )
-        customer_bytes += sum(v for k, v in sizes.items() if "index_by_full_name" in k or "one_index_row" in k)
-        transaction_bytes = sum(
-            v for k, v in sizes.items() if "copiedtransaction" in k or "copied_by" in k or "one_copy_per" in k
-        )
         return {
             "customers": customers,
             "transactions": transactions,
