@@ -43,6 +43,12 @@ def wait_for(condition, within: float = 30.0) -> None:
         time.sleep(0.005)
 
 
+def upstream_requests(fake) -> int:
+    """Requests the fake answered for QuickBooks data since its counters were reset
+    (its stats also count per customer, under keys that are not paths)."""
+    return sum(n for key, n in fake.stats.items() if key.startswith("GET /"))
+
+
 def contract_file(name: str) -> Path:
     return CONTRACT / name
 

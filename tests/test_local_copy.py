@@ -15,7 +15,7 @@ from dashboard.customer_index.compact_json import compact
 from dashboard.customer_index.models import CompanySync, CopiedTransaction, IndexedCustomer
 from fake_conductor.faults import Fault
 from fake_conductor.ledger import CARD_NUMBERS
-from tests.conftest import BAKERY
+from tests.conftest import BAKERY, upstream_requests
 from tests.test_customer_index import control, fake_customers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -38,10 +38,6 @@ def copied(company) -> dict[str, CopiedTransaction]:
 def is_open(kind: str, item: dict) -> bool:
     key = {"invoice": "balanceRemaining", "credit_memo": "creditRemaining", "receive_payment": "unusedPayment"}
     return kind in key and Decimal(item[key[kind]]) != 0
-
-
-def requests(fake) -> int:
-    return sum(n for key, n in fake.stats.items() if key.startswith("GET /"))
 
 
 @pytest.fixture
@@ -104,7 +100,7 @@ def test_the_window_holds_recent_history_and_every_open_transaction_whatever_its
 def test_an_idle_company_costs_four_requests_a_sync(synced, fake):
     report = sync.sync_company(synced)
     assert report.ok and report.kind == "incremental"
-    assert requests(fake) == 4 == report.pages
+    assert upstream_requests(fake) == 4 == report.pages
     assert fake.stats["GET /quickbooks-desktop/transactions"] == 1
     assert fake.stats["GET /quickbooks-desktop/deleted-transactions"] == 1
 

@@ -6,7 +6,7 @@ import pytest
 from dashboard.customer_index import sync
 from dashboard.customer_index.models import IndexedCustomer
 from fake_conductor.faults import Fault
-from tests.conftest import BAKERY
+from tests.conftest import BAKERY, upstream_requests
 from tests.test_customer_index import control, fake_customers
 from tests.test_customer_page import text_of
 
@@ -31,16 +31,12 @@ def with_open_invoice(fake) -> tuple[dict, dict]:
     return customer, invoice
 
 
-def asked(fake) -> int:
-    return sum(n for key, n in fake.stats.items() if key.startswith("GET /"))
-
-
 def test_the_customer_page_is_whole_from_the_copy_with_no_call_and_says_how_old_it_is(support_client, synced, fake):
     customer, invoice = with_open_invoice(fake)
     response = support_client.get(customer_url(customer["id"]))
     body = text_of(response)
     assert response.status_code == 200
-    assert asked(fake) == 0
+    assert upstream_requests(fake) == 0
     assert "From the local copy, as of" in body and invoice["refNumber"] in body
     assert "Loading" not in body and 'data-check="' in response.content.decode()
 
@@ -50,11 +46,11 @@ def test_a_check_with_nothing_changed_costs_two_requests_and_says_so(support_cli
     check = support_client.get(customer_url(customer["id"]) + "check/", headers={"X-Fragment": "1"})
     assert check.status_code == 200 and "X-Copy-Changed" not in check
     assert "Checked with QuickBooks just now: up to date" in text_of(check)
-    assert asked(fake) == 2
+    assert upstream_requests(fake) == 2
     assert fake.stats["GET /quickbooks-desktop/transactions"] == 1
     # Asked again a moment later (another tab, a colleague): the check just made stands.
     again = support_client.get(customer_url(customer["id"]) + "check/", headers={"X-Fragment": "1"})
-    assert "up to date" in text_of(again) and asked(fake) == 2
+    assert "up to date" in text_of(again) and upstream_requests(fake) == 2
 
 
 def test_a_change_in_quickbooks_reaches_the_open_page_with_one_check(support_client, synced, fake):
@@ -75,7 +71,7 @@ def test_check_quickbooks_now_without_scripts_checks_and_returns_to_the_page(sup
     customer, _ = with_open_invoice(fake)
     response = support_client.get(customer_url(customer["id"]) + "check/?now=1")
     assert response.status_code == 302 and response["Location"] == customer_url(customer["id"])
-    assert asked(fake) == 2
+    assert upstream_requests(fake) == 2
 
 
 def test_a_failed_check_leaves_the_page_whole_and_says_why(support_client, synced, fake):
@@ -95,7 +91,7 @@ def test_a_customer_the_copy_does_not_know_reads_live_and_is_then_copied(support
     assert IndexedCustomer.objects.filter(company=synced, customer_id=added["id"]).exists()
     fake.reset()
     again = support_client.get(customer_url(added["id"]))
-    assert "From the local copy" in text_of(again) and asked(fake) == 0
+    assert "From the local copy" in text_of(again) and upstream_requests(fake) == 0
 
 
 def test_documents_open_from_the_copy_with_no_call(support_client, synced, fake):
@@ -114,7 +110,7 @@ def test_documents_open_from_the_copy_with_no_call(support_client, synced, fake)
         assert response.status_code == 200, path
         if item.get("refNumber"):
             assert item["refNumber"] in text_of(response)
-    assert asked(fake) == 0
+    assert upstream_requests(fake) == 0
 
 
 def test_a_jump_by_invoice_number_lands_from_the_copy_with_no_call(support_client, synced, fake):
@@ -125,7 +121,7 @@ def test_a_jump_by_invoice_number_lands_from_the_copy_with_no_call(support_clien
     )
     response = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": invoice["refNumber"]})
     assert response.status_code == 302 and response["Location"].endswith(f"/invoices/{invoice['id']}/")
-    assert asked(fake) == 0
+    assert upstream_requests(fake) == 0
 
 
 def test_an_invoice_outside_the_copys_window_reads_live(support_client, synced, fake, settings):
@@ -160,7 +156,7 @@ def test_the_activity_and_statement_list_from_the_copy_and_older_history_reads_l
     url = customer_url(customer["id"]) + "activity/"
     response = support_client.get(url)
     body = text_of(response)
-    assert response.status_code == 200 and asked(fake) == 0
+    assert response.status_code == 200 and upstream_requests(fake) == 0
     assert "From the local copy, as of" in body and invoice["refNumber"] in body
     assert "every open one and the others since" in body
     live = support_client.get(url, {"live": "1"})
@@ -186,7 +182,7 @@ def test_with_quickbooks_closed_a_caller_is_found_and_every_page_is_whole(suppor
         page = support_client.get(url)
         assert page.status_code == 200, url
         assert "local copy, as of" in text_of(page), url
-    assert asked(fake) == 0
+    assert upstream_requests(fake) == 0
 
 
 def test_an_edit_to_the_record_is_named_by_the_check(support_client, synced, fake):
@@ -200,7 +196,7 @@ def test_an_edit_to_the_record_is_named_by_the_check(support_client, synced, fak
 def test_a_malformed_id_on_the_check_is_answered_without_a_call(support_client, synced, fake):
     response = support_client.get(f"/end-users/{BAKERY}/customers/not-an-id/check/", headers={"X-Fragment": "1"})
     assert response.status_code == 404 and "Not a QuickBooks customer id" in text_of(response)
-    assert asked(fake) == 0
+    assert upstream_requests(fake) == 0
 
 
 def test_a_copied_record_that_cannot_be_read_is_read_live_instead(support_client, synced, fake):
