@@ -108,9 +108,10 @@ def _from_copy(company: Company, customer_id: str) -> CustomerPage | None:
     if version is None:
         return None
     key = cache_key("copy-page", company.conductor_id, customer_id, repr(version), activity.today().isoformat())
-    kept = _pages_here.get(key) or cache.get(key)
-    if isinstance(kept, CustomerPage):
+    kept = _pages_here.get(key)
+    if kept is None and isinstance(kept := cache.get(key), CustomerPage):
         _pages_here.put(key, kept)
+    if isinstance(kept, CustomerPage):
         return kept
     held = local_copy.customer(company, customer_id)
     if held is None:
@@ -133,7 +134,10 @@ def rendered_once(render: Callable[[], str], *version: str) -> str:
     part shows) and then kept in the cache: a cached page then costs little more than
     a trivial one. What `render` draws must not depend on the viewer."""
     key = cache_key("html", *version)
-    html = _html_here.get(key) or cache.get(key)
+    html = _html_here.get(key)
+    if isinstance(html, str):
+        return html
+    html = cache.get(key)
     if not isinstance(html, str):
         html = render()
         cache.set(key, html, timeout=settings.CUSTOMER_CACHE_TTL)
