@@ -47,7 +47,10 @@ def gunicorn_servers(count: int, **env: str) -> Iterator[list[str]]:
         **env,
     }
     if not env.get("CACHE_URL"):
-        base.pop("CACHE_URL", None)  # the shipped default: one cache on this machine
+        # the shipped default: one cache on this machine (and no Redis for the test
+        # settings to give the server either)
+        base.pop("CACHE_URL", None)
+        base.pop("SUITE_CACHE_URL", None)
     processes, urls = [], []
     for _ in range(count):
         port = free_port()

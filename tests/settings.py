@@ -9,9 +9,12 @@ os.environ.setdefault("DASHBOARD_DEMO", "1")
 # gets stores of its own: pytest-django suffixes the test database, the on-disk cache
 # goes in a folder per worker, and Redis gets a database per worker (set in the
 # environment, so servers a test starts share the worker's). A worker's cache.clear()
-# then never empties another's.
+# then never empties another's. The worker's database is worked out from the suite's
+# CACHE_URL, kept aside: servers a test starts load these settings too, and working it
+# out again from the worker's own would give them another worker's database.
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
-if WORKER and (redis := re.fullmatch(r"(redis://.*/)(\d+)", os.environ.get("CACHE_URL", ""))):
+SUITE_CACHE_URL = os.environ.setdefault("SUITE_CACHE_URL", os.environ.get("CACHE_URL", ""))
+if WORKER and (redis := re.fullmatch(r"(redis://.*/)(\d+)", SUITE_CACHE_URL)):
     database = int(redis.group(2)) + 1 + int(WORKER.removeprefix("gw"))
     if database > 15:
         raise RuntimeError(f"Redis has databases 0-15: too many workers for CACHE_URL's database {redis.group(2)}")

@@ -74,3 +74,21 @@ def test_every_environment_variable_is_documented():
     example, readme = (root / ".env.example").read_text(), (root / "docs" / "deployment.md").read_text()
     assert not sorted(name for name in read if name not in example), "missing from .env.example"
     assert not sorted(name for name in read if f"`{name}`" not in readme), "missing from docs/deployment.md"
+
+
+def cache_url_under_test_settings(env: dict[str, str]) -> str:
+    """The CACHE_URL the test settings leave, in a fresh process with this environment."""
+    code = "import os, tests.settings; print(os.environ.get('CACHE_URL', ''))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **env}
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_each_test_worker_has_a_redis_database_of_its_own_and_the_servers_it_starts_share_it():
+    worker = cache_url_under_test_settings({"PYTEST_XDIST_WORKER": "gw2", "CACHE_URL": "redis://127.0.0.1:6379/1"})
+    assert worker == "redis://127.0.0.1:6379/4"
+    # a server the worker starts inherits the worker's environment and loads the same settings
+    server = {"PYTEST_XDIST_WORKER": "gw2", "CACHE_URL": worker, "SUITE_CACHE_URL": "redis://127.0.0.1:6379/1"}
+    assert cache_url_under_test_settings(server) == worker
