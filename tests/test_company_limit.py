@@ -90,6 +90,13 @@ def test_kinds_of_call_not_seen_before_are_no_evidence_of_room():
     assert state.slots == 4
 
 
+def test_a_limit_shrunk_to_a_fraction_doubles_the_places_it_uses_not_the_fraction():
+    state = limit(start=1.6)  # one place: what a shrink towards one leaves
+    answer(state, ("retrieve_customer", 1.0))  # the kind's baseline
+    answer(state, ("retrieve_customer", 1.0), pages_waiting=True)  # flat at one call at a time
+    assert state.slots == 2
+
+
 def test_latency_that_grows_with_calls_at_once_shrinks_the_limit_towards_one():
     state = limit(start=4)
     answer(state, ("retrieve_customer", 0.2), ("retrieve_customer", 0.2), pages_waiting=False)

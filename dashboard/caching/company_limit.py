@@ -198,7 +198,9 @@ class AdaptiveLimit:
         typical = statistics.median(growth)
         if typical <= FLAT_RATIO and max(growth) <= SLOWEST_RATIO:
             if self.window_saturated:  # flat while pages waited: room for more
-                self.limit = min(self.maximum, self.limit * 2)
+                # Twice the places in use, not twice a fraction left by shrinking: 1.6
+                # places is one call at a time, and flat at one is no evidence for three.
+                self.limit = min(self.maximum, float(self.slots * 2))
         else:  # calls queue upstream: fewer at once, by how much latency grew
             before = self.limit
             self.limit = max(1.0, before * max(0.5, 1 / max(typical, 1.0)))
