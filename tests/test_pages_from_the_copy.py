@@ -222,6 +222,26 @@ def test_a_page_opened_again_reads_only_what_says_whether_the_copy_changed(suppo
     assert not any('"record"' in columns for columns in selected)  # nor the record read and parsed again
 
 
+def test_a_first_view_reads_the_customer_and_its_sync_state_in_one_query(support_client, synced, fake):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customer, _ = with_open_invoice(fake)
+    with CaptureQueriesContext(connection) as queries:
+        first = support_client.get(customer_url(customer["id"]))
+    assert first.status_code == 200 and "Open invoices" in text_of(first)
+    selects = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")]
+    record_reads = [  # the customer's own row (the jobs below it are read apart)
+        sql
+        for sql in selects
+        if '"dashboard_indexedcustomer"."record"' in sql.split(" FROM ")[0] and customer["id"] in sql
+    ]
+    assert len(record_reads) == 1 and '"dashboard_companysync"' in record_reads[0]
+    assert not [sql for sql in selects if sql.split(" FROM ")[1].startswith('"dashboard_companysync"')]
+    recent = [q["sql"] for q in queries.captured_queries if "dashboard_recentview" in q["sql"]]
+    assert len(recent) == 2  # one upsert, one trim: nothing read back
+
+
 def test_a_page_opened_again_in_the_same_worker_is_not_read_back_from_the_shared_cache(
     support_client, synced, fake, monkeypatch
 ):

@@ -66,6 +66,42 @@ def customer(company: Company, customer_id: str) -> Held[records.Customer] | Non
         return None
 
 
+@dataclass(frozen=True)
+class HeldCustomer:
+    """A customer's record as the copy holds it, and when its (and its jobs')
+    transactions were last confirmed (None: the company's are not all read yet)."""
+
+    record: Held[records.Customer]
+    transactions_as_of: datetime | None
+
+
+def customer_for_page(company: Company, customer_id: str) -> HeldCustomer | None:
+    """customer() and transactions_as_of() in one query: a page's first view reads the
+    copy once for both."""
+    row = (
+        _with_record(company, customer_id)
+        .values_list(
+            "record",
+            "seen_at",
+            "checked_at",
+            "company__sync__transactions_as_of",
+            "company__sync__transaction_kinds_read",
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    record, seen_at, checked_at, synced_at, kinds_read = row
+    try:
+        parsed = records.parse_customer(record)
+    except MalformedRecord:
+        return None
+    as_of = None
+    if synced_at is not None and all(kind in (kinds_read or []) for kind in ALL_KINDS):
+        as_of = max(synced_at, checked_at) if checked_at else synced_at
+    return HeldCustomer(Held(parsed, seen_at), as_of)
+
+
 def customer_version(company: Company, customer_id: str) -> tuple[object, ...] | None:
     """What changes whenever anything a customer page shows from the copy may have: when
     the record was read, when the customer was last checked, when the company's

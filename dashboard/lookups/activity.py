@@ -15,7 +15,7 @@ deployment's TIME_ZONE.
 """
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
@@ -62,16 +62,21 @@ def refresh_later(company: Company, customer: records.Customer, *, tree_too: boo
         job_tree.forget(company, customer)
 
 
-def from_copy(
-    company: Company, customer: records.Customer, tree: job_tree.Hierarchy | None = None
-) -> tuple[Fetched[Activity], job_tree.Hierarchy] | None:
+def from_copy(company: Company, customer: records.Customer) -> tuple[Fetched[Activity], job_tree.Hierarchy] | None:
     """The activity and tree as the local copy holds them, or None when the copy does not
-    hold the company's transactions yet (or not this customer). Never calls anything.
-    `tree`: the one the caller already read from the copy (the customer is held then)."""
+    hold the company's transactions yet (or not this customer). Never calls anything."""
     as_of = local_copy.transactions_as_of(company, customer.id)
-    if as_of is None or (tree is None and not local_copy.holds_customer(company, customer.id)):
+    if as_of is None or not local_copy.holds_customer(company, customer.id):
         return None
-    tree = tree or job_tree.from_copy(company, customer)
+    tree = job_tree.from_copy(company, customer)
+    return held_activity(company, customer, tree, as_of), tree
+
+
+def held_activity(
+    company: Company, customer: records.Customer, tree: job_tree.Hierarchy, as_of: datetime
+) -> Fetched[Activity]:
+    """The activity as the copy holds it, for a customer (and tree) read from it, whose
+    transactions were confirmed `as_of`."""
     everyone = (customer.id, *tree.descendant_ids)
     since = today() - timedelta(days=RECENT_PAYMENT_DAYS)
     held = local_copy.account(company, everyone, since)
@@ -84,7 +89,7 @@ def from_copy(
         since=since,
         incomplete=tree.jobs_truncated,
     )
-    return Fetched.from_local_copy(activity, as_of), tree
+    return Fetched.from_local_copy(activity, as_of)
 
 
 def _due_first(invoices: tuple[Document, ...] | list[Document]) -> tuple[Document, ...]:

@@ -113,16 +113,17 @@ def _from_copy(company: Company, customer_id: str) -> CustomerPage | None:
         _pages_here.put(key, kept)
     if isinstance(kept, CustomerPage):
         return kept
-    held = local_copy.customer(company, customer_id)
+    held = local_copy.customer_for_page(company, customer_id)
     if held is None:
         return None
-    tree = job_tree.from_copy(company, held.value)
-    account = activity.from_copy(company, held.value, tree)
+    found = held.record.value
+    tree = job_tree.from_copy(company, found)
+    as_of = held.transactions_as_of
     page = CustomerPage(
-        Fetched.from_local_copy(held.value, held.as_of),
+        Fetched.from_local_copy(found, held.record.as_of),
         tree,
         from_copy=True,
-        activity=account[0] if account else None,
+        activity=None if as_of is None else activity.held_activity(company, found, tree, as_of),
     )
     cache.set(key, page, timeout=settings.CUSTOMER_CACHE_TTL)
     _pages_here.put(key, page)
