@@ -15,7 +15,7 @@ from dashboard.customer_index.compact_json import compact
 from dashboard.customer_index.models import CompanySync, CopiedTransaction, IndexedCustomer
 from fake_conductor.faults import Fault
 from fake_conductor.ledger import CARD_NUMBERS
-from tests.conftest import BAKERY, upstream_requests
+from tests.conftest import BAKERY, upstream_requests, wait_for
 from tests.test_customer_index import control, fake_customers
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -150,20 +150,42 @@ def test_a_first_read_stopped_part_way_resumes_with_the_kinds_it_had_not_finishe
 def test_a_walk_whose_cursor_died_is_walked_again_and_loses_nothing(company, fake, monkeypatch):
     monkeypatch.setattr(transaction_sync, "PAGE", 40)
     state = fake.state.companies[BAKERY]
-    real_ask = sync._Syncer._ask
+    real_may_ask = sync._Syncer._may_ask
     killed = []
 
-    def pause_past_the_cursors_life(self, call, *args, within_walk=False, **kwargs):
-        if within_walk and not killed:
-            killed.append(call)
+    def pause_past_the_cursors_life(self, longest=sync.MAX_PAUSE_SECONDS):
+        if longest == sync.WALK_PAUSE_SECONDS and not killed:  # a cursor waits on this call
+            killed.append(longest)
             fake.state.cursors.clear()  # as if the sync had paused past ten seconds
-        return real_ask(self, call, *args, within_walk=within_walk, **kwargs)
+        return real_may_ask(self, longest)
 
-    monkeypatch.setattr(sync._Syncer, "_ask", pause_past_the_cursors_life)
+    monkeypatch.setattr(sync._Syncer, "_may_ask", pause_past_the_cursors_life)
     report = sync.sync_company(company)
     assert report.ok, report.error
     assert killed
     assert set(copied(company)) == {i for i, (k, _) in state.ledger.by_id().items() if k in KINDS}
+
+
+def test_a_walks_next_page_is_asked_for_while_the_last_one_is_stored(company, fake, monkeypatch):
+    monkeypatch.setattr(transaction_sync, "PAGE", 40)  # walks of several pages
+    real_store = transaction_sync.store
+    asked_while_storing = []
+
+    def store_once_the_next_page_is_asked_for(company, kind, found, seen_at, first_day):
+        if kind == "invoice" and not asked_while_storing:
+            try:
+                wait_for(lambda: fake.stats["GET /quickbooks-desktop/invoices"] >= 2, within=10)
+                asked_while_storing.append(True)
+            except AssertionError:
+                asked_while_storing.append(False)
+        return real_store(company, kind, found, seen_at, first_day)
+
+    monkeypatch.setattr(transaction_sync, "store", store_once_the_next_page_is_asked_for)
+    report = sync.sync_company(company)
+    assert report.ok, report.error
+    assert asked_while_storing == [True]
+    assert fake.stats["max_in_flight all companies"] == 1  # still one request at a time
+    assert set(copied(company)) == set(fake_transactions(fake))
 
 
 def test_a_company_removed_in_admin_takes_its_copy_with_it(synced):

@@ -114,10 +114,12 @@ class _Syncer:
         self._may_ask(WALK_PAUSE_SECONDS if within_walk else MAX_PAUSE_SECONDS)
         return call(*args, **kwargs)
 
-    def _ask_ahead[T](self, call: Callable[..., T], *args: object, **kwargs: object) -> Future[T]:
+    def _ask_ahead[T](
+        self, call: Callable[..., T], *args: object, within_walk: bool = False, **kwargs: object
+    ) -> Future[T]:
         """The call started on a thread of its own (only the HTTP call: the database is
         written by this thread), so the page before it is stored meanwhile."""
-        self._may_ask()
+        self._may_ask(WALK_PAUSE_SECONDS if within_walk else MAX_PAUSE_SECONDS)
         return self.ahead.submit(call, *args, **kwargs)
 
     def _may_ask(self, longest: float = MAX_PAUSE_SECONDS) -> None:
@@ -222,7 +224,7 @@ class _Syncer:
             after = rows[-1].full_name
 
     def transactions(self) -> None:
-        reads = TransactionSync(self.company, self.state, self.conductor, self._ask)
+        reads = TransactionSync(self.company, self.state, self.conductor, self._ask, self._ask_ahead)
         try:
             reads.run()
         finally:

@@ -17,11 +17,13 @@ items and linked transactions.
   last page); one that dies anyway is walked again from the start. Storing is an upsert,
   so a row read twice is kept once.
 
-The syncer (sync.py) owns the lease and the people-first pauses: it hands in `ask`.
+The syncer (sync.py) owns the lease and the people-first pauses: it hands in `ask`, and
+`ask_ahead` to have a walk's next page asked for while the last one is stored.
 """
 
 import logging
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -54,6 +56,8 @@ type Copied = Document | Payment
 # How the syncer makes a call: people first, the lease renewed, the request counted.
 # `within_walk` says a cursor is waiting on this call (the pause must stay short).
 type Ask = Callable[..., Any]
+# The same, started on a thread of its own: its answer comes back as a Future.
+type AskAhead = Callable[..., Future[Any]]
 
 
 @dataclass(frozen=True)
@@ -145,9 +149,32 @@ def store(
     return len(rows), removed
 
 
+def _answered(ask: Ask) -> AskAhead:
+    """ask_ahead for a caller without a thread to spare: the call made at once, its
+    answer (or error) handed back as a finished Future."""
+
+    def at_once(call: Callable[..., Any], *args: object, **kwargs: object) -> Future[Any]:
+        answer: Future[Any] = Future()
+        try:
+            answer.set_result(ask(call, *args, **kwargs))
+        except Exception as exc:  # handed back whole, as a thread's Future would
+            answer.set_exception(exc)
+        return answer
+
+    return at_once
+
+
 class TransactionSync:
-    def __init__(self, company: Company, state: CompanySync, conductor: ConductorClient, ask: Ask) -> None:
+    def __init__(
+        self,
+        company: Company,
+        state: CompanySync,
+        conductor: ConductorClient,
+        ask: Ask,
+        ask_ahead: AskAhead | None = None,
+    ) -> None:
         self.company, self.state, self.conductor, self.ask = company, state, conductor, ask
+        self.ask_ahead = ask_ahead or _answered(ask)
         self.first_day = window_start()
         self.full_started: datetime | None = None
         # What an incremental read met: the customers (and jobs) whose transactions
@@ -178,14 +205,21 @@ class TransactionSync:
         for attempt in range(WALK_ATTEMPTS):
             cursor = None
             try:
+                coming = self.ask_ahead(list_call, self.conductor, query, cursor=None, within_walk=False, **options)
                 while True:
-                    page = self.ask(
-                        list_call, self.conductor, query, cursor=cursor, within_walk=cursor is not None, **options
-                    )
+                    page = coming.result()
+                    more = page.has_more and bool(page.next_cursor)
+                    if more:
+                        # The next page is asked for while this one is stored: a walk
+                        # costs about one round trip per page, not a round trip plus our
+                        # writes. Still one request at a time.
+                        cursor = page.next_cursor
+                        coming = self.ask_ahead(
+                            list_call, self.conductor, query, cursor=cursor, within_walk=True, **options
+                        )
                     yield page.items
-                    if not page.has_more or not page.next_cursor:
+                    if not more:
                         return
-                    cursor = page.next_cursor
             except errors.InvalidRequestError:
                 if cursor is None or attempt == WALK_ATTEMPTS - 1:
                     raise
