@@ -89,6 +89,33 @@ class PaymentRow:
 
 
 @dataclass(frozen=True)
+class BalanceSum:
+    """The balance as a sum a person can read out, ending on the figure the header
+    shows, in the same form ("125.00 credit"); what QuickBooks counts beyond the items
+    listed is a term of its own, never a silent mismatch."""
+
+    open_invoices: Money
+    credits: Money | None
+    unapplied_payments: Money | None
+    not_listed: Money | None  # QuickBooks' balance less the sum of the items (is_credit: it lowers it)
+    balance: Money
+    quickbooks_unreadable: bool  # the sum stands alone: QuickBooks sent no readable balance
+
+
+def balance_sum(explained: Explanation) -> BalanceSum:
+    zero = Money("0.00", False)
+    difference = explained.difference
+    return BalanceSum(
+        open_invoices=money(explained.open_invoices) or zero,
+        credits=money(explained.credits) if explained.credits else None,
+        unapplied_payments=money(explained.unapplied_payments) if explained.unapplied_payments else None,
+        not_listed=money(difference) if difference else None,
+        balance=money(explained.quickbooks if explained.quickbooks is not None else explained.computed) or zero,
+        quickbooks_unreadable=explained.quickbooks is None,
+    )
+
+
+@dataclass(frozen=True)
 class ActivityView:
     """The customer page's activity section, for one day."""
 
@@ -99,6 +126,9 @@ class ActivityView:
     recent_payments: list[PaymentRow]
     since: date
     explanation: Explanation
+    balance_sum: BalanceSum
+    # Credits and payments not yet applied: the overdue figure is before them.
+    not_applied: Money | None
     open_credits: list[InvoiceRow]
     unapplied_payments: list[PaymentRow]
     incomplete: bool
@@ -147,6 +177,9 @@ def activity_view(conductor_id: str, customer: Customer, activity: Activity, tod
     invoices = [invoice_row(conductor_id, customer, d, today) for d in activity.open_invoices]
     overdue = [d for d in activity.open_invoices if days_overdue(d, today) > 0]
     overdue_total = sum((d.balance_remaining or Decimal(0) for d in overdue), Decimal(0))
+    # The activity covers the jobs too, so it adds up to the total balance.
+    explained = explain(activity, customer.total_balance)
+    not_applied = explained.credits + explained.unapplied_payments
     return ActivityView(
         open_invoices=invoices,
         overdue=money(overdue_total) if overdue else None,
@@ -154,8 +187,9 @@ def activity_view(conductor_id: str, customer: Customer, activity: Activity, tod
         aging=[(label, money(amount)) for label, amount in aging(activity.open_invoices, today)],
         recent_payments=[payment_row(conductor_id, customer, p) for p in activity.recent_payments],
         since=activity.since,
-        # The activity covers the jobs too, so it adds up to the total balance.
-        explanation=explain(activity, customer.total_balance),
+        explanation=explained,
+        balance_sum=balance_sum(explained),
+        not_applied=money(not_applied) if not_applied else None,
         open_credits=[invoice_row(conductor_id, customer, d, today) for d in activity.open_credits],
         unapplied_payments=[payment_row(conductor_id, customer, p) for p in activity.unapplied_payments],
         incomplete=activity.incomplete,

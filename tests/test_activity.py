@@ -120,7 +120,9 @@ def test_the_balance_is_explained_to_the_cent_with_the_jobs(support_client, comp
     assert job_names and all(name in text for name in job_names)
 
 
-def test_a_balance_that_does_not_add_up_shows_both_figures(support_client, company, fake):
+def test_a_balance_that_does_not_add_up_ends_on_quickbooks_figure_with_the_difference_named(
+    support_client, company, fake
+):
     off = next(c for c in customers(fake) if c["id"] in ledger(fake).out_of_step)
     text = text_of(account_parts(support_client, off["id"]))
     computed = sum(
@@ -131,9 +133,39 @@ def test_a_balance_that_does_not_add_up_shows_both_figures(support_client, compa
         ),
         Decimal(0),
     )
-    assert "These figures do not add up to QuickBooks’ balance" in text
-    assert f"QuickBooks says {money(off['totalBalance'])}" in text
-    assert f"add up to {money(computed)}" in text
+    difference = Decimal(off["totalBalance"]) - computed
+    sign = "+" if difference > 0 else "−"
+    # The sum ends on QuickBooks' figure, the header's, with the difference as its own term.
+    assert (
+        f"{sign} not listed here {money(abs(difference))} = balance {money(abs(Decimal(off['totalBalance'])))}" in text
+    )
+    assert f"QuickBooks counts {money(abs(difference))} {'more' if difference > 0 else 'less'}" in text
+
+
+def test_a_credit_balance_reads_as_a_credit_in_the_sum_as_in_the_header(support_client, company, fake):
+    owner = next(
+        c
+        for c in customers(fake)
+        if Decimal(c["totalBalance"]) < 0 and c["sublevel"] == 0 and c["id"] not in ledger(fake).out_of_step
+    )
+    text = text_of(account_parts(support_client, owner["id"]))
+    assert f"= balance {money(-Decimal(owner['totalBalance']))} credit" in text
+    assert f"balance -{money(-Decimal(owner['totalBalance']))}" not in text
+
+
+def test_overdue_says_it_is_before_credits_not_yet_applied(support_client, company, fake):
+    today = date.today().isoformat()
+    owners_with_credit = {c["customer"]["id"] for c in ledger(fake).credit_memos if Decimal(c["creditRemaining"]) > 0}
+    owner = next(
+        i["customer"]["id"]
+        for i in ledger(fake).invoices
+        if Decimal(i["balanceRemaining"]) > 0
+        and (i["dueDate"] or today) < today
+        and i["customer"]["id"] in owners_with_credit
+        and next(c for c in customers(fake) if c["id"] == i["customer"]["id"])["sublevel"] == 0
+    )
+    text = text_of(account_parts(support_client, owner))
+    assert "of credits not yet applied" in text.split("Open invoices", 1)[0]  # in the header's overdue figure
 
 
 def test_unapplied_payments_and_open_credits_enter_the_sum(support_client, company, fake):
