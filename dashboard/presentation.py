@@ -10,11 +10,16 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Context, Decimal
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
 from dashboard.conductor.records import Address, Contact, CreditCard, CustomContactField, Customer, Ref
+from dashboard.customer_index.match_reason import MatchReason
 from dashboard.listed import Listed
+
+if TYPE_CHECKING:
+    from dashboard.models import Company
 
 MASK = "••••"
 
@@ -493,6 +498,9 @@ class ResultRow:
     total_balance: Money | None
     status: Badge | None  # only what is not the usual ("Active" is)
     job_status: str | None
+    by_spelling: bool = False  # found only as a spelling (typo) match
+    reason: MatchReason | None = None  # what matched, when not the name
+    company: "Company | None" = None  # its company, in a table that mixes companies
 
 
 def result_rows(
@@ -547,6 +555,9 @@ def result_row(
         total_balance=money(customer.total_balance),
         status=None if status.css == "active" else status,
         job_status=job_status_label(job_status),
+        # Only found in the index: a search's hits say how they matched.
+        by_spelling=bool(getattr(customer, "typo", False)),
+        reason=getattr(customer, "reason", None),
     )
 
 

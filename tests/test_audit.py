@@ -63,7 +63,7 @@ def test_refreshes_searches_and_jumps_are_recorded(support_client, company, fake
         ("refresh", EXAMPLE_TARGET, "ok", "Fulton Street Bakery Group"),
         ("search", "name starts 'acme', status all", "ok", "Fulton Street Bakery Group"),
         ("jump", "No Such Customer", "no match", "Fulton Street Bakery Group"),
-        ("search_all", "corp", "ok", ""),
+        ("search_all", "corp", "found 1 in 1 company", ""),
     ]
 
 

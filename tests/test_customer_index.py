@@ -300,7 +300,7 @@ def test_search_across_companies_uses_each_index_and_keeps_to_scopes(
     response = support_client.get("/", {"q": inactive["name"]})
     assert response.status_code == 200 and fake.stats == {}
     text = page_text(response)
-    assert inactive["name"] in text and "Inactive" in text and "From the local copy" in text
+    assert inactive["name"] in text and "Inactive" in text and "From the local copies" in text
     CompanyScope.objects.create(user=support_user).companies.add(builders)
     scoped = page_text(support_client.get("/", {"q": inactive["name"]}))
     assert "Fulton Street Bakery Group" not in scoped

@@ -23,6 +23,7 @@ from django.db.models import BooleanField, F, OrderBy, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from rapidfuzz import fuzz
 
+from dashboard.customer_index.match_reason import MatchReason, why_matched
 from dashboard.customer_index.models import CompanySync, IndexedCustomer
 from dashboard.customer_index.rows import digits_of
 from dashboard.models import Company
@@ -63,6 +64,7 @@ class Hit:
     is_active: bool | None
     job_status: str | None
     typo: bool  # found only as a typo match
+    reason: MatchReason | None = None  # what matched, when not the name
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,8 @@ def search(
     """Customers of `companies` (already limited to what the user may see) matching
     `text`, best first; an empty text lists by name. `order="balance"` puts the largest
     total balance first instead (then name)."""
-    rows = IndexedCustomer.objects.filter(company__in=companies).select_related("company")
+    # The record is read only for the rows shown (why_matched), not for every candidate.
+    rows = IndexedCustomer.objects.filter(company__in=companies).select_related("company").defer("record")
     if status == Status.ACTIVE:
         rows = rows.filter(is_active=True)
     elif status == Status.INACTIVE:
@@ -197,7 +200,16 @@ def search(
         found += [(r, True) for _, r in scored[:MAX_CANDIDATES]]
     if order == "balance":
         found.sort(key=lambda pair: _by_balance(pair[0]))
-    return Found([_hit(r, typo) for r, typo in found[offset : offset + limit]], len(found))
+    shown = found[offset : offset + limit]
+    records = dict(IndexedCustomer.objects.filter(pk__in=[r.pk for r, _ in shown]).values_list("pk", "record"))
+    phone_query = is_phone_query(text)
+    return Found(
+        [
+            _hit(r, typo, None if typo else why_matched(records.get(r.pk), r.full_name, text, phone_query=phone_query))
+            for r, typo in shown
+        ],
+        len(found),
+    )
 
 
 @dataclass(frozen=True)
@@ -229,7 +241,7 @@ def _by_balance(row: IndexedCustomer) -> tuple[bool, Decimal, str, int]:
     return (balance is None, -(balance or Decimal(0)), row.full_name.casefold(), row.company_id)
 
 
-def _hit(row: IndexedCustomer, typo: bool) -> Hit:
+def _hit(row: IndexedCustomer, typo: bool, reason: MatchReason | None = None) -> Hit:
     return Hit(
         company=row.company,
         id=row.customer_id,
@@ -245,6 +257,7 @@ def _hit(row: IndexedCustomer, typo: bool) -> Hit:
         is_active=row.is_active,
         job_status=row.job_status or None,
         typo=typo,
+        reason=reason,
     )
 
 

@@ -39,7 +39,7 @@ from dashboard.conductor.client import CustomerQuery
 from dashboard.customer_index.models import CompanySync, IndexedCustomer
 from dashboard.customer_index.rows import store_customers
 from dashboard.customer_index.transaction_sync import DELETIONS_KEPT, OVERLAP, TransactionSync
-from dashboard.models import Company
+from dashboard.models import Company, RecentView
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 
 logger = logging.getLogger("dashboard.customer_index")
@@ -132,6 +132,11 @@ class _Syncer:
         self.lease.renew()
         self.report.pages += 1
 
+    def _forget_views_of(self, customer_ids: list[str]) -> None:
+        """Customers deleted in QuickBooks leave everyone's "recently viewed" too."""
+        if customer_ids:
+            RecentView.objects.filter(company=self.company, customer_id__in=customer_ids).delete()
+
     def _store(self, customers: tuple[records.Customer, ...] | list[records.Customer], seen_at: datetime) -> None:
         self.report.changed += store_customers(self.company, customers, seen_at)
 
@@ -169,6 +174,7 @@ class _Syncer:
         # read moved behind the read's position and was skipped by it.
         self._changed_since(started - OVERLAP)
         unseen = IndexedCustomer.objects.filter(company=self.company, seen_at__lt=started)
+        self._forget_views_of(list(unseen.values_list("customer_id", flat=True)))
         self.report.deleted += unseen.delete()[0]
         state.full_read_started_at, state.full_read_after = None, ""
         state.last_full_sync_at = timezone.now()
@@ -186,6 +192,7 @@ class _Syncer:
         deleted = self._ask(self.conductor.list_deleted_customers, last_checked - OVERLAP)
         if deleted:
             gone = IndexedCustomer.objects.filter(company=self.company, customer_id__in=[d.id for d in deleted])
+            self._forget_views_of([d.id for d in deleted])
             self.report.deleted += gone.delete()[0]
         state.deletions_checked_at = checked_at
         state.save(update_fields=["deletions_checked_at"])

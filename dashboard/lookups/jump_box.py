@@ -7,6 +7,8 @@ asking QuickBooks; a full name and an invoice number are otherwise asked side by
 invoice number (too long, control characters) is never sent as one.
 """
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -38,6 +40,33 @@ class Jump:
     request_id: str | None = None  # Conductor's, when a call found the customer
 
 
+# A prefix people say before a number, then the number (a digit first: "Investments"
+# is a name, not invoice "estments").
+_NUMBER_PREFIX = re.compile(r"(?:#|inv(?:oice)?[\s.#:-]*)\s*(?P<number>\d\S*)", re.IGNORECASE)
+
+
+def bare_invoice_number(wanted: str) -> str | None:
+    """QuickBooks' own number in the forms people say it: "#1028", "INV-1028",
+    "Invoice 1028" → "1028"; None when `wanted` has no such prefix."""
+    matched = _NUMBER_PREFIX.fullmatch(wanted.strip())
+    return matched["number"].strip() if matched else None
+
+
+def _start_invoice_lookup(company: Company, number: str) -> Callable[[], tuple[Document, ...]] | None:
+    """The invoices with exactly this number, from the copy when it holds them, else
+    asked of QuickBooks on a thread of its own; None for a text that cannot be a number."""
+    if identifiers.ref_number_problem(number) is not None:
+        return None
+    # The copy holds every open invoice and the window's others: an older, settled one
+    # is asked of QuickBooks.
+    if local_copy.transactions_ready(company) is not None:
+        copied = tuple(local_copy.invoices_numbered(company, number))
+        if copied:
+            return lambda: copied
+    call = start_lookup(documents.find_invoices_by_number, company.conductor(), number)
+    return lambda: tuple(call.result())
+
+
 def resolve(company: Company, wanted: str) -> Jump:
     """Where `wanted` leads in this company. Raises what the lookups raise
     (problems.LOOKUP_FAILURES)."""
@@ -46,20 +75,16 @@ def resolve(company: Company, wanted: str) -> Jump:
     indexed = search.index_in_step([company]).get(company.pk) is not None
     if indexed and (indexed_id := search.find_in_index(company, wanted)):
         return Jump(Landing.CUSTOMER, "customer (index)", customer_id=indexed_id)
-    by_number = None
-    copied: tuple[Document, ...] = ()
-    if identifiers.ref_number_problem(wanted) is None:
-        # The copy holds every open invoice and the window's others: an older, settled
-        # one is asked of QuickBooks.
-        if local_copy.transactions_ready(company) is not None:
-            copied = tuple(local_copy.invoices_numbered(company, wanted))
-        if not copied:
-            by_number = start_lookup(documents.find_invoices_by_number, company.conductor(), wanted)
+    by_number = _start_invoice_lookup(company, wanted)
     # An indexed company's names are all in the index: only the invoice number is asked.
     found = None if indexed else search.find_by_full_name(company, wanted)
-    invoices = by_number.result() if by_number else copied
+    invoices = by_number() if by_number else ()
     if found is not None:
         return Jump(Landing.CUSTOMER, "customer", customer_id=found.id, request_id=found.request_id)
+    if not invoices and (bare := bare_invoice_number(wanted)) and (again := _start_invoice_lookup(company, bare)):
+        # "#1028" or "INV-1028" for QuickBooks' own 1028, asked only when the number as
+        # typed found nothing: an exact number always wins.
+        invoices = again()
     if invoices:
         landing = Landing.INVOICE if len(invoices) == 1 else Landing.INVOICES
         return Jump(landing, f"{len(invoices)} invoice(s)", invoices=invoices)
@@ -68,13 +93,17 @@ def resolve(company: Company, wanted: str) -> Jump:
     # else with one more question to QuickBooks).
     name_part = wanted.rsplit(":", 1)[-1].strip()[:100]
     if name_part:
-        matches = (
-            [hit.id for hit in customer_index.search([company], name_part, status=Status.ALL, limit=2).hits]
-            if indexed
-            else [c.id for c in search.first_name_matches(company, name_part)]
-        )
-        if len(matches) == 1:
+        by_spelling = False
+        if indexed:
+            hits = customer_index.search([company], name_part, status=Status.ALL, limit=2).hits
+            matches, by_spelling = [hit.id for hit in hits], any(hit.typo for hit in hits)
+        else:
+            matches = [c.id for c in search.first_name_matches(company, name_part)]
+        if len(matches) == 1 and not by_spelling:
             return Jump(Landing.CUSTOMER, "customer (one name matched)", customer_id=matches[0])
+        if by_spelling:
+            # "Larson" must not open Larsen unannounced: the list says it matched by spelling.
+            return Jump(Landing.SEARCH, "matched by spelling", name_part=name_part)
         if matches:
             return Jump(Landing.SEARCH, "several names matched", name_part=name_part)
     return Jump(Landing.NOTHING, "no match", name_part=name_part)

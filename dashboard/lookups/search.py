@@ -252,6 +252,30 @@ class CompanyResult:
     error: str | None  # a short sentence when this company could not answer
     # From the index: when it was last in step (None: searched live in QuickBooks).
     in_step_at: datetime | None = None
+    total: int = 0  # found in all (a live search: those on its first page)
+
+
+@dataclass(frozen=True)
+class AllCompaniesResult:
+    """A search of every company: each company's part, and every customer shown ranked
+    across companies (the index's matches best first, then those QuickBooks found by
+    name, then matches by spelling)."""
+
+    companies: list[CompanyResult]  # in the companies' order
+    ranked: list[tuple[Company, Listed]]
+
+    @property
+    def unanswered(self) -> list[CompanyResult]:
+        return [result for result in self.companies if result.error]
+
+    @property
+    def found(self) -> int:
+        """Customers found, shown or not (at least: a live search says only "more")."""
+        return sum(result.total for result in self.companies)
+
+    @property
+    def found_at_least(self) -> bool:
+        return any(result.has_more and result.in_step_at is None for result in self.companies)
 
 
 PER_COMPANY_LIMIT = 10
@@ -263,26 +287,33 @@ def _search_one(conductor: ConductorClient, text: str, budget: float) -> records
     return conductor.list_customers(query, limit=PER_COMPANY_LIMIT, timeout=budget)
 
 
-def search_all_companies(companies: list[Company], text: str) -> list[CompanyResult]:
+def search_all_companies(companies: list[Company], text: str, *, live: bool = False) -> AllCompaniesResult:
     """Every company, every status: from the customer index where it is ready (no call
     at all), else asked live, all at once, each with the same time budget and its own
     error line.
 
     The total wait is about one company's budget, not the sum: the calls run side by
     side (bounded by the shared pool) and whoever has not answered when the budget is
-    spent is reported as too slow, without holding up the others."""
+    spent is reported as too slow, without holding up the others. `live` asks
+    QuickBooks (by name) even where the index is ready."""
     budget = settings.CROSS_COMPANY_SEARCH_BUDGET
     calls = {}
     results: dict[int, CompanyResult] = {}
-    in_step = index_in_step(companies)
+    in_step = {} if live else index_in_step(companies)
     indexed = [company for company in companies if company.pk in in_step]
+    ranked_hits: list[customer_index.Hit] = []
+    position: dict[tuple[int, str], int] = {}  # (company, customer) → its rank across companies
     if indexed:
         # One query over every indexed company, best matches first, then by company.
         found = customer_index.search(indexed, text, status=Status.ALL, limit=customer_index.MAX_CANDIDATES)
+        position = {(hit.company.pk, hit.id): n for n, hit in enumerate(found.hits)}
         for company in indexed:
             hits = [hit for hit in found.hits if hit.company.pk == company.pk]
             shown = hits[:PER_COMPANY_LIMIT]
-            results[company.pk] = CompanyResult(company, shown, len(hits) > len(shown), None, in_step[company.pk])
+            ranked_hits += shown
+            results[company.pk] = CompanyResult(
+                company, shown, len(hits) > len(shown), None, in_step[company.pk], total=len(hits)
+            )
     for company in companies:
         if company.pk in results:
             continue
@@ -307,5 +338,18 @@ def search_all_companies(companies: list[Company], text: str) -> list[CompanyRes
             results[company.pk] = CompanyResult(company, [], False, problem_for(exc).summary)
         else:
             customers = sorted(page.customers, key=sort_key)
-            results[company.pk] = CompanyResult(company, customers, page.has_more, None)
-    return [results[company.pk] for company in companies]
+            results[company.pk] = CompanyResult(company, customers, page.has_more, None, total=len(customers))
+    in_order = [results[company.pk] for company in companies]
+    ranked_hits.sort(key=lambda hit: position[hit.company.pk, hit.id])
+    by_name = sorted(
+        (
+            (result.company, customer)
+            for result in in_order
+            if result.in_step_at is None
+            for customer in result.customers
+        ),
+        key=lambda pair: pair[1].full_name.casefold(),
+    )
+    matches = [(hit.company, hit) for hit in ranked_hits if not hit.typo]
+    by_spelling = [(hit.company, hit) for hit in ranked_hits if hit.typo]
+    return AllCompaniesResult(in_order, [*matches, *by_name, *by_spelling])

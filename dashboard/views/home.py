@@ -1,3 +1,4 @@
+import dataclasses
 import logging
 
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect
@@ -28,30 +29,19 @@ def home(request):
     form = GlobalSearchForm(request.GET or None)
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
-        found = search.search_all_companies(companies, form.cleaned_data["q"])
-        failed = sum(1 for result in found if result.error)
-        audit.record(
-            request,
-            AuditAction.SEARCH_ALL,
-            target=form.cleaned_data["q"],
-            outcome=f"ok, {failed} of {len(found)} companies failed" if failed else "ok",
-        )
         text = form.cleaned_data["q"]
-        hits = [(result.company, c) for result in found for c in result.customers]
-        if len(hits) == 1 and not any(result.has_more for result in found):
+        live = request.GET.get("live") == "1"
+        found = search.search_all_companies(companies, text, live=live)
+        audit.record(request, AuditAction.SEARCH_ALL, target=text, outcome=_search_outcome(found))
+        only = found.ranked[0] if len(found.ranked) == 1 else None
+        if only and not getattr(only[1], "typo", False) and not any(r.has_more for r in found.companies):
             # One customer in every company that could answer (a caller's phone number,
-            # an email): straight to it. A company that could not answer could not show
+            # an email): straight to it. Never a match by spelling: "Larson" must not
+            # open Larsen unannounced. A company that could not answer could not show
             # its customers' pages either.
-            company, customer = hits[0]
+            company, customer = only
             return redirect("customer", conductor_id=company.conductor_id, customer_id=customer.id)
-        results = [
-            (
-                result,
-                presentation.result_rows(result.customers),
-                company_search_url(result.company, q=text, status=Status.ALL) if result.has_more else None,
-            )
-            for result in found
-        ]
+        results = _all_companies_context(found, text, live)
     recent = RecentView.objects.filter(user=request.user, company__in=companies).select_related("company")[:10]
     states = {state.company_id: state for state in CompanySync.objects.filter(company__in=companies)}
     sync_worker = SyncWorker.objects.last_seen()
@@ -65,6 +55,41 @@ def home(request):
         "recent": recent,
     }
     return render(request, "dashboard/home.html", ctx, status=400 if form.errors else 200)
+
+
+def _search_outcome(found: search.AllCompaniesResult) -> str:
+    """What a search across companies came to, as the audit trail says it."""
+    companies = len(found.companies)
+    said = f"found {found.found}{'+' if found.found_at_least else ''} in {companies} compan{'y' if companies == 1 else 'ies'}"
+    unanswered = len(found.unanswered)
+    return f"{said}; {unanswered} could not answer" if unanswered else said
+
+
+def _all_companies_context(found: search.AllCompaniesResult, text: str, live: bool) -> dict[str, object]:
+    """The results as one table, best first across companies; the companies that could
+    not answer said once, after it."""
+    indexed = [result.in_step_at for result in found.companies if result.in_step_at is not None]
+    return {
+        "rows": [
+            dataclasses.replace(presentation.result_row(customer), company=company)
+            for company, customer in found.ranked
+        ],
+        "found": found.found,
+        "found_at_least": found.found_at_least,
+        "companies_found_in": len({company.pk for company, _ in found.ranked}),
+        "unanswered": found.unanswered,
+        "more": [
+            (result.company, company_search_url(result.company, q=text, status=Status.ALL))
+            for result in found.companies
+            if result.has_more
+        ],
+        "searched_live": [
+            result.company for result in found.companies if result.in_step_at is None and not result.error
+        ],
+        "oldest_in_step": min(indexed) if indexed else None,
+        "live": live,
+        "any_indexed": bool(indexed) or live,
+    }
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
