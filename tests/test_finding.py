@@ -146,3 +146,21 @@ def test_a_customer_deleted_in_quickbooks_leaves_recently_viewed(support_client,
     assert sync.sync_company(synced).ok
     assert not RecentView.objects.filter(customer_id=customer["id"]).exists()
     assert "Larsen, Ethan" not in page_text(support_client.get("/"))
+
+
+def test_the_jump_box_is_on_every_page_of_a_company(support_client, synced, fake):
+    from tests.test_activity import ledger
+
+    invoice = an_invoice(fake)
+    payment = ledger(fake).payments[0]
+    customer = invoice["customer"]["id"]
+    for path in (
+        f"invoices/{invoice['id']}/",
+        f"payments/{payment['id']}/",
+        f"customers/{customer}/activity/",
+        f"customers/{customer}/account/",
+        f"customers/{customer}/",
+        "customers/",
+    ):
+        body = support_client.get(f"/end-users/{BAKERY}/{path}").content.decode()
+        assert f'action="/end-users/{BAKERY}/jump/"' in body, path
