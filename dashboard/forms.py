@@ -13,6 +13,16 @@ from dashboard.search_criteria import BalanceFilter, Match, Order, Status
 MAX_FULL_NAME = 209
 
 
+class AmountField(forms.DecimalField):
+    """An amount as people type it: "$5,000", "5,000.00", "5000" (the dollar sign,
+    thousands separators and spaces are left out before it is read)."""
+
+    def to_python(self, value: Any) -> Decimal | None:  # type: ignore[override]  # the stubs type it as IntegerField's
+        if isinstance(value, str):
+            value = value.strip().removeprefix("$").replace(",", "").replace(" ", "")
+        return super().to_python(value)
+
+
 class CustomerSearchForm(forms.Form):
     """The company page's search; the templates draw these widgets as they are."""
 
@@ -22,13 +32,15 @@ class CustomerSearchForm(forms.Form):
         max_length=100,
         strip=True,
         widget=forms.TextInput(
-            attrs={"type": "search", "data-search-box": True, "placeholder": "Customer or job name"}
+            # No placeholder: the label above says what the box takes (it depends on
+            # whether the local copy is ready), and a second wording would disagree.
+            attrs={"type": "search", "data-search-box": True}
         ),
     )
     match = forms.ChoiceField(choices=Match.choices, required=False, widget=forms.Select(attrs={"aria-label": "Match"}))
     status = forms.ChoiceField(choices=Status.choices, required=False)
     balance = forms.ChoiceField(choices=BalanceFilter.choices, required=False)
-    min_balance = forms.DecimalField(
+    min_balance = AmountField(
         label="Minimum total balance",
         required=False,
         max_digits=15,
@@ -36,7 +48,7 @@ class CustomerSearchForm(forms.Form):
         min_value=Decimal("-9999999999999"),
         max_value=Decimal("9999999999999"),
         error_messages={
-            "invalid": "Enter the minimum balance as a number, like 250 or 1200.50.",
+            "invalid": "Enter the minimum balance as an amount, like 250, $5,000 or 1,200.50.",
             "max_decimal_places": "Enter the minimum balance with at most two decimals (cents).",
             "max_digits": "That minimum balance is larger than any balance QuickBooks holds.",
             "max_value": "That minimum balance is larger than any balance QuickBooks holds.",
@@ -59,6 +71,14 @@ class CustomerSearchForm(forms.Form):
     page = forms.IntegerField(required=False, min_value=1, max_value=1000, widget=forms.HiddenInput)
     # Search QuickBooks itself even where the index is ready.
     live = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The amount box belongs to "Balance at least…" only; the page's script shows it
+        # when that is chosen (kept when it holds an amount, so nothing typed is hidden).
+        wanted = self.data.get("balance") if self.is_bound else self.initial.get("balance")
+        if wanted != BalanceFilter.AT_LEAST and not (self.is_bound and self.data.get("min_balance")):
+            self.fields["min_balance"].widget.attrs["hidden"] = True
 
     # A criterion the query string leaves out means its default (search_criteria.py).
     def clean_match(self) -> Match:
@@ -143,7 +163,7 @@ class GlobalSearchForm(forms.Form):
                 "id": "global-q",
                 "data-search-box": True,
                 "autofocus": True,
-                "placeholder": "Name, phone, email, account number or address",
+                "placeholder": "Name, phone, email, address…",
             }
         ),
     )

@@ -1,5 +1,6 @@
 import re
 import time
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -136,7 +137,10 @@ def test_bad_search_input_is_a_400_with_the_form(support_client, company, fake, 
     "params,message",
     [
         ({"balance": "min"}, "Enter the minimum total balance."),
-        ({"balance": "min", "min_balance": "lots"}, "Enter the minimum balance as a number, like 250 or 1200.50."),
+        (
+            {"balance": "min", "min_balance": "lots"},
+            "Enter the minimum balance as an amount, like 250, $5,000 or 1,200.50.",
+        ),
         ({"balance": "min", "min_balance": "12.345"}, "Enter the minimum balance with at most two decimals (cents)."),
     ],
 )
@@ -441,3 +445,22 @@ def test_a_partial_name_in_a_company_without_an_index_asks_quickbooks_once_more(
     assert one.status_code == 302 and one["Location"].endswith(f"/customers/{unique['id']}/")
     several = support_client.get(f"/end-users/{BAKERY}/jump/", {"to": "Roof"})  # many jobs are "Roof Repair"
     assert several.status_code == 302 and "q=Roof" in several["Location"] and "status=all" in several["Location"]
+
+
+@pytest.mark.parametrize("typed", ["$5,000", "5,000.00", "5000", " $ 5,000 "])
+def test_a_minimum_balance_is_read_as_people_type_amounts(typed):
+    from dashboard.forms import CustomerSearchForm
+
+    form = CustomerSearchForm({"balance": "min", "min_balance": typed})
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data["min_balance"] == Decimal("5000")
+
+
+def test_the_amount_box_is_there_only_with_balance_at_least(support_client, company, fake):
+    def amount_box(params):
+        html = support_client.get(SEARCH, params).content.decode()
+        return re.search(r'<input[^>]*name="min_balance"[^>]*>', html).group(0)
+
+    assert " hidden" in amount_box({"q": "a"})
+    assert " hidden" not in amount_box({"q": "a", "balance": "min", "min_balance": "100"})
+    assert " hidden" not in amount_box({"q": "a", "balance": "min"})

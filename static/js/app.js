@@ -103,3 +103,12 @@ document.addEventListener("click", (event) => {
   event.preventDefault();
   checkCopy(status, true);
 });
+
+// The company search's amount box belongs to "Balance at least…" only.
+document.addEventListener("change", (event) => {
+  if (event.target.id !== "id_balance") return;
+  const amount = document.getElementById("id_min_balance");
+  if (!amount) return;
+  amount.hidden = event.target.value !== "min";
+  if (!amount.hidden) amount.focus();
+});
