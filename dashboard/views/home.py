@@ -71,7 +71,11 @@ def _all_companies_context(found: search.AllCompaniesResult, text: str, live: bo
     indexed = [result.in_step_at for result in found.companies if result.in_step_at is not None]
     return {
         "rows": [
-            dataclasses.replace(presentation.result_row(customer), company=company)
+            # Rows of many companies, never under one another: a job names its parents.
+            dataclasses.replace(
+                presentation.result_row(customer, parent_path=customer.full_name.rpartition(":")[0] or None),
+                company=company,
+            )
             for company, customer in found.ranked
         ],
         "found": found.found,
