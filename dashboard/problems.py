@@ -199,6 +199,7 @@ def _not_found(exc: errors.NotFoundError, company: str, thing: str) -> Problem:
         f"QuickBooks has no {thing} with this id in {company}.",
         next_step,
         f"QuickBooks has no such {thing}.",
+        retry_helps=False,  # asking again finds nothing more: the search is the way on
     )
 
 

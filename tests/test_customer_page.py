@@ -235,6 +235,10 @@ def test_an_unknown_customer_is_404_naming_the_company(support_client, company, 
     body = text_of(response)
     assert "Customer not found" in body and "Fulton Street Bakery Group" in body
     assert "req_fake" in body
+    html = response.content.decode()
+    # Asking again finds nothing more: the search is the way on, not "Try again".
+    assert "Try again" not in body
+    assert f'href="/end-users/{BAKERY}/customers/" class="button primary">Search Fulton Street Bakery Group' in html
 
 
 @pytest.mark.parametrize(
