@@ -1,5 +1,7 @@
 """The management UI: Conductor keys (write-only secrets), companies, scopes and the audit trail."""
 
+import hmac
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -13,13 +15,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.html import format_html
-from django.utils.timesince import timesince
 from django.views.decorators.debug import sensitive_post_parameters
 
 from dashboard import connections, onboarding
 from dashboard.crypto import UnreadableSecret
 from dashboard.customer_index.models import CompanySync, SyncWorker
-from dashboard.customer_index.state import sync_summary, worker_summary
+from dashboard.customer_index.state import ago, sync_summary, worker_summary
 from dashboard.customer_index.tasks import sync_soon
 from dashboard.failures import DuplicateSourceIdError
 from dashboard.identifiers import publishable_key_problem, secret_key_problem
@@ -66,12 +67,28 @@ class ApiKeyForm(forms.ModelForm):
         problem = secret_key_problem(value)
         if problem:
             raise forms.ValidationError(problem)
+        for other in ApiKey.objects.exclude(pk=self.instance.pk):
+            try:
+                stored = other.get_secret()
+            except UnreadableSecret:
+                continue
+            if hmac.compare_digest(stored, value):
+                raise forms.ValidationError(f"This key is already stored, as “{other.name}”: use that one.")
+        # Verified before it is stored: a key Conductor refuses is never saved, so never
+        # offered for a company. One Conductor cannot answer for now is saved, unverified.
+        self.verification = onboarding.verify_secret(value)
+        if self.verification.refused:
+            raise forms.ValidationError(
+                "Conductor refused this key. Check that it was copied whole, from the Conductor project "
+                "these companies belong to."
+            )
         return value
 
     def save(self, commit: bool = True) -> ApiKey:
         api_key: ApiKey = super().save(commit=False)
         if self.cleaned_data.get("secret_key"):
             api_key.set_secret(self.cleaned_data["secret_key"])
+            onboarding.remember_verification(api_key, self.verification)
         if self.cleaned_data.get("publishable_key"):
             api_key.set_publishable_key(self.cleaned_data["publishable_key"])
         if commit:
@@ -107,6 +124,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
     @method_decorator(sensitive_post_parameters("secret_key", "publishable_key"))
     def changeform_view(self, request, *args, **kwargs):
         return super().changeform_view(request, *args, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: ApiKey, form: ApiKeyForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        verification = getattr(form, "verification", None)
+        if verification is not None and not verification.ok:
+            self.message_user(
+                request, f"{obj.name} is saved but not verified. {verification.message}", messages.WARNING
+            )
 
     @admin.display(description="Readable", boolean=True)
     def readable(self, obj: ApiKey) -> bool | None:
@@ -171,7 +196,8 @@ class ConnectionCheckInline(admin.TabularInline):
 
 
 class CreateCompanyForm(forms.Form):
-    api_key = forms.ModelChoiceField(ApiKey.objects.all(), label="API key")
+    # Never a key Conductor refused (a key not verified yet is offered: it may work).
+    api_key = forms.ModelChoiceField(ApiKey.objects.exclude(last_verification_ok=False), label="API key")
     name = forms.CharField(label="Company name", max_length=255)
     source_id = forms.CharField(max_length=255, help_text="Your own id for this company (unique per key).")
     email = forms.EmailField(help_text="Who at the company sets QuickBooks up.")
@@ -192,6 +218,13 @@ class CompanyAdmin(admin.ModelAdmin):
     list_filter = ["is_active", "connection_status", "api_key"]
     search_fields = ["name", "conductor_id", "email", "source_id"]
     list_select_related = ["api_key"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "api_key":
+            # Never a key Conductor refused.
+            kwargs["queryset"] = ApiKey.objects.exclude(last_verification_ok=False)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     readonly_fields = [
         "connection",
         "last_checked_at",
@@ -368,7 +401,7 @@ class CompanyAdmin(admin.ModelAdmin):
             sync_soon(company)
         self.message_user(
             request,
-            "Asked the sync worker to bring these companies' customer index in step (`manage.py sync_worker` runs it).",
+            "Asked the sync worker to bring these companies' local copy in step (the sync_worker command runs it).",
             messages.SUCCESS,
         )
 
@@ -492,4 +525,4 @@ class SyncWorkerAdmin(WrittenByTheDashboard):
 
     @admin.display(description="Last seen", ordering="last_seen_at")
     def last_seen(self, obj: SyncWorker) -> str:
-        return f"{timesince(obj.last_seen_at, timezone.now())} ago"
+        return ago(obj.last_seen_at)

@@ -59,6 +59,23 @@ def probe_connection(conductor: ConductorClient, timeout: float | None = None) -
     return CheckResult(ConnectionStatus.CONNECTED, "", "", last_success)
 
 
+def learned_from(exc: Exception) -> CheckResult | None:
+    """What a failed call elsewhere (the sync) says of the connection, when it says
+    something a check would: the key refused, QuickBooks offline or its setup not
+    finished. None for failures that say nothing of it (a timeout, a busy Conductor)."""
+    if isinstance(exc, KeyUnreadableError):
+        return unreadable_key_result(exc)
+    if isinstance(exc, errors.ConnectionNotSetUpError):
+        status = ConnectionStatus.SETUP_UNFINISHED
+    elif isinstance(exc, errors.IntegrationConnectionError) and not isinstance(exc, errors.QuickBooksTimeoutError):
+        status = ConnectionStatus.OFFLINE
+    elif isinstance(exc, errors.AuthenticationError | errors.PermissionDeniedError):
+        status = ConnectionStatus.ERROR
+    else:
+        return None
+    return CheckResult(status, in_its_own_words(exc)[:1000], (exc.request_id or "")[:100], None)
+
+
 def unreadable_key_result(exc: KeyUnreadableError) -> CheckResult:
     return CheckResult(ConnectionStatus.ERROR, for_admins(exc)[:1000], "", None)
 

@@ -17,20 +17,33 @@ from dashboard.problems import LOOKUP_FAILURES, for_admins
 class VerifyResult:
     ok: bool
     message: str
+    refused: bool = False  # Conductor said the key is not valid (not merely unreachable)
+
+
+def verify_secret(secret_key: str) -> VerifyResult:
+    """Ask Conductor whether a secret key works (GET /end-users)."""
+    try:
+        count = len(client.list_end_users(secret_key))
+    except errors.AuthenticationError:
+        return VerifyResult(False, "Invalid: Conductor rejected this key.", refused=True)
+    except LOOKUP_FAILURES as exc:
+        return VerifyResult(False, f"Could not verify: {for_admins(exc)}")
+    return VerifyResult(True, f"Valid: Conductor lists {count} end user(s) for it.")
+
+
+def remember_verification(api_key: ApiKey, result: VerifyResult) -> None:
+    api_key.last_verified_at = timezone.now()
+    api_key.last_verification_ok = result.ok if result.ok or result.refused else None
+    api_key.last_verification_message = result.message[:500]
 
 
 def verify_api_key(api_key: ApiKey) -> VerifyResult:
-    """Ask Conductor whether the key works (GET /end-users) and remember the answer."""
+    """Ask Conductor whether the stored key works and remember the answer."""
     try:
-        count = len(client.list_end_users(api_key.conductor_secret()))
-        result = VerifyResult(True, f"Valid: Conductor lists {count} end user(s) for it.")
-    except errors.AuthenticationError:
-        result = VerifyResult(False, "Invalid: Conductor rejected this key.")
-    except LOOKUP_FAILURES as exc:
+        result = verify_secret(api_key.conductor_secret())
+    except LOOKUP_FAILURES as exc:  # the stored key cannot be read
         result = VerifyResult(False, f"Could not verify: {for_admins(exc)}")
-    api_key.last_verified_at = timezone.now()
-    api_key.last_verification_ok = result.ok
-    api_key.last_verification_message = result.message[:500]
+    remember_verification(api_key, result)
     api_key.save(update_fields=["last_verified_at", "last_verification_ok", "last_verification_message"])
     return result
 

@@ -163,3 +163,51 @@ def test_our_own_admin_pages_have_admins_breadcrumbs(admin_client, api_key, page
     html = admin_client.get(reverse(f"admin:dashboard_company_{page}")).content.decode()
     crumbs = re.search(r'<ol class="breadcrumbs">(.*?)</ol>', html, re.S).group(1)
     assert "Companies</a>" in crumbs and 'aria-current="page"' in crumbs
+
+
+def test_a_key_conductor_refuses_is_not_saved(admin_client, fake):
+    response = admin_client.post(
+        reverse("admin:dashboard_apikey_add"),
+        {"name": "typo", "secret_key": "sk_conductor_not_known_to_conductor_0000"},
+    )
+    assert response.status_code == 200 and not ApiKey.objects.exists()
+    assert "Conductor refused this key" in response.content.decode()
+
+
+def test_a_key_conductor_accepts_is_saved_verified(admin_client, fake):
+    response = admin_client.post(reverse("admin:dashboard_apikey_add"), {"name": "prod", "secret_key": DEMO_SECRET_KEY})
+    assert response.status_code == 302
+    key = ApiKey.objects.get(name="prod")
+    assert key.last_verification_ok is True and key.last_verified_at is not None
+
+
+def test_the_same_key_cannot_be_added_twice_under_two_names(admin_client, api_key, fake):
+    response = admin_client.post(
+        reverse("admin:dashboard_apikey_add"), {"name": "again", "secret_key": DEMO_SECRET_KEY}
+    )
+    assert response.status_code == 200 and ApiKey.objects.count() == 1
+    body = response.content.decode()
+    assert f"already stored, as “{api_key.name}”" in body and DEMO_SECRET_KEY not in body
+
+
+def test_a_key_that_cannot_be_verified_now_is_saved_with_a_warning(admin_client, fake):
+    fake.faults.add(Fault(path="/end-users", error="internal"))
+    response = admin_client.post(
+        reverse("admin:dashboard_apikey_add"), {"name": "later", "secret_key": NEW_SECRET}, follow=True
+    )
+    key = ApiKey.objects.get(name="later")
+    assert key.last_verification_ok is None
+    assert "saved but not verified" in response.content.decode()
+
+
+def test_a_refused_key_is_never_offered_for_a_company(admin_client, api_key, fake):
+    refused = ApiKey(name="refused", last_verification_ok=False)
+    refused.set_secret(NEW_SECRET)
+    refused.save()
+    company = make_company(api_key)
+    for url in (
+        reverse("admin:dashboard_company_create_in_conductor"),
+        reverse("admin:dashboard_company_change", args=[company.pk]),
+    ):
+        body = admin_client.get(url).content.decode()
+        assert f'value="{api_key.pk}"' in body and f'value="{refused.pk}"' not in body, url

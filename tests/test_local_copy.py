@@ -280,3 +280,33 @@ def test_a_sync_that_waits_for_people_inside_a_walk_keeps_its_cursor_and_complet
     assert report.ok, report.error
     assert 0.1 in pauses  # inside a walk the pause stays short of the cursor's life
     assert set(copied(company)) == set(fake_transactions(fake))
+
+
+def test_a_first_read_that_stopped_says_so_and_why_and_the_connection_says_the_same(support_client, company, fake):
+    from dashboard.models import Company, ConnectionStatus
+
+    fake.faults.add(Fault(end_user_id=BAKERY, error="qbd_offline"))
+    report = sync.sync_company(company)
+    assert not report.ok
+    company = Company.objects.get(pk=company.pk)
+    assert company.connection_status == ConnectionStatus.OFFLINE and company.last_error  # one state, the true one
+    row = support_client.get("/").content.decode().split(f"/end-users/{BAKERY}/", 1)[1].split("</tr>", 1)[0]
+    assert "First read stopped" in row and "First read under way" not in row
+    assert "Never checked" not in row and "QuickBooks offline" in row
+
+
+def test_a_refused_key_found_by_the_sync_is_the_connections_state_too(company, fake):
+    from dashboard.models import Company, ConnectionStatus
+
+    fake.faults.add(Fault(end_user_id=BAKERY, error="authentication"))
+    assert not sync.sync_company(company).ok
+    company = Company.objects.get(pk=company.pk)
+    assert company.connection_status == ConnectionStatus.ERROR and company.last_checked_at is not None
+
+
+def test_a_moment_under_a_minute_ago_reads_just_now():
+    from dashboard.customer_index.state import ago
+
+    now = timezone.now()
+    assert ago(now - timedelta(seconds=5), now) == "just now"
+    assert ago(now - timedelta(minutes=5), now) == "5\xa0minutes ago"

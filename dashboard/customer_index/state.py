@@ -30,12 +30,21 @@ def _kinds(kinds: Sequence[str]) -> str:
     return ", ".join(names[k] for k in kinds)
 
 
+def ago(moment: datetime, now: datetime | None = None) -> str:
+    """ "just now" under a minute ("0 minutes ago" reads like a fault), else "5 minutes ago"."""
+    now = now or timezone.now()
+    return "just now" if (now - moment).total_seconds() < 60 else f"{timesince(moment, now)} ago"
+
+
 def copy_status(state: CompanySync | None) -> CopyStatus:
     if state is None or (state.in_step_at is None and state.full_read_started_at is None and not state.last_error):
         return CopyStatus("Not synced yet", None, "", "", "")
     pending = kinds_not_read(state)
     if not state.ready:
-        label = "First read under way" if state.full_read_started_at or not state.last_error else "First read stopped"
+        # A read that failed keeps its place (to resume), but it is not under way: it
+        # stopped, and the error below says why, until a sync holds the company again.
+        syncing = bool(state.lease_owner) and state.lease_until is not None and state.lease_until > timezone.now()
+        label = "First read under way" if syncing or not state.last_error else "First read stopped"
     else:
         label = "In step"
     counts = f"{state.customers:,} customers · {state.transactions:,} transactions" if state.ready else ""
@@ -53,13 +62,13 @@ def sync_summary(state: CompanySync | None) -> str:
         return "Never synced: pages and searches ask QuickBooks live until the first sync finishes."
     parts = []
     if state.in_step_at:
-        parts.append(f"In step {timesince(state.in_step_at, timezone.now())} ago, {state.customers:,} customers")
+        parts.append(f"In step {ago(state.in_step_at)}, {state.customers:,} customers")
     if state.full_read_started_at:
         parts.append(f"a full read is under way (at “{state.full_read_after or 'the start'}”)")
     elif not state.ready:
         parts.append("first sync not finished: pages and searches ask QuickBooks live")
     if state.last_full_sync_at:
-        parts.append(f"last full read {timesince(state.last_full_sync_at, timezone.now())} ago")
+        parts.append(f"last full read {ago(state.last_full_sync_at)}")
     kinds_read = [k for k in ALL_KINDS if k in state.transaction_kinds_read]
     if kinds_read:
         parts.append(f"{state.transactions:,} transactions copied ({_kinds(kinds_read)} read in full)")
@@ -82,7 +91,7 @@ def worker_summary() -> str:
     worker = SyncWorker.objects.last_seen()
     if worker is None:
         return "No sync worker has run yet: start `manage.py sync_worker`."
-    seen = f"{timesince(worker.last_seen_at, now)} ago"
+    seen = ago(worker.last_seen_at, now)
     if worker.is_alive(now):
         return f"Sync worker running on {worker.host}, last seen {seen}."
     stopped = " (stopped)" if worker.stopped_at else ""

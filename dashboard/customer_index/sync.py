@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from dashboard import connections
 from dashboard.caching.company_limit import pages_waiting
 from dashboard.conductor import errors, records
 from dashboard.conductor.client import CustomerQuery
@@ -336,6 +337,9 @@ def sync_company(company: Company, *, full: bool = False, owner: str | None = No
         report.error = problem_for(exc, company.name).summary
         logger.warning("sync of %s stopped: %s", company.conductor_id, exc)
         CompanySync.objects.filter(pk=state.pk).update(last_error=report.error[:500], last_error_at=timezone.now())
+        if (learned := connections.learned_from(exc)) is not None:
+            # The sync is a check too: the home page and admin say one state, the true one.
+            connections.store_check(company, learned)
     except LeaseLost as exc:
         report.error = str(exc)
     finally:
