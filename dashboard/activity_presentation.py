@@ -198,6 +198,85 @@ def activity_view(conductor_id: str, customer: Customer, activity: Activity, tod
 
 
 @dataclass(frozen=True)
+class StatementLine:
+    """One line of a printed statement: an open item, signed (credits lower the
+    balance), and the balance after it."""
+
+    transaction_date: date | None
+    label: str
+    job: str | None
+    due_date: date | None
+    days_overdue: int
+    amount: Money
+    running: Money
+
+
+def statement_lines(customer: Customer, activity: Activity, today: date) -> list[StatementLine]:
+    """The open items in date order, then what QuickBooks counts beyond them (its own
+    line, with its reason), each with the running balance: the last one is QuickBooks'
+    balance, the amount due, so the statement adds up line by line."""
+    items: list[tuple[date | None, str, str | None, date | None, int, Decimal]] = []
+    for invoice in activity.open_invoices:
+        items.append(
+            (
+                invoice.transaction_date,
+                f"Invoice {_number(invoice.ref_number)}",
+                _job_name(invoice.customer, customer),
+                invoice.due_date,
+                days_overdue(invoice, today),
+                invoice.balance_remaining or Decimal(0),
+            )
+        )
+    for memo in activity.open_credits:
+        label = f"Credit memo {_number(memo.ref_number)}"
+        items.append(
+            (
+                memo.transaction_date,
+                label,
+                _job_name(memo.customer, customer),
+                None,
+                0,
+                -(memo.credit_remaining or Decimal(0)),
+            )
+        )
+    for payment in activity.unapplied_payments:
+        number = clean(payment.ref_number)
+        label = f"Payment{f' {number}' if number else ''}, not yet applied"
+        items.append(
+            (
+                payment.transaction_date,
+                label,
+                _job_name(payment.customer, customer),
+                None,
+                0,
+                -(payment.unused_payment or Decimal(0)),
+            )
+        )
+    items.sort(key=lambda item: (item[0] or date.min, item[1]))
+    explained = explain(activity, customer.total_balance)
+    if explained.difference:
+        label = (
+            "Other charges and adjustments in QuickBooks" if explained.difference > 0 else "Other credits in QuickBooks"
+        )
+        items.append((None, label, None, None, 0, explained.difference))
+    lines, running = [], Decimal(0)
+    for when, label, job, due, late, amount in items:
+        running += amount
+        lines.append(
+            StatementLine(
+                when,
+                label,
+                job,
+                due,
+                late,
+                money(amount) or Money("0.00", False),
+                money(running) or Money("0.00", False),
+            )
+        )
+    return lines
+
+
+@dataclass(frozen=True)
 class CardStatus:
     label: str  # "Expired" | "Expires soon"
     css: str

@@ -356,6 +356,34 @@ def test_an_unknown_invoice_is_a_clear_404(support_client, company, fake):
 # --- the activity page and statement ------------------------------------------------------------
 
 
+def statement_of(client, customer_id) -> str:
+    body = client.get(f"{BASE}/customers/{customer_id}/activity/").content.decode()
+    section = body.split('<section class="statement print-only" aria-label="Statement">', 1)[1].split("</section>")[0]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section))
+
+
+def test_the_statement_adds_up_line_by_line_to_the_amount_due(support_client, company, fake):
+    top, _ = with_jobs_and_activity(fake)
+    text = statement_of(support_client, top["id"])
+    assert text.strip().startswith("Statement") and top["fullName"] in text
+    due = money(Decimal(top["totalBalance"]))
+    assert f"Amount due: {due}" in text
+    table = text.split("Balance", 1)[1].split("Current", 1)[0]
+    lines = re.findall(r"(−?[\d,]+\.\d\d) ([\d,]+\.\d\d)(?: credit)?", table)
+    total = sum((Decimal(a.replace("−", "-").replace(",", "")) for a, _ in lines), Decimal(0))
+    assert lines and total == Decimal(top["totalBalance"]) and lines[-1][1] == due  # the last running balance
+
+
+def test_a_statement_that_quickbooks_counts_more_on_carries_the_difference_as_its_own_line(
+    support_client, company, fake
+):
+    off = next(c for c in customers(fake) if c["id"] in ledger(fake).out_of_step and c["sublevel"] == 0)
+    text = statement_of(support_client, off["id"])
+    assert "Other charges and adjustments in QuickBooks" in text or "Other credits in QuickBooks" in text
+    total = Decimal(off["totalBalance"])
+    assert (f"Amount due: {money(total)}" if total >= 0 else f"Credit to you: {money(-total)}") in text
+
+
 def test_the_activity_page_filters_pages_and_prints_a_statement(support_client, company, fake):
     top, _ = with_jobs_and_activity(fake)
     url = f"{BASE}/customers/{top['id']}/activity/"

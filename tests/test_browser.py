@@ -367,8 +367,10 @@ def test_the_activity_page_prints_as_a_statement(signed_in, companies, fake):
     page.emulate_media(media="print")
     assert page.get_by_text("Statement date:").is_visible()
     assert not page.locator("form.search-form").is_visible()
+    assert page.get_by_role("heading", name="Statement", exact=True).is_visible()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.pdf(path=SCREENSHOTS / "statement-print.pdf")
+    page.screenshot(path=SCREENSHOTS / "statement-print.png", full_page=True)  # to look at
 
 
 @pytest.mark.parametrize("source", ["copy", "live"])

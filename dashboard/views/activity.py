@@ -197,7 +197,13 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
         ),
         "copy_from_window": history.value.copy_from not in (None, date.min),
         "customer_url": reverse("customer", args=[company.conductor_id, found.id]),
-        "billing_lines": presentation.address_lines(found.billing_address),
+        # QuickBooks' billing address often starts with the name the statement already prints.
+        "billing_lines": [
+            line
+            for line in presentation.address_lines(found.billing_address)
+            if line.casefold() not in (found.name.casefold(), found.full_name.casefold())
+        ],
+        "statement_lines": activity_presentation.statement_lines(found, statement.value, activity.today()),
         **{
             f"statement_{k}": v
             for k, v in activity_context(company, found, statement).items()
