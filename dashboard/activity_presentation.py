@@ -216,42 +216,34 @@ def statement_lines(customer: Customer, activity: Activity, today: date) -> list
     line, with its reason), each with the running balance: the last one is QuickBooks'
     balance, the amount due, so the statement adds up line by line."""
     items: list[tuple[date | None, str, str | None, date | None, int, Decimal]] = []
+
+    def add(
+        when: date | None, label: str, owner: Ref | None, amount: Decimal, due: date | None = None, late: int = 0
+    ) -> None:
+        items.append((when, label, _job_name(owner, customer), due, late, amount))
+
     for invoice in activity.open_invoices:
-        items.append(
-            (
-                invoice.transaction_date,
-                f"Invoice {_number(invoice.ref_number)}",
-                _job_name(invoice.customer, customer),
-                invoice.due_date,
-                days_overdue(invoice, today),
-                invoice.balance_remaining or Decimal(0),
-            )
+        remaining = invoice.balance_remaining or Decimal(0)
+        late = days_overdue(invoice, today)
+        add(
+            invoice.transaction_date,
+            f"Invoice {_number(invoice.ref_number)}",
+            invoice.customer,
+            remaining,
+            invoice.due_date,
+            late,
         )
     for memo in activity.open_credits:
-        label = f"Credit memo {_number(memo.ref_number)}"
-        items.append(
-            (
-                memo.transaction_date,
-                label,
-                _job_name(memo.customer, customer),
-                None,
-                0,
-                -(memo.credit_remaining or Decimal(0)),
-            )
+        add(
+            memo.transaction_date,
+            f"Credit memo {_number(memo.ref_number)}",
+            memo.customer,
+            -(memo.credit_remaining or Decimal(0)),
         )
     for payment in activity.unapplied_payments:
         number = clean(payment.ref_number)
         label = f"Payment{f' {number}' if number else ''}, not yet applied"
-        items.append(
-            (
-                payment.transaction_date,
-                label,
-                _job_name(payment.customer, customer),
-                None,
-                0,
-                -(payment.unused_payment or Decimal(0)),
-            )
-        )
+        add(payment.transaction_date, label, payment.customer, -(payment.unused_payment or Decimal(0)))
     items.sort(key=lambda item: (item[0] or date.min, item[1]))
     explained = explain(activity, customer.total_balance)
     if explained.difference:
