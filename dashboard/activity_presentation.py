@@ -357,18 +357,50 @@ class HistoryRow:
     ref_number: str
     url: str | None
     transaction_date: date | None
-    amount: Money | None
+    charge: Money | None  # what it added to what the customer owes
+    paid: Money | None  # what it took off (a payment, a credit)
+    not_billed: Money | None  # an estimate or order: no part of the balance
+    status: str | None  # Open, Paid, Partly paid, Applied, Void…; None when not known (read live)
+    left: Money | None  # what is still open on it, when known
     memo: str | None
     job: str | None
 
 
+_CHARGES = {"invoice", "charge", "sales_receipt"}
+_PAYMENTS = {"receive_payment", "credit_memo"}
+# Per kind: (fully open, partly open, nothing open) in words.
+_STATUS_WORDS = {
+    "invoice": ("Open", "Partly paid", "Paid"),
+    "credit_memo": ("Open", "Partly applied", "Applied"),
+    "receive_payment": ("Not applied", "Partly applied", "Applied"),
+}
+
+
+def _status(kind: str | None, amount: Decimal | None, left: Decimal | None) -> str | None:
+    if left is None or amount is None or kind is None:
+        return None
+    if amount == 0 and left == 0:
+        return "Void"  # QuickBooks keeps a voided transaction with its amounts at zero
+    if kind == "sales_receipt":
+        return "Paid at sale"
+    if kind not in _STATUS_WORDS:
+        return None
+    whole, part, none = _STATUS_WORDS[kind]
+    return none if left == 0 else whole if left == amount else part
+
+
 def history_row(conductor_id: str, customer: Customer, row: TransactionRow) -> HistoryRow:
+    amount, kind = money(row.amount), row.transaction_type
     return HistoryRow(
-        type_label=type_label(row.transaction_type),
+        type_label=type_label(kind),
         ref_number=_number(row.ref_number),
-        url=document_url(conductor_id, row.transaction_type, row.transaction_id),
+        url=document_url(conductor_id, kind, row.transaction_id),
         transaction_date=row.transaction_date,
-        amount=money(row.amount),
+        charge=amount if kind in _CHARGES else None,
+        paid=amount if kind in _PAYMENTS else None,
+        not_billed=amount if kind not in _CHARGES | _PAYMENTS else None,
+        status=_status(kind, row.amount, row.left),
+        left=money(row.left) if row.left else None,
         memo=clean(row.memo),
         job=_job_name(row.entity, customer),
     )

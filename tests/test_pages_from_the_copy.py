@@ -1,6 +1,9 @@
 """Pages answer from the local copy without asking QuickBooks, say how old it is, and a
 live check confirms or corrects the customer a person is looking at."""
 
+import re
+from decimal import Decimal
+
 import pytest
 
 from dashboard.customer_index import sync
@@ -266,3 +269,30 @@ def test_what_a_worker_keeps_of_pages_is_bounded_and_the_least_recently_used_goe
     assert memo.get("a") == 1  # a used more recently than b
     memo.put("c", 3)
     assert (memo.get("a"), memo.get("b"), memo.get("c")) == (1, None, 3)
+
+
+def test_the_activity_page_says_each_rows_status_what_is_left_and_its_direction(support_client, synced, fake):
+    ledger = fake.state.companies[BAKERY].ledger
+    customer, invoice = with_open_invoice(fake)
+    mine = [i for i in ledger.invoices if i["customer"]["id"] == customer["id"] and i["id"] != invoice["id"]]
+    voided = next((i for i in mine if Decimal(i["balanceRemaining"]) > 0), None)
+    if voided is not None:
+        control(fake, "POST", f"transactions/{voided['id']}/void")
+        sync.sync_company(synced)
+    body = support_client.get(customer_url(customer["id"]) + "activity/").content.decode()
+    row = re.search(r"<tr>(?:(?!</tr>).)*>" + re.escape(invoice["refNumber"]) + r"</a>(?:(?!</tr>).)*</tr>", body, re.S)
+    assert row, "the open invoice's row"
+    cells = text_of_html(row.group(0))
+    left = Decimal(invoice["balanceRemaining"])
+    total = Decimal(invoice["subtotal"]) + Decimal(invoice["salesTaxTotal"] or 0)  # an invoice: subtotal plus tax
+    status = "Open" if left == total else "Partly paid"
+    assert status in cells and f"{left:,.2f}" in cells
+    if voided is not None:
+        assert re.search(re.escape(voided["refNumber"]) + r"</a>(?:(?!</tr>).)*Void", body, re.S)
+    payments = [p for p in ledger.payments if p["customer"]["id"] == customer["id"]]
+    if payments:
+        assert f"−{Decimal(payments[0]['totalAmount']):,.2f}" in body  # a payment takes off: its own column, signed
+
+
+def text_of_html(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))

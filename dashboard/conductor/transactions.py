@@ -158,6 +158,9 @@ class TransactionRow:
     currency: Ref | None
     memo: str | None
     updated_at: datetime | None = None
+    # What is still open on it (balance, credit or payment left), when known: the local
+    # copy knows it, /transactions does not say.
+    left: Decimal | None = None
 
 
 @dataclass(frozen=True)

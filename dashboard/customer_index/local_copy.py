@@ -17,7 +17,7 @@ from dashboard.conductor import records
 from dashboard.conductor.record_fields import MalformedRecord
 from dashboard.conductor.transactions import Document, Payment, TransactionRow, parse_document, parse_payment
 from dashboard.customer_index.models import CompanySync, CopiedTransaction, IndexedCustomer
-from dashboard.customer_index.transaction_sync import ALL_KINDS, kinds_not_read, window_start
+from dashboard.customer_index.transaction_sync import ALL_KINDS, kinds_not_read, open_amount, window_start
 from dashboard.models import Company
 
 Kind = CopiedTransaction.Kind
@@ -257,6 +257,7 @@ def _row_of(kind: str, record: Document | Payment) -> TransactionRow:
         currency=record.currency,
         memo=record.memo,
         updated_at=record.updated_at,
+        left=open_amount(record),
     )
 
 
