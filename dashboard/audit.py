@@ -138,3 +138,12 @@ def customer_target(company: Company, customer_id: str, full_name: str | None = 
             .first()
         )
     return f"{customer_id} ({full_name})" if full_name else customer_id
+
+
+def transaction_target(kind: str, transaction_id: str, found: object = None) -> str:
+    """A transaction as the trail names it: its kind and id, and the number and customer
+    a reader knows it by (when it was read)."""
+    number = getattr(found, "ref_number", None)
+    customer = getattr(getattr(found, "customer", None), "full_name", None)
+    named = ", ".join(part for part in (f"no. {number}" if number else None, customer) if part)
+    return f"{kind} {transaction_id} ({named})" if named else f"{kind} {transaction_id}"

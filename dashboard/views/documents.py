@@ -73,7 +73,8 @@ def _open(
     except LOOKUP_FAILURES as exc:
         audit.record_failure(request, AuditAction.DOCUMENT, company, f"{kind} {txn_id}", exc)
         return errors.lookup_failed(request, exc, company, thing=name.lower())
-    audit.record_fetched(request, AuditAction.DOCUMENT, company, f"{kind} {txn_id}", fetched)
+    target = audit.transaction_target(kind, txn_id, fetched.value)
+    audit.record_fetched(request, AuditAction.DOCUMENT, company, target, fetched)
     if refresh and not fetched.stale_because:
         return redirect(without_refresh(request))
     ctx = {
