@@ -419,7 +419,8 @@ def test_an_offline_company_page_explains_once_and_never_links_to_itself(support
     html = response.content.decode()
     assert response.status_code == 503 and html.count('role="alert"') == 1
     assert "Nothing of Harbor Dental is saved in the dashboard yet" in text_of(response)
-    assert 'role="search"' in html  # the page itself, with its search, not an error page
+    assert 'aria-label="Search customers"' not in html  # a search could only say the same again
+    assert 'class="jump"' in html  # the page itself, with the company's jump box, not an error page
     # no way "back" that leads to the same failure
     assert "Back to" not in html
 
