@@ -473,7 +473,9 @@ class CompanyAdmin(admin.ModelAdmin):
 class CompanyScopeAdmin(admin.ModelAdmin):
     list_display = ["__str__", "company_count"]
     list_select_related = ["user", "group"]
-    autocomplete_fields = ["user", "group"]
+    # Plain selects, not the asynchronous autocomplete: Enter pressed there before its
+    # list had filtered saved the scope for whoever was first ("admin"). A native select
+    # picks what was typed, and support teams are tens of people, not thousands.
     filter_horizontal = ["companies"]
     search_fields = ["user__username", "group__name"]
 
