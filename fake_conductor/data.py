@@ -55,6 +55,44 @@ class Company:
     # Transactions deleted (qbd_deleted_transaction), as deleted-transactions lists them.
     deleted_transactions: list[dict] = field(default_factory=list)
 
+    def company_file_json(self) -> dict:
+        """The company file's own details (qbd_company), as GET /quickbooks-desktop/company
+        answers: every key present, most null, as a real file's are."""
+        number = sum(map(ord, self.id)) % 900 + 100
+        address = {
+            "line1": self.company_name,
+            "line2": f"{number} Commerce Way",
+            "line3": None,
+            "line4": None,
+            "line5": None,
+            "city": "Springfield",
+            "state": "IL",
+            "postalCode": f"62{number:03d}",
+            "country": "US",
+            "note": None,
+        }
+        return {
+            "isSampleCompanyFile": False,
+            "companyName": self.company_name,
+            "legalCompanyName": f"{self.company_name}, LLC",
+            "address": address,
+            "legalAddress": address,
+            "addressForCustomer": {**address, "line2": f"PO Box {number}"},
+            "phone": f"+1-555-{number:03d}-0100",
+            "fax": None,
+            "email": f"billing@{self.source_id or 'company'}.example.com",
+            "website": None,
+            "fiscalYearStartMonth": "january",
+            "incomeTaxYearStartMonth": "january",
+            "companyType": None,
+            "ein": "123456789",  # never to be shown: the dashboard reads only what a statement needs
+            "ssn": None,
+            "taxForm": None,
+            "subscribedServices": None,
+            "accountantCopy": None,
+            "customFields": [],
+        }
+
     def end_user_json(self) -> dict:
         connections = []
         if self.state != "none":

@@ -499,6 +499,8 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/quickbooks-desktop/health-check" and method == "GET":
             self._company(key, end_user_id)
             return 200, {"duration": 112, "status": "ok"}
+        if path == "/quickbooks-desktop/company" and method == "GET":
+            return 200, self._company(key, end_user_id).company_file_json()
         if path == "/quickbooks-desktop/customers" and method == "GET":
             company = self._company(key, end_user_id)
             return 200, self._list_customers(company, query)

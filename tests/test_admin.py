@@ -211,3 +211,14 @@ def test_a_refused_key_is_never_offered_for_a_company(admin_client, api_key, fak
     ):
         body = admin_client.get(url).content.decode()
         assert f'value="{api_key.pk}"' in body and f'value="{refused.pk}"' not in body, url
+
+
+def test_the_scope_form_picks_its_user_and_group_from_plain_selects(admin_client):
+    """The asynchronous autocomplete took Enter, pressed before its list had filtered, as
+    its first entry ("admin"): a native select picks what was typed."""
+    User.objects.create_user("sam", password="pw")
+    body = admin_client.get(reverse("admin:dashboard_companyscope_add")).content.decode()
+    for name in ("user", "group"):
+        select = re.search(rf'<select name="{name}"[^>]*>', body)
+        assert select and "admin-autocomplete" not in select.group(0), name
+    assert re.search(r'<option value="\d+">sam</option>', body)

@@ -93,6 +93,8 @@ def test_end_user_and_health_answers_match_the_schema(spec, http):
     assert {u["id"] for u in r.json()["data"]} >= {BAKERY, DENTAL_OFFLINE, GARDEN_NOT_SET_UP}
     r = http.get("quickbooks-desktop/health-check", headers={"Conductor-End-User-Id": BAKERY})
     check(spec, response_schema(spec, "/quickbooks-desktop/health-check"), r.json())
+    r = http.get("quickbooks-desktop/company", headers={"Conductor-End-User-Id": BAKERY})
+    check(spec, response_schema(spec, "/quickbooks-desktop/company"), r.json())
 
 
 @pytest.mark.parametrize(
@@ -175,6 +177,7 @@ def test_the_official_sdk_reads_the_fake_strictly(sdk):
     assert len(page.data) > 40
     assert {u.id for u in sdk.end_users.list().data} >= {BAKERY}
     assert sdk.qbd.health_check(conductor_end_user_id=BAKERY).status == "ok"
+    assert sdk.qbd.company.retrieve(conductor_end_user_id=BAKERY).company_name == "Fulton Street Bakery Group"
 
 
 def test_the_official_sdk_sees_the_fakes_errors(sdk):

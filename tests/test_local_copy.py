@@ -310,3 +310,25 @@ def test_a_moment_under_a_minute_ago_reads_just_now():
     now = timezone.now()
     assert ago(now - timedelta(seconds=5), now) == "just now"
     assert ago(now - timedelta(minutes=5), now) == "5\xa0minutes ago"
+
+
+def test_the_company_files_own_details_are_read_once_a_day_and_never_its_tax_ids(synced, fake):
+    state = CompanySync.objects.get(company=synced)
+    held = json.dumps(state.company_file)
+    assert (
+        state.company_file is not None
+        and state.company_file["name"] == "Fulton Street Bakery Group"
+        and "PO Box" in held
+    )
+    assert "123456789" not in held and "ein" not in state.company_file  # the fake's EIN is never kept
+    assert sync.sync_company(synced).ok
+    assert fake.stats["GET /quickbooks-desktop/company"] == 0  # read already today
+
+
+def test_the_printed_statement_says_where_to_send_the_money(support_client, synced, fake):
+    customer = next(c for c in fake_customers(fake) if c["sublevel"] == 0)
+    body = support_client.get(f"/end-users/{BAKERY}/customers/{customer['id']}/activity/").content.decode()
+    statement = body.split('aria-label="Statement">', 1)[1].split("</section>", 1)[0]
+    company = fake.state.companies[BAKERY].company_file_json()
+    assert company["addressForCustomer"]["line2"] in statement and company["phone"] in statement
+    assert company["email"] in statement

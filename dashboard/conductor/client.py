@@ -347,6 +347,12 @@ def _list_deleted[R](
     return _parse(parser, body, request_id)
 
 
+def retrieve_company_file(secret_key: str, end_user_id: str) -> records.CompanyFile:
+    """The company file's own details a statement needs (GET /quickbooks-desktop/company)."""
+    body, request_id = _request("GET", "quickbooks-desktop/company", secret_key=secret_key, end_user_id=end_user_id)
+    return _parse(records.parse_company_file, body, request_id)
+
+
 def retrieve_end_user(secret_key: str, end_user_id: str, timeout: float | None = None) -> records.EndUser:
     _require_end_user_id(end_user_id)
     body, request_id = _request("GET", f"end-users/{end_user_id}", secret_key=secret_key, timeout=timeout)
@@ -427,6 +433,9 @@ class ConductorClient:
 
     def retrieve_customer(self, customer_id: str) -> records.Customer:
         return self._call(retrieve_customer, customer_id)
+
+    def retrieve_company_file(self) -> records.CompanyFile:
+        return self._call(retrieve_company_file)
 
     def list_customers(
         self, query: CustomerQuery, *, limit: int = 150, cursor: str | None = None, timeout: float | None = None

@@ -533,3 +533,26 @@ def parse_deleted_transactions(data: Any) -> list[DeletedTransaction]:
         )
         for item in _list_items(data)
     ]
+
+
+@dataclass(frozen=True)
+class CompanyFile:
+    """What a statement says of the company sending it (its "remit to"): only these of
+    the company file's details are read. Its tax ids are never read at all."""
+
+    name: str | None
+    address: Address | None  # the address for customers, else the company's own
+    phone: str | None
+    email: str | None
+    website: str | None
+
+
+def parse_company_file(data: Any) -> CompanyFile:
+    f = Fields(data, "company")
+    return CompanyFile(
+        name=f.text("companyName") or f.text("legalCompanyName"),
+        address=read_address(f.obj("addressForCustomer")) or read_address(f.obj("address")),
+        phone=f.text("phone"),
+        email=f.text("email"),
+        website=f.text("website"),
+    )

@@ -305,3 +305,22 @@ def history(company: Company, wanted: HistoryWanted) -> list[TransactionRow]:
         found.append(_row_of(row.kind, record))
     found.sort(key=lambda r: (r.transaction_date or date.min, r.transaction_id), reverse=True)
     return found
+
+
+def company_file(company: Company) -> records.CompanyFile | None:
+    """The company's own details as the last sync read them (for a statement's "remit
+    to"), or None when none has yet."""
+    held = CompanySync.objects.filter(company=company).values_list("company_file", flat=True).first()
+    if not isinstance(held, dict):
+        return None
+    address = held.get("address")
+    try:
+        return records.CompanyFile(
+            name=held.get("name"),
+            address=records.Address(**address) if isinstance(address, dict) else None,
+            phone=held.get("phone"),
+            email=held.get("email"),
+            website=held.get("website"),
+        )
+    except TypeError:  # stored by another version of the record: read again next day
+        return None

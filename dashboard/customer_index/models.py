@@ -132,6 +132,10 @@ class CompanySync(models.Model):
     transactions_as_of = models.DateTimeField(null=True, blank=True)
     # When a person last opened a page of this company: the interval follows attention.
     looked_at = models.DateTimeField(null=True, blank=True)
+    # What a statement prints of the company itself ("remit to": name, address for
+    # customers, phone, email, website), read from QuickBooks at most once a day.
+    company_file = models.JSONField(null=True, blank=True)
+    company_file_read_at = models.DateTimeField(null=True, blank=True)
     # One syncer per company at a time, on any machine: a lease taken by an atomic update.
     lease_owner = models.CharField(max_length=100, blank=True)
     lease_until = models.DateTimeField(null=True, blank=True)

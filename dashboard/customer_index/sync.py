@@ -98,6 +98,10 @@ class _Lease:
         CompanySync.objects.filter(pk=self.state.pk, lease_owner=self.owner).update(lease_owner="", lease_until=None)
 
 
+# How often the company file's own details (a statement's "remit to") are read again.
+COMPANY_FILE_EVERY = timedelta(days=1)
+
+
 class LeaseLost(Exception):
     """The lease expired and another syncer took the company: stop without writing."""
 
@@ -132,6 +136,21 @@ class _Syncer:
             waited += 0.1
         self.lease.renew()
         self.report.pages += 1
+
+    def company_file(self) -> None:
+        """The company's own details a statement prints, at most once a day (they change
+        rarely): one request, not one per sync."""
+        state = self.state
+        if state.company_file_read_at and state.company_file_read_at > timezone.now() - COMPANY_FILE_EVERY:
+            return
+        try:
+            found = self._ask(self.conductor.retrieve_company_file)
+        except errors.ConductorAPIError as exc:
+            # A statement without them still adds up; asked again next sync.
+            logger.info("company file of %s not read: %s", self.company.conductor_id, exc)
+            return
+        state.company_file, state.company_file_read_at = dataclasses.asdict(found), timezone.now()
+        state.save(update_fields=["company_file", "company_file_read_at"])
 
     def _forget_views_of(self, customer_ids: list[str]) -> None:
         """Customers deleted in QuickBooks leave everyone's "recently viewed" too."""
@@ -332,6 +351,7 @@ def sync_company(company: Company, *, full: bool = False, owner: str | None = No
         else:
             syncer.incremental()
         syncer.transactions()
+        syncer.company_file()
         syncer.finish()
     except LOOKUP_FAILURES as exc:
         report.error = problem_for(exc, company.name).summary

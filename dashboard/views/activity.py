@@ -204,6 +204,10 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
             if line.casefold() not in (found.name.casefold(), found.full_name.casefold())
         ],
         "statement_lines": activity_presentation.statement_lines(found, statement.value, activity.today()),
+        "remit_to": (remit_to := local_copy.company_file(company)),
+        "remit_to_lines": [line for line in presentation.address_lines(remit_to.address) if line != remit_to.name]
+        if remit_to
+        else [],
         **{
             f"statement_{k}": v
             for k, v in activity_context(company, found, statement).items()
