@@ -433,3 +433,17 @@ def test_the_currency_is_named_once_whatever_quickbooks_calls_it(support_client,
     example_record(fake)["currency"] = {"id": "80000002-1234567890", "fullName": "US Dollar"}
     html = support_client.get(URL).content.decode()
     assert html.count("US Dollar") == 1 and ">USD<" not in html
+
+
+def test_call_notes_come_first_newest_first_and_jobs_sit_in_a_card(support_client, company, fake):
+    example = next(c for c in fake.state.companies[BAKERY].customers if c["id"] == EXAMPLE_ID)
+    example["additionalNotes"] = [
+        {"id": 1, "date": "2026-03-01", "note": "Older: sent the statement."},
+        {"id": 2, "date": "2026-11-20", "note": "Called about invoice 1042; promised payment Friday."},
+    ]
+    body = support_client.get(URL).content.decode()
+    notes = body.index('id="h-notes"')
+    assert notes < body.index('id="h-balances"') and notes < body.index('id="h-identity"')
+    assert body.index("promised payment Friday") < body.index("Older: sent the statement")
+    parts = support_client.get(URL + "account/", HTTP_X_FRAGMENT="1").content.decode()
+    assert 'class="card jobs"' in parts  # the jobs arrive after the record, in a card like the rest

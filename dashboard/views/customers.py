@@ -1,6 +1,7 @@
 """A company's customers, the jump box, and one customer's page."""
 
 import logging
+from datetime import date
 
 from django.contrib.auth.models import User
 from django.db import DatabaseError
@@ -202,7 +203,12 @@ def _body_context(company: Company, found: records.Customer) -> dict[str, object
         "addresses": presentation.address_cards(found),
         "card": presentation.card_display(found.credit_card),
         "contacts": presentation.contact_cards(found),
-        "notes": [n for n in found.additional_notes if presentation.clean(n.note)],
+        # Dated call notes, newest first: what a call needs comes before the record.
+        "notes": sorted(
+            (n for n in found.additional_notes if presentation.clean(n.note)),
+            key=lambda n: n.date or date.min,
+            reverse=True,
+        ),
         "custom_fields": presentation.custom_field_rows(found),
         "unreadable": presentation.unreadable_fields(found),
         "created": presentation.timestamp(found.created_at),
