@@ -10,6 +10,7 @@ import pytest
 from dashboard.customer_index import sync
 from dashboard.customer_index.match_reason import why_matched
 from dashboard.models import AuditEntry
+from dashboard.search_criteria import Status
 from fake_conductor.faults import Fault
 from tests.conftest import BAKERY, make_company
 from tests.test_customer_index import control, fake_customers, page_text
@@ -164,3 +165,15 @@ def test_the_jump_box_is_on_every_page_of_a_company(support_client, synced, fake
     ):
         body = support_client.get(f"/end-users/{BAKERY}/{path}").content.decode()
         assert f'action="/end-users/{BAKERY}/jump/"' in body, path
+
+
+def test_what_matched_is_worked_out_for_the_rows_shown_only(support_client, synced, fake, monkeypatch):
+    from dashboard.customer_index import search as customer_index
+    from dashboard.lookups.search import PER_COMPANY_LIMIT
+
+    asked = []
+    real = customer_index.why_matched
+    monkeypatch.setattr(customer_index, "why_matched", lambda *a, **k: asked.append(a) or real(*a, **k))
+    assert customer_index.search([synced], "a", status=Status.ALL, explain=False).total > PER_COMPANY_LIMIT
+    response = support_client.get("/", {"q": "a"})  # a broad search: many candidates
+    assert response.status_code == 200 and 0 < len(asked) <= PER_COMPANY_LIMIT

@@ -14,7 +14,7 @@ that does, then any other match, then typo matches; name order within each.
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -165,10 +165,12 @@ def search(
     order: Order = DEFAULT_ORDER,
     offset: int = 0,
     limit: int = 50,
+    explain: bool = True,
 ) -> Found:
     """Customers of `companies` (already limited to what the user may see) matching
     `text`, best first; an empty text lists by name. `order="balance"` puts the largest
-    total balance first instead (then name)."""
+    total balance first instead (then name). `explain`: each hit says what matched
+    (with_reasons); a caller that shows only some of them asks that of those itself."""
     # The record is read only for the rows shown (why_matched), not for every candidate.
     rows = IndexedCustomer.objects.filter(company__in=companies).select_related("company").defer("record")
     if status == Status.ACTIVE:
@@ -200,16 +202,35 @@ def search(
         found += [(r, True) for _, r in scored[:MAX_CANDIDATES]]
     if order == "balance":
         found.sort(key=lambda pair: _by_balance(pair[0]))
-    shown = found[offset : offset + limit]
-    records = dict(IndexedCustomer.objects.filter(pk__in=[r.pk for r, _ in shown]).values_list("pk", "record"))
+    shown = [_hit(r, typo) for r, typo in found[offset : offset + limit]]
+    return Found(with_reasons(shown, text) if explain else shown, len(found))
+
+
+def with_reasons(hits: list[Hit], text: str) -> list[Hit]:
+    """The hits with what matched each (why_matched), from their copied records: one
+    query, for the rows a page shows only."""
+    ids = [(hit.company.pk, hit.id) for hit in hits if not hit.typo]
+    if not ids:
+        return hits
+    query = Q()
+    for company_pk, customer_id in ids:
+        query |= Q(company_id=company_pk, customer_id=customer_id)
+    records = {
+        (company_pk, customer_id): record
+        for company_pk, customer_id, record in IndexedCustomer.objects.filter(query).values_list(
+            "company_id", "customer_id", "record"
+        )
+    }
     phone_query = is_phone_query(text)
-    return Found(
-        [
-            _hit(r, typo, None if typo else why_matched(records.get(r.pk), r.full_name, text, phone_query=phone_query))
-            for r, typo in shown
-        ],
-        len(found),
-    )
+    return [
+        hit
+        if hit.typo
+        else replace(
+            hit,
+            reason=why_matched(records.get((hit.company.pk, hit.id)), hit.full_name, text, phone_query=phone_query),
+        )
+        for hit in hits
+    ]
 
 
 @dataclass(frozen=True)
@@ -241,7 +262,7 @@ def _by_balance(row: IndexedCustomer) -> tuple[bool, Decimal, str, int]:
     return (balance is None, -(balance or Decimal(0)), row.full_name.casefold(), row.company_id)
 
 
-def _hit(row: IndexedCustomer, typo: bool, reason: MatchReason | None = None) -> Hit:
+def _hit(row: IndexedCustomer, typo: bool) -> Hit:
     return Hit(
         company=row.company,
         id=row.customer_id,
@@ -257,7 +278,6 @@ def _hit(row: IndexedCustomer, typo: bool, reason: MatchReason | None = None) ->
         is_active=row.is_active,
         job_status=row.job_status or None,
         typo=typo,
-        reason=reason,
     )
 
 

@@ -95,7 +95,7 @@ def resolve(company: Company, wanted: str) -> Jump:
     if name_part:
         by_spelling = False
         if indexed:
-            hits = customer_index.search([company], name_part, status=Status.ALL, limit=2).hits
+            hits = customer_index.search([company], name_part, status=Status.ALL, limit=2, explain=False).hits
             matches, by_spelling = [hit.id for hit in hits], any(hit.typo for hit in hits)
         else:
             matches = [c.id for c in search.first_name_matches(company, name_part)]

@@ -305,11 +305,14 @@ def search_all_companies(companies: list[Company], text: str, *, live: bool = Fa
     position: dict[tuple[int, str], int] = {}  # (company, customer) → its rank across companies
     if indexed:
         # One query over every indexed company, best matches first, then by company.
-        found = customer_index.search(indexed, text, status=Status.ALL, limit=customer_index.MAX_CANDIDATES)
+        found = customer_index.search(
+            indexed, text, status=Status.ALL, limit=customer_index.MAX_CANDIDATES, explain=False
+        )
         position = {(hit.company.pk, hit.id): n for n, hit in enumerate(found.hits)}
         for company in indexed:
             hits = [hit for hit in found.hits if hit.company.pk == company.pk]
-            shown = hits[:PER_COMPANY_LIMIT]
+            # What matched is worked out for the rows shown, not for every candidate.
+            shown = customer_index.with_reasons(hits[:PER_COMPANY_LIMIT], text)
             ranked_hits += shown
             results[company.pk] = CompanyResult(
                 company, shown, len(hits) > len(shown), None, in_step[company.pk], total=len(hits)

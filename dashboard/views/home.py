@@ -92,7 +92,6 @@ def _all_companies_context(found: search.AllCompaniesResult, text: str, live: bo
         ],
         "oldest_in_step": min(indexed) if indexed else None,
         "live": live,
-        "any_indexed": bool(indexed) or live,
     }
 
 
