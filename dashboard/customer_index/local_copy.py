@@ -46,7 +46,7 @@ def transactions_ready(company: Company) -> CompanySync | None:
     state = _state(company)
     if state is None or state.transactions_as_of is None:
         return None
-    return None if kinds_not_read(state) else state
+    return None if kinds_not_read(state.transaction_kinds_read) else state
 
 
 def _with_record(company: Company, customer_id: str) -> "QuerySet[IndexedCustomer]":
@@ -96,9 +96,7 @@ def customer_for_page(company: Company, customer_id: str) -> HeldCustomer | None
         parsed = records.parse_customer(record)
     except MalformedRecord:
         return None
-    as_of = None
-    if synced_at is not None and all(kind in (kinds_read or []) for kind in ALL_KINDS):
-        as_of = max(synced_at, checked_at) if checked_at else synced_at
+    as_of = None if synced_at is None or kinds_not_read(kinds_read) else _later(synced_at, checked_at)
     return HeldCustomer(Held(parsed, seen_at), as_of)
 
 
@@ -165,7 +163,13 @@ def _as_of(state: CompanySync, company: Company, customer_id: str) -> datetime:
         .values_list("checked_at", flat=True)
         .first()
     )
-    return max(state.transactions_as_of, checked) if checked else state.transactions_as_of
+    return _later(state.transactions_as_of, checked)
+
+
+def _later(synced_at: datetime, checked_at: datetime | None) -> datetime:
+    """When a customer's transactions were last confirmed: the later of the last sync's
+    start and the customer's own last live check."""
+    return max(synced_at, checked_at) if checked_at else synced_at
 
 
 def _parsed(kind: str, record: dict) -> Document | Payment:

@@ -39,7 +39,7 @@ def ago(moment: datetime, now: datetime | None = None) -> str:
 def copy_status(state: CompanySync | None) -> CopyStatus:
     if state is None or (state.in_step_at is None and state.full_read_started_at is None and not state.last_error):
         return CopyStatus("Not synced yet", None, "", "", "")
-    pending = kinds_not_read(state)
+    pending = kinds_not_read(state.transaction_kinds_read)
     if not state.ready:
         # A read that failed keeps its place (to resume), but it is not under way: it
         # stopped, and the error below says why, until a sync holds the company again.
@@ -72,7 +72,7 @@ def sync_summary(state: CompanySync | None) -> str:
     kinds_read = [k for k in ALL_KINDS if k in state.transaction_kinds_read]
     if kinds_read:
         parts.append(f"{state.transactions:,} transactions copied ({_kinds(kinds_read)} read in full)")
-    pending = kinds_not_read(state)
+    pending = kinds_not_read(state.transaction_kinds_read)
     if pending:
         parts.append(f"transactions not read yet: {_kinds(pending)}")
     if state.in_step_at:

@@ -22,7 +22,7 @@ The syncer (sync.py) owns the lease and the people-first pauses: it hands in `as
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
@@ -77,9 +77,10 @@ READS = {
 ALL_KINDS = tuple(READS)
 
 
-def kinds_not_read(state: CompanySync) -> list[str]:
-    """The kinds of transaction the copy has not read in full yet, in ALL_KINDS' order."""
-    return [kind for kind in ALL_KINDS if kind not in state.transaction_kinds_read]
+def kinds_not_read(kinds_read: Mapping[str, object] | None) -> list[str]:
+    """The kinds of transaction the copy has not read in full yet (given a company's
+    transaction_kinds_read), in ALL_KINDS' order."""
+    return [kind for kind in ALL_KINDS if kind not in (kinds_read or {})]
 
 
 def window_start(today: date | None = None) -> date:
@@ -341,7 +342,7 @@ class TransactionSync:
         )
         if deletions_lost:
             state.transaction_kinds_read = {}
-        return bool(kinds_not_read(state))
+        return bool(kinds_not_read(state.transaction_kinds_read))
 
     def run(self) -> None:
         """Every kind not yet read in full is read so; then, once all are, what changed."""
