@@ -195,9 +195,14 @@ class ConnectionCheckInline(admin.TabularInline):
         return False
 
 
+def keys_offered() -> QuerySet[ApiKey]:
+    """The keys a company may be given: never one Conductor refused (a key not verified
+    yet is offered: it may work)."""
+    return ApiKey.objects.exclude(last_verification_ok=False)
+
+
 class CreateCompanyForm(forms.Form):
-    # Never a key Conductor refused (a key not verified yet is offered: it may work).
-    api_key = forms.ModelChoiceField(ApiKey.objects.exclude(last_verification_ok=False), label="API key")
+    api_key = forms.ModelChoiceField(keys_offered(), label="API key")
     name = forms.CharField(label="Company name", max_length=255)
     source_id = forms.CharField(max_length=255, help_text="Your own id for this company (unique per key).")
     email = forms.EmailField(help_text="Who at the company sets QuickBooks up.")
@@ -221,8 +226,7 @@ class CompanyAdmin(admin.ModelAdmin):
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "api_key":
-            # Never a key Conductor refused.
-            kwargs["queryset"] = ApiKey.objects.exclude(last_verification_ok=False)
+            kwargs["queryset"] = keys_offered()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     readonly_fields = [
