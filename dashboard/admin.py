@@ -22,6 +22,7 @@ from dashboard.crypto import UnreadableSecret
 from dashboard.customer_index.models import CompanySync, SyncWorker
 from dashboard.customer_index.state import ago, sync_summary, worker_summary
 from dashboard.customer_index.tasks import sync_soon
+from dashboard.dates import date_text, moment_text
 from dashboard.failures import DuplicateSourceIdError
 from dashboard.identifiers import publishable_key_problem, secret_key_problem
 from dashboard.models import ApiKey, AuditEntry, Company, CompanyScope, ConnectionCheck, ConnectionStatus
@@ -280,7 +281,6 @@ class CompanyAdmin(admin.ModelAdmin):
 
     class Media:
         js = ["js/app.js"]  # copy buttons
-        css = {"all": ["css/admin.css"]}  # ids and times on one line
 
     def get_urls(self):
         return [
@@ -334,15 +334,13 @@ class CompanyAdmin(admin.ModelAdmin):
     def connection(self, obj: Company) -> str:
         label = obj.get_connection_status_display()
         if since := obj.no_answer_since():
-            label = (
-                f"QuickBooks offline: no answer since {timezone.localtime(since.at):%Y-%m-%d %H:%M %Z} ({since.basis})"
-            )
+            label = f"QuickBooks offline: no answer since {moment_text(since.at)} ({since.basis})"
         return label
 
     @admin.display(description="Connection", ordering="connection_status")
     def connection_in_short(self, obj: Company) -> str:
         if since := obj.no_answer_since():
-            return f"Offline since {timezone.localtime(since.at):%b %-d}"
+            return f"Offline since {date_text(timezone.localtime(since.at))}"
         return obj.get_connection_status_display()
 
     @admin.display(description="Last checked", ordering="last_checked_at")
@@ -351,7 +349,7 @@ class CompanyAdmin(admin.ModelAdmin):
             return "Never"
         return format_html(
             '<span title="{}">{}</span>',
-            f"{timezone.localtime(obj.last_checked_at):%Y-%m-%d %H:%M %Z}",
+            moment_text(obj.last_checked_at),
             naturaltime(obj.last_checked_at),
         )
 
@@ -369,7 +367,7 @@ class CompanyAdmin(admin.ModelAdmin):
         if not obj.setup_link_url:
             return format_html("None yet. {}", button)
         expired = obj.setup_link_expires_at and obj.setup_link_expires_at <= timezone.now()
-        when = f"{timezone.localtime(obj.setup_link_expires_at):%Y-%m-%d %H:%M}" if obj.setup_link_expires_at else "?"
+        when = moment_text(obj.setup_link_expires_at) if obj.setup_link_expires_at else "?"
         if expired:
             return format_html("<strong>Expired</strong> at {}. {}", when, button)
         return format_html(
@@ -436,7 +434,7 @@ class CompanyAdmin(admin.ModelAdmin):
         except LOOKUP_FAILURES as exc:
             _report_failure(self, request, f"{company.name}: no setup link", exc)
             return
-        expires = f"{timezone.localtime(session.expires_at):%Y-%m-%d %H:%M}" if session.expires_at else "?"
+        expires = moment_text(session.expires_at) if session.expires_at else "?"
         self.message_user(
             request,
             format_html(
@@ -508,12 +506,9 @@ class AuditEntryAdmin(WrittenByTheDashboard):
     date_hierarchy = "at"
     list_select_related = ["user", "company"]
 
-    class Media:
-        css = {"all": ["css/admin.css"]}  # request ids and times on one line
-
     @admin.display(description="When", ordering="at")
     def when(self, obj: AuditEntry) -> str:
-        return f"{timezone.localtime(obj.at):%b %-d, %H:%M:%S}"
+        return moment_text(obj.at)
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False

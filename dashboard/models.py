@@ -13,6 +13,7 @@ from django.utils import timezone
 from dashboard import crypto
 from dashboard.caching.company_limit import company_slot
 from dashboard.conductor.client import ConductorClient
+from dashboard.dates import moment_text
 from dashboard.failures import KeyUnreadableError
 from dashboard.identifiers import CONDUCTOR_ID_HELP, CONDUCTOR_ID_PATTERN, mask_secret_key
 
@@ -184,7 +185,7 @@ class ConnectionCheck(models.Model):
         indexes = [models.Index(fields=["company", "checked_at"], name="check_by_company")]
 
     def __str__(self) -> str:
-        return f"{self.company.name} {self.get_status_display()} at {self.checked_at:%Y-%m-%d %H:%M}"
+        return f"{self.company.name} {self.get_status_display()} at {moment_text(self.checked_at)}"
 
 
 class RecentView(models.Model):
@@ -306,4 +307,4 @@ class AuditEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.username} {self.action} {self.target}"
+        return f"{moment_text(self.at)} {self.username} {self.action} {self.target}"

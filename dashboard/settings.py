@@ -222,6 +222,8 @@ LOGOUT_REDIRECT_URL = "login"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
+# Dates and moments are written one way everywhere, the admin too (dashboard/dates.py).
+FORMAT_MODULE_PATH = ["dashboard.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"

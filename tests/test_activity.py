@@ -12,6 +12,7 @@ from django.core.cache import cache
 from dashboard import account, activity_presentation
 from dashboard.caching.side_by_side import settle
 from dashboard.conductor.records import CreditCard
+from dashboard.dates import date_text
 from dashboard.lookups import activity
 from dashboard.models import AuditAction, AuditEntry
 from fake_conductor.faults import Fault
@@ -393,7 +394,7 @@ def test_the_activity_page_filters_pages_and_prints_a_statement(support_client, 
     assert everything.status_code == 200
     body = everything.content.decode()
     assert "Print statement" in body and company.name in body
-    assert activity.today().strftime("%B %-d, %Y") in body  # the statement's date
+    assert date_text(activity.today()) in body  # the statement's date, written as every date is
     assert "cursor" not in body
     invoices_only = support_client.get(url, {"type": "invoice", "status": "open"})
     rows = re.findall(r'data-label="Type">([^<]+)<', invoices_only.content.decode())

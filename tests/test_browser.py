@@ -519,11 +519,13 @@ def admin_page(page, live_server, db):
     return page
 
 
+@pytest.mark.parametrize("width", [375, 1440])
 @pytest.mark.parametrize("which", ["companies", "company", "audit"])
-def test_admin_lists_fit_a_laptop_screen_and_the_setup_link_is_a_button(admin_page, companies, fake, which):
+def test_admin_lists_fit_the_screen_and_the_setup_link_is_a_button(admin_page, companies, fake, which, width):
     from dashboard import connections
 
     page = admin_page
+    page.set_viewport_size({"width": width, "height": 900})
     connections.check_connection(companies[2])
     if which == "audit":  # a few entries to list: a view and a failure
         staff_client = Client()
@@ -539,9 +541,15 @@ def test_admin_lists_fit_a_laptop_screen_and_the_setup_link_is_a_button(admin_pa
     results = page.locator("#changelist .results")
     if which != "company":
         assert page.evaluate("(el) => el.scrollWidth <= el.clientWidth + 1", results.element_handle())
+        if width == 375:  # each row a card, each value under its column's name
+            cells = page.locator("#result_list tbody tr").first.locator("td, th")
+            labels = [cells.nth(i).get_attribute("data-label") for i in range(cells.count())]
+            headings = page.locator("#result_list thead th").all_inner_texts()
+            assert [label for label in labels if label] == [h.strip() for h in headings if h.strip()]
+            assert all(cells.nth(i).bounding_box()["width"] <= width for i in range(cells.count()))
     else:
         page.get_by_role("button", name="Create a setup link").wait_for()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1440
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 @pytest.mark.parametrize("width", [375, 1440])

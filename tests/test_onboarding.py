@@ -212,7 +212,7 @@ def test_offline_means_no_answer_since_the_last_successful_request_not_our_first
     since = company.no_answer_since()
     assert since.at == last_answer and since.basis == "last successful request"
     page = re.sub(r"<[^>]+>", "", body(support_client.get("/")))
-    assert "no answer since Nov 20, 08:44 UTC (last successful request)" in page
+    assert "no answer since Nov 20, 2026 08:44 UTC (last successful request)" in page
 
 
 def test_an_answer_after_our_first_failed_check_is_the_start_of_the_silence(api_key, fake):

@@ -92,3 +92,20 @@ def test_each_test_worker_has_a_redis_database_of_its_own_and_the_servers_it_sta
     # a server the worker starts inherits the worker's environment and loads the same settings
     server = {"PYTEST_XDIST_WORKER": "gw2", "CACHE_URL": worker, "SUITE_CACHE_URL": "redis://127.0.0.1:6379/1"}
     assert cache_url_under_test_settings(server) == worker
+
+
+def test_dates_are_written_one_way_in_the_pages_and_the_admin(settings):
+    """The walk-through met "2026-11-20 08:44", "Nov 20" and "Nov. 20, 2026, 8:44 a.m."
+    in one afternoon: Django's own displays (the admin) now write what dashboard/dates.py does."""
+    from datetime import UTC, date, datetime
+
+    from django.utils import formats
+
+    from dashboard.dates import date_text, moment_text
+
+    settings.TIME_ZONE = "UTC"
+    moment = datetime(2026, 11, 20, 8, 44, tzinfo=UTC)
+    assert moment_text(moment) == "Nov 20, 2026 08:44 UTC"
+    assert date_text(date(2026, 11, 20)) == "Nov 20, 2026"
+    assert formats.date_format(moment, "DATETIME_FORMAT") == "Nov 20, 2026 08:44 UTC"
+    assert formats.date_format(date(2026, 11, 20)) == "Nov 20, 2026"
