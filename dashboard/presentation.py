@@ -8,13 +8,13 @@ card masking, which sections are empty) is made here.
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Context, Decimal
 from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from dashboard.conductor.records import Address, Contact, CreditCard, CustomContactField, Customer, Ref
+from dashboard.conductor.records import Address, Contact, CreditCard, CustomContactField, Customer, Note, Ref
 from dashboard.customer_index.match_reason import MatchReason
 from dashboard.listed import Listed
 
@@ -100,14 +100,17 @@ class AddressCard:
     note: str | None
     is_default: bool
     same_as: str | None = None  # the title of an earlier card with the very same lines
+    is_billing: bool = False  # the one a call needs; the others fold away on the page
 
 
-def _address_card(title: str, address: Address | None, is_default: bool) -> AddressCard | None:
+def _address_card(
+    title: str, address: Address | None, is_default: bool, is_billing: bool = False
+) -> AddressCard | None:
     lines = address_lines(address)
     note = clean(address.note) if address else None
     if not lines and not note:
         return None
-    return AddressCard(title, lines, note, is_default)
+    return AddressCard(title, lines, note, is_default, is_billing=is_billing)
 
 
 def address_cards(customer: Customer) -> list[AddressCard]:
@@ -122,7 +125,7 @@ def address_cards(customer: Customer) -> list[AddressCard]:
     ]
     has_default_alternate = any(card.is_default for card in alternates)
     cards = [
-        _address_card("Billing address", customer.billing_address, False),
+        _address_card("Billing address", customer.billing_address, False, is_billing=True),
         _address_card("Shipping address", customer.shipping_address, not has_default_alternate),
         *alternates,
     ]
@@ -364,7 +367,7 @@ class Row:
 
     label: str
     value: object
-    kind: str = "text"  # text | email | phone | date | unreadable
+    kind: str = "text"  # text | email | phone | date | money | unreadable
 
 
 def rows(*pairs: tuple) -> list[Row]:
@@ -379,6 +382,8 @@ def rows(*pairs: tuple) -> list[Row]:
             result.append(Row(label, UNREADABLE, "unreadable"))
             continue
         row_kind = kind[0] if kind else "text"
+        if row_kind == "money" and not isinstance(value, Money):
+            row_kind = "text"  # "No limit": words where an amount would be
         if isinstance(value, str):
             row_kind = link_kind(row_kind, value)
         result.append(Row(label, value, row_kind))
@@ -387,18 +392,28 @@ def rows(*pairs: tuple) -> list[Row]:
 
 def customer_sections(customer: Customer) -> dict[str, list[Row]]:
     """The label/value sections of the customer page; empty ones stay empty (hidden).
-    A field that arrived unreadable shows as "unreadable" instead of vanishing."""
+    A field that arrived unreadable shows as "unreadable" instead of vanishing.
+
+    What the page's header says (the contact, phone, email, terms and card number; see
+    customer_header) is left out here: a person on a call reads each fact once."""
     c = customer
+    header = customer_header(c)
 
     def u(value: object, field: str) -> object:
         return _or_unreadable(c, value, field)
 
-    # "Name" and "Contact" are often one person written twice ("Mr. Felix J. Haddad",
-    # "Felix Haddad"): the fuller one is shown once.
-    name, contact = person_name(c.salutation, c.first_name, c.middle_name, c.last_name), clean(c.contact)
-    if name and contact and same_person(name, contact):
-        name, contact = max(name, contact, key=lambda n: len(_words(n))), None
+    # The header names the contact person (see _contact_person); a name here is another.
+    def not_the_header_contact(person: str | None) -> str | None:
+        return None if person and header.contact and same_person(person, header.contact) else person
+
+    name = not_the_header_contact(person_name(c.salutation, c.first_name, c.middle_name, c.last_name))
+    contact = not_the_header_contact(clean(c.contact))
     company_name = clean(c.company_name)
+    card = card_display(c.credit_card)
+    credit_limit = money(c.credit_limit)
+    # "none" is what QuickBooks says of every customer without job details; a job's own
+    # status is a badge in the header.
+    own_job_status = job_status_label(c.job_status) if not c.is_job and c.job_status != "none" else None
     return {
         "identity": rows(
             # The company name is worth a line only when it is not the customer's own name.
@@ -410,21 +425,27 @@ def customer_sections(customer: Customer) -> dict[str, list[Row]]:
         "contact": rows(
             ("Name", name),
             ("Job title", u(c.job_title, "jobTitle")),
-            ("Phone", u(c.phone, "phone"), "phone"),
+            ("Phone", None if header.phone else u(c.phone, "phone"), "phone"),
             ("Alternate phone", u(c.alternate_phone, "alternatePhone"), "phone"),
             ("Fax", u(c.fax, "fax")),
-            ("Email", u(c.email, "email"), "email"),
+            ("Email", None if header.email else u(c.email, "email"), "email"),
             ("CC email", u(c.cc_email, "ccEmail"), "email"),
             ("Contact", u(contact, "contact")),
             ("Alternate contact", u(c.alternate_contact, "alternateContact")),
             *custom_contact_pairs(c.custom_contact_fields),
         ),
         "terms": rows(
-            ("Terms", u(ref_name(c.terms), "terms")),
+            ("Terms", None if header.terms else u(ref_name(c.terms), "terms")),
+            ("Credit limit", credit_limit or u(None, "creditLimit") or "No limit", "money"),
+            ("Currency", u(ref_name(c.currency), "currency")),
             ("Sales rep", u(ref_name(c.sales_representative), "salesRepresentative")),
             ("Price level", u(ref_name(c.price_level), "priceLevel")),
             ("Preferred payment", u(ref_name(c.preferred_payment_method), "preferredPaymentMethod")),
             ("Preferred delivery", u(delivery_method_label(c.preferred_delivery_method), "preferredDeliveryMethod")),
+            # The card's number and expiry are in the header; the rest is for a payment.
+            ("Name on card", card.name if card else None),
+            ("Card billing address", card.address if card else None),
+            ("Card postal code", card.postal_code if card else None),
         ),
         "sales_tax": rows(
             ("Tax code", u(ref_name(c.sales_tax_code), "salesTaxCode")),
@@ -434,8 +455,7 @@ def customer_sections(customer: Customer) -> dict[str, list[Row]]:
             ("Tax registration number", u(c.tax_registration_number, "taxRegistrationNumber")),
         ),
         "job": rows(
-            # "none" is what QuickBooks says of every customer that is not a job.
-            ("Job status", u(job_status_label(c.job_status) if c.job_status != "none" else None, "jobStatus")),
+            ("Job status", u(own_job_status, "jobStatus")),
             ("Job type", u(ref_name(c.job_type), "jobType")),
             ("Start date", u(c.job_start_date, "jobStartDate"), "date"),
             ("Projected end", u(c.job_projected_end_date, "jobProjectedEndDate"), "date"),
@@ -443,6 +463,32 @@ def customer_sections(customer: Customer) -> dict[str, list[Row]]:
             ("Description", u(c.job_description, "jobDescription")),
         ),
     }
+
+
+@dataclass(frozen=True)
+class CallNotes:
+    """What support has written about the customer, for the top of the page: the record's
+    own note first (it is the standing one), then the dated notes, newest first; only
+    the latest few are open, the rest fold away (and print)."""
+
+    standing: str | None
+    latest: list[Note]
+    earlier: list[Note]
+
+    def __bool__(self) -> bool:
+        return bool(self.standing or self.latest)
+
+
+NOTES_SHOWN = 3
+
+
+def call_notes(customer: Customer) -> CallNotes:
+    dated = sorted(
+        (n for n in customer.additional_notes if clean(n.note)),
+        key=lambda n: n.date or date.min,
+        reverse=True,
+    )
+    return CallNotes(clean(customer.note), dated[:NOTES_SHOWN], dated[NOTES_SHOWN:])
 
 
 @dataclass(frozen=True)
@@ -574,10 +620,18 @@ class CustomerHeader:
     parent_path: str | None = None  # a job's parents ("Acme:Warehouse"), under its name
 
 
+def _contact_person(customer: Customer) -> str | None:
+    """Whom to ask for: QuickBooks' contact, else the customer's own name. The two are
+    often one person written twice ("Mr. Felix J. Haddad", "Felix Haddad"): the fuller."""
+    contact = clean(customer.contact)
+    name = person_name(customer.salutation, customer.first_name, customer.middle_name, customer.last_name)
+    if name and contact and same_person(name, contact):
+        return max(contact, name, key=lambda n: len(_words(n)))
+    return contact or name
+
+
 def customer_header(customer: Customer) -> CustomerHeader:
-    contact = clean(customer.contact) or person_name(
-        customer.salutation, customer.first_name, customer.middle_name, customer.last_name
-    )
+    contact = _contact_person(customer)
     phone = rows(("Phone", customer.phone, "phone"))
     email = rows(("Email", customer.email, "email"))
     active = active_badge(customer.is_active)

@@ -137,13 +137,14 @@ def test_search_page_and_open_a_customer(signed_in, companies, monkeypatch):
     assert page.locator("table.results tbody tr").count() > 0 and first_page == 5
     no_serious_accessibility_problems(page)
     page.locator("table.results tbody a").first.click()
-    page.get_by_role("heading", name="Balances").wait_for()
+    page.get_by_role("heading", name="Terms & payment").wait_for()
 
 
 def test_the_customer_page_reads_well_and_copies_its_id(signed_in, companies):
     page = signed_in
     page.goto(customer_url())
     page.get_by_role("heading", level=1, name="Website Redesign Project").wait_for()
+    page.locator("details.record summary").click()  # the ids fold away until asked for
     page.get_by_role("button", name="Copy QuickBooks id").first.click()
     assert page.evaluate("navigator.clipboard.readText()") == EXAMPLE_ID
     assert page.locator(".customer-head").get_by_text("•••• 1234").is_visible()
@@ -260,7 +261,13 @@ def test_every_control_is_reachable_by_keyboard_with_a_visible_focus(signed_in, 
         assert info["outline"], f"no visible focus on {info}"
         seen.add((info["tag"], info["text"]))
     names = {text for _, text in seen}
-    assert {"Skip to content", "Sign out", "Go", "Copy", "Refresh"} <= names
+    assert {"Skip to content", "Sign out", "Go", "Refresh"} <= names
+    folds = {text.split()[0] for tag, text in seen if tag == "SUMMARY"}
+    assert {"Other", "Sales", "Custom", "Record"} <= folds  # each fold opens from the keyboard
+    page.locator("details.record summary").focus()
+    page.keyboard.press("Enter")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Copy"
 
 
 def test_the_skip_link_and_landmarks(signed_in, companies):
@@ -280,15 +287,40 @@ def test_readable_on_a_phone_without_sideways_scrolling(signed_in, companies, pa
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
-def test_print_shows_one_customer_without_navigation(signed_in, companies):
+def test_print_is_a_tidy_summary_of_one_customer(signed_in, companies, fake):
+    """Ctrl+P: no navigation, folded sections open, headings kept with what follows,
+    the long sections free to break between rows (not pushed whole to the next page),
+    and no word in a table broken at the printed width."""
+    from dashboard.customer_index.sync import sync_company
+
+    customer = customer_with_jobs_and_invoices(fake)
+    jobs = [c for c in fake.state.companies[BAKERY].customers if c["fullName"].startswith(customer["fullName"] + ":")]
+    jobs[0]["email"] = "accounts.payable@northwind-builders.example.com"  # long, with dots to break at
+    assert sync_company(companies[0]).ok
     page = signed_in
-    page.goto(customer_url())
+    page.set_viewport_size({"width": 720, "height": 1000})  # a Letter page's printable width
+    page.goto(customer_url(customer["id"]))
+    page.locator("#activity-section").wait_for()
+    page.locator("#jobs-section").wait_for()
+    record = page.locator("details.record dl")
+    assert not record.is_visible()  # folded on screen
     page.emulate_media(media="print")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.pdf(path=SCREENSHOTS / "customer-print.pdf")  # to look at
     assert not page.locator("header.topbar").is_visible()
     assert not page.locator("form.jump").first.is_visible()
-    assert page.get_by_role("heading", name="Balances").is_visible()
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.pdf(path=SCREENSHOTS / "customer-print.pdf")
+    assert record.is_visible() and page.get_by_text("QuickBooks id", exact=True).is_visible()
+    style = "(el, p) => getComputedStyle(el)[p]"
+    assert page.locator("#h-activity").evaluate(style, "breakAfter") == "avoid"
+    assert page.locator("details.record summary").evaluate(style, "breakAfter") == "avoid"
+    assert page.locator("#activity-section").evaluate(style, "breakInside") == "auto"
+    assert page.locator("#activity-section tbody tr").first.evaluate(style, "breakInside") == "avoid"
+    assert page.evaluate(BROKEN_WORDS) == []
+    emails = page.locator("#jobs-section td[data-label='Email'] a")
+    assert emails.count() > 0
+    for i in range(emails.count()):  # an address on one line, not broken at its dots
+        lines = emails.nth(i).evaluate("el => new Set([...el.getClientRects()].map((r) => Math.round(r.top))).size")
+        assert lines == 1, emails.nth(i).inner_text()
 
 
 def test_dark_mode_follows_the_system(signed_in, companies):

@@ -148,7 +148,7 @@ def test_null_values_are_left_out_cleanly(support_client, company, fake):
     assert response.status_code == 200
     visible = re.sub(r"<[^>]+>", " ", response.content.decode())
     assert "None" not in visible
-    for heading in ["Addresses", "Additional contacts", "Sales tax", "Notes", "Custom fields", "Credit card"]:
+    for heading in ["Billing address", "Other addresses", "Additional contacts", "Sales tax", "Notes", "Custom fields"]:
         assert heading not in visible
     assert "No limit" in visible
 
@@ -443,7 +443,54 @@ def test_call_notes_come_first_newest_first_and_jobs_sit_in_a_card(support_clien
     ]
     body = support_client.get(URL).content.decode()
     notes = body.index('id="h-notes"')
-    assert notes < body.index('id="h-balances"') and notes < body.index('id="h-identity"')
+    assert body.index('class="customer-head') < notes < body.index('id="h-activity"') < body.index('id="h-identity"')
     assert body.index("promised payment Friday") < body.index("Older: sent the statement")
     parts = support_client.get(URL + "account/", HTTP_X_FRAGMENT="1").content.decode()
     assert 'class="card jobs"' in parts  # the jobs arrive after the record, in a card like the rest
+
+
+def visible_text(html: str) -> str:
+    """The page as read: tags gone (attributes too), the script's templates left out."""
+    html = re.sub(r"<(script|template)\b.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.replace("<wbr>", "")))
+
+
+def test_each_fact_is_said_once(support_client, company, fake):
+    """The walk-through found the balance four times, terms and card twice: a person on
+    a call reads each fact in one place (the sum that explains the balance adds up to it)."""
+    record = example_record(fake)
+    record.update(totalBalance="1000.00", balance="1000.00")
+    text = visible_text(support_client.get(URL).content.decode())
+    for fact in ["Net 30", "•••• 1234", "12/2024", "+1-555-123-4567", "customer@example.com", "5,000.00"]:
+        assert text.count(fact) == 1, fact
+    assert "Total balance" not in text and "Balances" not in text
+
+
+def test_a_balance_with_jobs_says_the_customers_own_part_in_words(support_client, company, fake):
+    example_record(fake).update(totalBalance="1500.00", balance="1000.00")
+    text = visible_text(support_client.get(URL).content.decode())
+    assert "Balance incl. jobs 1,500.00 this job alone 1,000.00" in text
+
+
+def test_what_a_call_rarely_needs_folds_away(support_client, company, fake):
+    body = support_client.get(URL).content.decode()
+    folded = re.findall(r'<details class="card fold[^"]*">\s*<summary><h2>([^<]+)', body)
+    assert [f.strip() for f in folded] == ["Other addresses", "Sales tax", "Custom fields", "Record"]
+    assert '<details class="card fold" open' not in body
+    # What a call needs is never folded: who, the billing address, terms and payment.
+    for heading in ("h-identity", "h-contact", "h-billing", "h-terms"):
+        before = body.split(f'id="{heading}"')[0]
+        assert before.count("<details") == before.count("</details>"), heading
+
+
+def test_only_the_latest_notes_are_open_the_rest_fold(support_client, company, fake):
+    example_record(fake)["additionalNotes"] = [
+        {"id": n, "date": f"2026-0{n}-01", "note": f"Note number {n}."} for n in range(1, 6)
+    ]
+    body = support_client.get(URL).content.decode()
+    open_part, _, folded = body.partition('<details class="fold-inline">')
+    for n in (5, 4, 3):
+        assert f"Note number {n}." in open_part
+    assert "2 earlier notes" in folded
+    for n in (2, 1):
+        assert f"Note number {n}." in folded.split("</details>")[0]

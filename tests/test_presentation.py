@@ -108,15 +108,61 @@ def test_only_real_addresses_and_numbers_become_links(kind, value, expected):
     assert p.link_kind(kind, value) == expected
 
 
-def test_the_sections_hold_every_field_of_the_example(example_customer):
-    s = p.customer_sections(parse_customer(example_customer))
+def test_the_sections_hold_every_field_the_header_does_not_say(example_customer):
+    customer = parse_customer(example_customer)
+    s = p.customer_sections(customer)
     labels = {section: [r.label for r in rows] for section, rows in s.items()}
     assert labels["identity"] == ["Company", "Customer type", "Class", "Account number"]
-    assert "Email" in labels["contact"] and "Main Phone" in labels["contact"]
-    assert labels["terms"] == ["Terms", "Sales rep", "Price level", "Preferred payment", "Preferred delivery"]
+    # The header says the contact (Jane Smith), the phone, the email and the terms.
+    header = p.customer_header(customer)
+    assert (header.contact, header.phone.value, header.email.value, header.terms) == (
+        "Jane Smith",
+        "+1-555-123-4567",
+        "customer@example.com",
+        "Net 30",
+    )
+    assert labels["contact"] == [
+        "Name",
+        "Job title",
+        "Alternate phone",
+        "Fax",
+        "CC email",
+        "Alternate contact",
+        "Main Phone",
+    ]
+    assert labels["terms"] == [
+        "Credit limit",
+        "Currency",
+        "Sales rep",
+        "Price level",
+        "Preferred payment",
+        "Preferred delivery",
+        "Name on card",
+        "Card billing address",
+        "Card postal code",
+    ]
+    assert s["terms"][0] == p.Row("Credit limit", p.Money("5,000.00", False), "money")
     assert labels["sales_tax"] == ["Tax code", "Tax item", "Tax country", "Resale number", "Tax registration number"]
-    assert labels["job"] == ["Job status", "Job type", "Start date", "Projected end", "End date", "Description"]
-    assert s["job"][0].value == "In progress"
+    # A job's status is a badge in the header; its other facts are here.
+    assert labels["job"] == ["Job type", "Start date", "Projected end", "End date", "Description"]
+
+
+def test_what_the_header_cannot_read_is_said_in_its_section(example_customer):
+    example_customer["phone"] = 5551234  # not text: unreadable, so the header has no phone
+    example_customer["terms"] = None
+    example_customer["creditLimit"] = None
+    customer = parse_customer(example_customer)
+    assert p.customer_header(customer).phone is None
+    s = p.customer_sections(customer)
+    assert p.Row("Phone", p.UNREADABLE, "unreadable") in s["contact"]
+    assert "Terms" not in [r.label for r in s["terms"]]  # no terms: the header's dash says it
+    assert p.Row("Credit limit", "No limit", "text") in s["terms"]
+
+
+def test_a_customer_that_is_not_a_job_keeps_its_job_status_line(example_customer):
+    example_customer.update(sublevel=0, parent=None, fullName=example_customer["name"])
+    job = p.customer_sections(parse_customer(example_customer))["job"]
+    assert job[0] == p.Row("Job status", "In progress")
 
 
 def test_a_customer_that_is_not_a_job_has_no_job_status_line(example_customer):
@@ -150,17 +196,19 @@ def test_an_address_identical_to_an_earlier_one_says_same_as(example_customer):
     assert [c.same_as for c in cards] == [None, "Billing address", None]
 
 
-def test_name_and_contact_that_are_one_person_are_shown_once(example_customer):
+def test_name_and_contact_that_are_one_person_are_shown_once_the_fuller_in_the_header(example_customer):
     example_customer["contact"] = "John Doe"  # the name is "Dr. John A. Doe"
-    contact = p.customer_sections(parse_customer(example_customer))["contact"]
-    labels = [r.label for r in contact]
-    assert "Contact" not in labels and contact[labels.index("Name")].value == "Dr. John A. Doe"
+    customer = parse_customer(example_customer)
+    assert p.customer_header(customer).contact == "Dr. John A. Doe"
+    labels = [r.label for r in p.customer_sections(customer)["contact"]]
+    assert "Contact" not in labels and "Name" not in labels
 
 
 def test_a_contact_who_is_another_person_is_kept(example_customer):
-    contact = p.customer_sections(parse_customer(example_customer))["contact"]
-    values = {r.label: r.value for r in contact}
-    assert values["Name"] == "Dr. John A. Doe" and values["Contact"] == "Jane Smith"
+    customer = parse_customer(example_customer)
+    assert p.customer_header(customer).contact == "Jane Smith"
+    values = {r.label: r.value for r in p.customer_sections(customer)["contact"]}
+    assert values["Name"] == "Dr. John A. Doe" and "Contact" not in values
 
 
 @pytest.mark.parametrize(

@@ -40,9 +40,9 @@ def test_a_malformed_amount_reads_unreadable_and_the_rest_of_the_page_stays(supp
     response = support_client.get(URL)
     assert response.status_code == 200
     text = text_of(response)
-    assert "Balance unreadable" in text  # the figure, in place
+    assert "this job alone unreadable" in text  # the figure, in place
     assert "they show as “unreadable”: Balance" in text  # and the notice naming it
-    assert example(fake)["email"] in text and "Total balance" in text
+    assert example(fake)["email"] in text and "Balance incl. jobs 1,000.00" in text
     assert "1,000.00" not in caplog.text and "balance" in caplog.text
 
 

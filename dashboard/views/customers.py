@@ -1,7 +1,6 @@
 """A company's customers, the jump box, and one customer's page."""
 
 import logging
-from datetime import date
 
 from django.contrib.auth.models import User
 from django.db import DatabaseError
@@ -192,23 +191,14 @@ def _remember_view(user: User, company: Company, found: records.Customer) -> Non
 
 def _body_context(company: Company, found: records.Customer) -> dict[str, object]:
     """What the record's sections show; nothing in it depends on the viewer or the clock."""
+    addresses = presentation.address_cards(found)
     return {
         "company": company,
         "customer": found,
         "sections": presentation.customer_sections(found),
-        "balance": presentation.figure(found, found.balance, "balance"),
-        "total_balance": presentation.figure(found, found.total_balance, "totalBalance"),
-        "credit_limit": presentation.figure(found, found.credit_limit, "creditLimit"),
-        "currency": presentation.ref_name(found.currency),
-        "addresses": presentation.address_cards(found),
-        "card": presentation.card_display(found.credit_card),
+        "billing_address": next((a for a in addresses if a.is_billing), None),
+        "other_addresses": [a for a in addresses if not a.is_billing],
         "contacts": presentation.contact_cards(found),
-        # Dated call notes, newest first: what a call needs comes before the record.
-        "notes": sorted(
-            (n for n in found.additional_notes if presentation.clean(n.note)),
-            key=lambda n: n.date or date.min,
-            reverse=True,
-        ),
         "custom_fields": presentation.custom_field_rows(found),
         "unreadable": presentation.unreadable_fields(found),
         "created": presentation.timestamp(found.created_at),
@@ -284,6 +274,12 @@ def _customer_context(company: Company, page: customer_page.CustomerPage) -> dic
         "card": presentation.card_display(found.credit_card),
         "card_status": activity_presentation.card_status(found.credit_card, activity.today()),
         "balance": presentation.figure(found, found.total_balance, "totalBalance"),
+        # With jobs, the header's balance is theirs too; the customer's own part is said beside it.
+        "own_balance": (
+            presentation.figure(found, found.balance, "balance") if found.total_balance != found.balance else None
+        ),
+        # What a call needs comes before the record: the notes sit under the header.
+        "notes": presentation.call_notes(found),
         # Our own templates' output, escaped when it was rendered.
         "body_html": mark_safe(body_html),
         "jobs_html": account_views.jobs_html(company, found, tree) if tree else None,

@@ -112,3 +112,15 @@ document.addEventListener("change", (event) => {
   amount.hidden = event.target.value !== "min";
   if (!amount.hidden) amount.focus();
 });
+
+// Folded sections print open: opened before printing and closed again after, for the
+// browsers whose print stylesheet cannot open a closed <details> by itself.
+let openedToPrint = [];
+window.addEventListener("beforeprint", () => {
+  openedToPrint = [...document.querySelectorAll("details:not([open])")];
+  openedToPrint.forEach((details) => { details.open = true; });
+});
+window.addEventListener("afterprint", () => {
+  openedToPrint.forEach((details) => { details.open = false; });
+  openedToPrint = [];
+});
