@@ -280,6 +280,7 @@ class AuditAction(models.TextChoices):
     DOCUMENT = "document", "Transaction viewed"
     CHECK = "check", "Customer checked with QuickBooks"
     DENIED = "denied", "Access refused"
+    CALL = "call", "Incoming call looked up"
 
 
 class AuditEntry(models.Model):

@@ -318,6 +318,9 @@ CONDUCTOR_FANOUT_THREADS = env.int("CONDUCTOR_FANOUT_THREADS", default=64)
 # Search across companies: how long each company may take before it is reported as
 # too slow (the page waits about this long in all, not once per company).
 CROSS_COMPANY_SEARCH_BUDGET = env.float("CROSS_COMPANY_SEARCH_BUDGET", default=8.0)
+# A caller's number without its country code (what most phone systems send) is read as
+# a number of this region (ISO 3166 code: US, GB, DE…); see dashboard/incoming.py.
+PHONE_REGION = env.str("PHONE_REGION", default="US")
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # plain | json
 LOGGING = {

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from dashboard import health
-from dashboard.views import activity, customers, documents, home
+from dashboard.views import activity, calls, customers, documents, home
 
 admin.site.site_header = "Customer dashboard admin"
 admin.site.site_title = "Customer dashboard admin"
@@ -14,6 +14,7 @@ admin.site.enable_nav_sidebar = False
 
 urlpatterns = [
     path("", home.home, name="home"),
+    path("call/", calls.incoming_call, name="incoming_call"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", home.favicon),
     path("readyz", health.readyz, name="readyz"),

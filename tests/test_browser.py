@@ -441,6 +441,30 @@ def test_account_pages_at_phone_and_desktop_width(signed_in, companies, fake, wh
 # --- the customer index ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("width", [375, 1440])
+def test_the_phone_rings_and_the_callers_are_on_screen(signed_in, companies, fake, width):
+    from dashboard.customer_index.sync import sync_company
+
+    customers = fake.state.companies[BAKERY].customers
+    for customer in (customers[20], customers[21]):
+        customer["phone"] = "(555) 301-4525"
+    assert sync_company(companies[0]).ok
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/call/?number=%2B15553014525")  # as a phone system sends it
+    page.get_by_role("heading", name="2 customers have +1 555-301-4525").wait_for()
+    assert page.locator("table.results tbody tr").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    no_serious_accessibility_problems(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"call-list-{width}.png", full_page=True)  # to look at
+    page.locator("table.results tbody").get_by_role("link", name=customers[20]["name"], exact=True).click()
+    page.get_by_role("heading", level=1, name=customers[20]["name"]).wait_for()
+    page.goto("/call/?number=555-999-0000")  # nobody has it: the search, filled in
+    assert page.get_by_role("searchbox").input_value() == "+1 555-999-0000"
+    assert page.get_by_text("No customer in the local copies has").is_visible()
+
+
 def test_a_callers_phone_number_finds_the_customer_in_one_step(signed_in, companies, fake):
     from dashboard.customer_index.sync import sync_company
 

@@ -206,6 +206,32 @@ def search(
     return Found(with_reasons(shown, text) if explain else shown, len(found))
 
 
+def by_contact(companies: list[Company], *, phone_digits: str = "", email: str = "") -> list[Hit]:
+    """Customers of `companies` reached at a number or an address, exactly: a stored
+    number holding `phone_digits` (a caller's national number: "5553014525" is in
+    "+1-555-301-4525"), or `email` as one of the record's addresses, not a part of one.
+    By name; at most MAX_CANDIDATES."""
+    rows = IndexedCustomer.objects.filter(company__in=companies).select_related("company").defer("record")
+    sqlite = connection.vendor == "sqlite"
+    if phone_digits:
+        wanted = phone_digits
+        number = (
+            Q(id__in=_fts_ids("phone_digits", [phone_digits])) if sqlite else Q(phone_digits__contains=phone_digits)
+        )
+        rows = rows.filter(number)
+    else:
+        wanted = email.casefold()
+        fragment = Q(id__in=_fts_ids("search_text", [wanted])) if sqlite else Q(search_text__contains=wanted)
+        rows = rows.filter(Q(email__iexact=email) | fragment)
+    found = [
+        row
+        for row in rows.order_by("full_name", "company_id")[:MAX_CANDIDATES]
+        # A fragment is not an address: "bob@x.com" is not in "jimbob@x.com".
+        if phone_digits or row.email.casefold() == wanted or wanted in row.search_text.split(" ")
+    ]
+    return with_reasons([_hit(row, False) for row in found], wanted)
+
+
 def with_reasons(hits: list[Hit], text: str) -> list[Hit]:
     """The hits with what matched each (why_matched), from their copied records: one
     query, for the rows a page shows only."""

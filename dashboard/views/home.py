@@ -26,7 +26,10 @@ logger = logging.getLogger("dashboard.views")
 def home(request):
     """The companies, the user's recently viewed customers, and search across companies."""
     companies = list(access_for(request.user).companies.values())
-    form = GlobalSearchForm(request.GET or None)
+    # A call from a number no customer has (dashboard/views/calls.py): the search,
+    # filled in and not run (it would find nothing again), to search by name instead.
+    caller = request.GET.get("caller", "").strip()[:100] if "q" not in request.GET else ""
+    form = GlobalSearchForm(initial={"q": caller}) if caller else GlobalSearchForm(request.GET or None)
     results = None
     if form.is_valid() and form.cleaned_data["q"]:
         text = form.cleaned_data["q"]
@@ -51,6 +54,7 @@ def home(request):
         "companies": companies,
         "company_rows": [(company, copy_status(states.get(company.pk))) for company in companies],
         "form": form,
+        "caller": caller,
         "results": results,
         "recent": recent,
     }
