@@ -25,7 +25,15 @@ from dashboard.customer_index.tasks import sync_soon
 from dashboard.dates import date_text, moment_text
 from dashboard.failures import DuplicateSourceIdError
 from dashboard.identifiers import publishable_key_problem, secret_key_problem
-from dashboard.models import ApiKey, AuditEntry, Company, CompanyScope, ConnectionCheck, ConnectionStatus
+from dashboard.models import (
+    ApiKey,
+    AuditEntry,
+    Company,
+    CompanyScope,
+    ConnectionCheck,
+    ConnectionStatus,
+    CustomerNote,
+)
 from dashboard.problems import LOOKUP_FAILURES, LookupFailure, for_admins
 
 
@@ -511,6 +519,27 @@ class AuditEntryAdmin(WrittenByTheDashboard):
         return moment_text(obj.at)
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
+        return False
+
+
+@admin.register(CustomerNote)
+class CustomerNoteAdmin(WrittenByTheDashboard):
+    """Read-only: every note support wrote, edited versions and deletions included."""
+
+    list_display = ["customer_name", "company", "text", "promise_amount", "promise_date", "author_name", "state"]
+    list_filter = ["company", ("promise_date", admin.EmptyFieldListFilter)]
+    search_fields = ["customer_name", "text", "author_name"]
+    list_select_related = ["company"]
+
+    @admin.display(description="State")
+    def state(self, obj: CustomerNote) -> str:
+        if obj.deleted_at:
+            return f"deleted by {obj.deleted_by_name}, {moment_text(obj.deleted_at)}"
+        if obj.replaced_by_id:
+            return "replaced by an edit"
+        return "current"
+
+    def has_delete_permission(self, request: HttpRequest, obj: CustomerNote | None = None) -> bool:
         return False
 
 

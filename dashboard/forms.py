@@ -206,3 +206,44 @@ class HistoryFilterForm(forms.Form):
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
         )
+
+
+class NoteForm(forms.Form):
+    """A note written during a call, and optionally a promise to pay (both parts, or neither)."""
+
+    text = forms.CharField(
+        label="Note",
+        max_length=2000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 3, "data-note-box": True}),
+    )
+    promise_amount = AmountField(
+        label="Promised amount",
+        required=False,
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0.01"),
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "amount"}),
+        error_messages={"invalid": "Enter the amount as a number, like 250 or $1,200.50."},
+    )
+    promise_date = forms.DateField(
+        label="Promised by",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "Enter the date the customer promised to pay by."},
+    )
+
+    def __init__(self, *args: Any, today: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        amount, by = data.get("promise_amount"), data.get("promise_date")
+        if amount is not None and by is None and "promise_date" not in self.errors:
+            self.add_error("promise_date", "A promise needs the date it is promised by.")
+        if by is not None and amount is None and "promise_amount" not in self.errors:
+            self.add_error("promise_amount", "A promise needs the amount promised.")
+        if by is not None and self.today is not None and by < self.today and not self.initial.get("promise_date"):
+            self.add_error("promise_date", "A promise is for today or a later day.")
+        return data

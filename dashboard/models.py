@@ -281,6 +281,9 @@ class AuditAction(models.TextChoices):
     CHECK = "check", "Customer checked with QuickBooks"
     DENIED = "denied", "Access refused"
     CALL = "call", "Incoming call looked up"
+    NOTE_ADDED = "note_added", "Note added"
+    NOTE_EDITED = "note_edited", "Note edited"
+    NOTE_DELETED = "note_deleted", "Note deleted"
 
 
 class AuditEntry(models.Model):
@@ -309,3 +312,49 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{moment_text(self.at)} {self.username} {self.action} {self.target}"
+
+
+class CustomerNoteQuerySet(models.QuerySet["CustomerNote"]):
+    def current(self) -> "CustomerNoteQuerySet":
+        """The notes as they stand: not replaced by an edit, not deleted."""
+        return self.filter(replaced_by__isnull=True, deleted_at__isnull=True)
+
+
+class CustomerNote(models.Model):
+    """What support wrote about a customer during a call, with an optional promise to pay.
+
+    The dashboard's own: never written to QuickBooks. Nothing is erased: an edit is a new
+    row and the old one points at it (`replaced_by`); a deletion only marks the row."""
+
+    MAX_LENGTH = 2000
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.CharField(max_length=40)
+    customer_name = models.CharField(max_length=1000)  # the full name when written: a search lists it
+    text = models.TextField(max_length=MAX_LENGTH)
+    promise_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    promise_date = models.DateField(null=True, blank=True)
+    author = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    author_name = models.CharField(max_length=150)  # kept if the user is deleted
+    written_at = models.DateTimeField(default=timezone.now)  # first written: an edit keeps it
+    edited_at = models.DateTimeField(null=True, blank=True)
+    edited_by_name = models.CharField(max_length=150, blank=True)
+    replaced_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    deleted_by_name = models.CharField(max_length=150, blank=True)
+
+    objects = CustomerNoteQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-written_at", "-pk"]
+        indexes = [
+            models.Index(fields=["company", "customer_id"], name="note_by_customer"),
+            models.Index(fields=["company", "promise_date"], name="note_by_promise_date"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_name}: {self.text[:60]}"
+
+    @property
+    def has_promise(self) -> bool:
+        return self.promise_amount is not None and self.promise_date is not None

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from dashboard import health
-from dashboard.views import activity, calls, customers, documents, home
+from dashboard.views import activity, calls, customers, documents, home, notes
 
 admin.site.site_header = "Customer dashboard admin"
 admin.site.site_title = "Customer dashboard admin"
@@ -36,6 +36,9 @@ urlpatterns = [
         activity.customer_history,
         name="customer_history",
     ),
+    path("end-users/<str:conductor_id>/customers/<str:customer_id>/notes/", notes.add_note, name="add_note"),
+    path("end-users/<str:conductor_id>/notes/<str:note_id>/edit/", notes.edit_note, name="edit_note"),
+    path("end-users/<str:conductor_id>/notes/<str:note_id>/delete/", notes.delete_note, name="delete_note"),
     path("end-users/<str:conductor_id>/invoices/<str:txn_id>/", documents.invoice, name="invoice"),
     path("end-users/<str:conductor_id>/payments/<str:txn_id>/", documents.payment, name="payment"),
     path("end-users/<str:conductor_id>/credit-memos/<str:txn_id>/", documents.credit_memo, name="credit_memo"),

@@ -148,8 +148,9 @@ def test_null_values_are_left_out_cleanly(support_client, company, fake):
     assert response.status_code == 200
     visible = re.sub(r"<[^>]+>", " ", response.content.decode())
     assert "None" not in visible
-    for heading in ["Billing address", "Other addresses", "Additional contacts", "Sales tax", "Notes", "Custom fields"]:
+    for heading in ["Billing address", "Other addresses", "Additional contacts", "Sales tax", "Custom fields"]:
         assert heading not in visible
+    assert "No notes yet." in visible and "From QuickBooks" not in visible  # a note can still be added
     assert "No limit" in visible
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_http_methods, require_safe
 
 from dashboard import audit, identifiers
 from dashboard.models import Company
@@ -26,13 +26,7 @@ def signed_in_user(request: HttpRequest) -> User:
     return user
 
 
-def staff_view(view: View) -> View:
-    """Anonymous users are sent to sign in; signed-in users without the permission get 403.
-    Staff pages only read: any method but GET and HEAD is a 405, before anything else.
-
-    (Superusers hold every permission, so they always pass. Responses are made private by
-    PrivateResponsesMiddleware, refusals and redirects included.)"""
-
+def _with_permission(view: View) -> View:
     @wraps(view)
     def checked(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not access_for(request.user).may_view:
@@ -40,7 +34,22 @@ def staff_view(view: View) -> View:
             raise PermissionDenied("You do not have access to the customer dashboard.")
         return view(request, *args, **kwargs)
 
-    return require_safe(login_required(checked))
+    return checked
+
+
+def staff_view(view: View) -> View:
+    """Anonymous users are sent to sign in; signed-in users without the permission get 403.
+    Staff pages only read: any method but GET and HEAD is a 405, before anything else.
+
+    (Superusers hold every permission, so they always pass. Responses are made private by
+    PrivateResponsesMiddleware, refusals and redirects included.)"""
+    return require_safe(login_required(_with_permission(view)))
+
+
+def staff_form(view: View) -> View:
+    """As staff_view, for the few pages that write (a note): GET shows the form, POST
+    sends it (Django's CSRF check has passed by then)."""
+    return require_http_methods(["GET", "HEAD", "POST"])(login_required(_with_permission(view)))
 
 
 def company_or_none(request: HttpRequest, conductor_id: str) -> Company | None:

@@ -1,6 +1,7 @@
 """A company's customers, the jump box, and one customer's page."""
 
 import logging
+from dataclasses import dataclass
 
 from django.contrib.auth.models import User
 from django.db import DatabaseError
@@ -10,12 +11,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from dashboard import activity_presentation, audit, identifiers, presentation
+from dashboard import activity_presentation, audit, identifiers, notes, presentation
 from dashboard.conductor import records
 from dashboard.customer_index import live_check, local_copy
 from dashboard.customer_index.state import FIRST_READ_UNDER_WAY
 from dashboard.customer_index.tasks import note_attention
-from dashboard.forms import CustomerSearchForm, JumpForm
+from dashboard.forms import CustomerSearchForm, JumpForm, NoteForm
 from dashboard.lookups import activity, customer_page, job_tree, jump_box, search
 from dashboard.lookups.jump_box import Landing
 from dashboard.models import AuditAction, Company, RecentView
@@ -98,7 +99,13 @@ def customer_list(request: HttpRequest, conductor_id: str) -> HttpResponse:
     if company is None:
         return unknown_company(request)
     form = CustomerSearchForm(request.GET or None)
-    ctx: dict[str, object] = {"company": company, "form": form, "page": None}
+    ctx: dict[str, object] = {
+        "company": company,
+        "form": form,
+        "page": None,
+        # What support promised to follow up on: the dashboard's own notes, no call.
+        "promises": notes.promises_to_watch(company, activity.today()),
+    }
     # A mistaken balance filter is explained beside its field; the search runs without it.
     if form.is_bound and not form.is_valid() and not form.usable_despite_errors():
         return render(request, "dashboard/company.html", ctx, status=400)
@@ -238,7 +245,7 @@ def customer(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpR
         # activity are fetched again when that page's script asks for them.
         activity.refresh_later(company, page.customer, tree_too=page.tree is None)
         return redirect(without_refresh(request))
-    return render(request, "dashboard/customer.html", _customer_context(company, page))
+    return render(request, "dashboard/customer.html", _customer_context(request, company, page))
 
 
 def _why_live(company: Company) -> str:
@@ -247,7 +254,28 @@ def _why_live(company: Company) -> str:
     return "the local copy did not hold this customer yet; it does now"
 
 
-def _customer_context(company: Company, page: customer_page.CustomerPage) -> dict[str, object]:
+@dataclass(frozen=True)
+class NoteRow:
+    shown: notes.NoteShown
+    promised: presentation.Money | None
+    paid: presentation.Money | None
+    may_change: bool
+
+
+def _our_notes(request: HttpRequest, company: Company, found: records.Customer) -> list[NoteRow]:
+    user = signed_in_user(request)
+    return [
+        NoteRow(
+            shown,
+            presentation.money(shown.note.promise_amount),
+            presentation.money(shown.paid) if shown.paid else None,
+            notes.may_change(user, shown.note),
+        )
+        for shown in notes.for_customer(company, found.id, activity.today())
+    ]
+
+
+def _customer_context(request: HttpRequest, company: Company, page: customer_page.CustomerPage) -> dict[str, object]:
     found, fetched, tree = page.customer, page.fetched, page.tree
     # From the copy, the page is whole at once. Read live, the record never waits for
     # the rest: a tree that needs a second round trip, and activity not in the cache,
@@ -278,8 +306,11 @@ def _customer_context(company: Company, page: customer_page.CustomerPage) -> dic
         "own_balance": (
             presentation.figure(found, found.balance, "balance") if found.total_balance != found.balance else None
         ),
-        # What a call needs comes before the record: the notes sit under the header.
-        "notes": presentation.call_notes(found),
+        # What a call needs comes before the record: the notes sit under the header,
+        # the dashboard's own (with promises to pay) above QuickBooks'.
+        "quickbooks_notes": presentation.call_notes(found),
+        "our_notes": _our_notes(request, company, found),
+        "note_form": NoteForm(),
         # Our own templates' output, escaped when it was rendered.
         "body_html": mark_safe(body_html),
         "jobs_html": account_views.jobs_html(company, found, tree) if tree else None,

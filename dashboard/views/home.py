@@ -6,7 +6,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
 
-from dashboard import audit, presentation
+from dashboard import audit, notes, presentation
 from dashboard.customer_index.models import CompanySync, SyncWorker
 from dashboard.customer_index.state import copy_status
 from dashboard.forms import GlobalSearchForm
@@ -45,6 +45,7 @@ def home(request):
             company, customer = only
             return redirect("customer", conductor_id=company.conductor_id, customer_id=customer.id)
         results = _all_companies_context(found, text, live)
+        results["notes"] = notes.matching(companies, text)
     recent = RecentView.objects.filter(user=request.user, company__in=companies).select_related("company")[:10]
     states = {state.company_id: state for state in CompanySync.objects.filter(company__in=companies)}
     sync_worker = SyncWorker.objects.last_seen()
