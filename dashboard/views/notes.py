@@ -54,35 +54,36 @@ def add_note(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpR
     return _at_notes(company, customer_id)
 
 
-def _own_note(request: HttpRequest, company: Company, note_id: str) -> CustomerNote | None:
-    """The note, as it stands, of a company the person may see; None otherwise."""
-    if not note_id.isdigit() or len(note_id) > 18:
-        return None
-    return CustomerNote.objects.current().filter(company=company, pk=int(note_id)).first()
-
-
-def _note_not_found(request: HttpRequest, company: Company) -> HttpResponse:
-    return errors.not_found(
-        request,
-        "Note not found",
-        "This note was edited or deleted since the page was drawn, or never existed.",
-        company=company,
-    )
+def _note_to_change(
+    request: HttpRequest, conductor_id: str, note_id: str
+) -> tuple[Company, CustomerNote] | HttpResponse:
+    """The note as it stands, of a company the person may see, if they may change it;
+    otherwise the page that says why not."""
+    company = company_or_none(request, conductor_id)
+    if company is None:
+        return unknown_company(request)
+    note = None
+    if note_id.isdigit() and len(note_id) <= 18:
+        note = CustomerNote.objects.current().filter(company=company, pk=int(note_id)).first()
+    if note is None:
+        return errors.not_found(
+            request,
+            "Note not found",
+            "This note was edited or deleted since the page was drawn, or never existed.",
+            company=company,
+        )
+    if not notes.may_change(signed_in_user(request), note):
+        ctx = {"company": company, "note": note, "refused": True}
+        return render(request, "dashboard/note_form.html", ctx, status=403)
+    return company, note
 
 
 @staff_form
 def edit_note(request: HttpRequest, conductor_id: str, note_id: str) -> HttpResponse:
-    company = company_or_none(request, conductor_id)
-    if company is None:
-        return unknown_company(request)
-    note = _own_note(request, company, note_id)
-    if note is None:
-        return _note_not_found(request, company)
-    user = signed_in_user(request)
-    if not notes.may_change(user, note):
-        return render(
-            request, "dashboard/note_form.html", {"company": company, "note": note, "refused": True}, status=403
-        )
+    found = _note_to_change(request, conductor_id, note_id)
+    if isinstance(found, HttpResponse):
+        return found
+    company, note = found
     initial = {"text": note.text, "promise_amount": note.promise_amount, "promise_date": note.promise_date}
     if request.method != "POST":
         form = NoteForm(initial=initial)
@@ -91,26 +92,20 @@ def edit_note(request: HttpRequest, conductor_id: str, note_id: str) -> HttpResp
     if not form.is_valid():
         return render(request, "dashboard/note_form.html", {"company": company, "note": note, "form": form}, status=400)
     data = form.cleaned_data
-    edited = notes.edit(user, note, data["text"], data["promise_amount"], data["promise_date"])
+    edited = notes.edit(signed_in_user(request), note, data["text"], data["promise_amount"], data["promise_date"])
     audit.record(request, AuditAction.NOTE_EDITED, company=company, target=_said(edited))
     return _at_notes(company, note.customer_id)
 
 
 @staff_form
 def delete_note(request: HttpRequest, conductor_id: str, note_id: str) -> HttpResponse:
-    company = company_or_none(request, conductor_id)
-    if company is None:
-        return unknown_company(request)
-    note = _own_note(request, company, note_id)
-    if note is None:
-        return _note_not_found(request, company)
+    found = _note_to_change(request, conductor_id, note_id)
+    if isinstance(found, HttpResponse):
+        return found
+    company, note = found
     if request.method != "POST":
         return _at_notes(company, note.customer_id)
     user = signed_in_user(request)
-    if not notes.may_change(user, note):
-        return render(
-            request, "dashboard/note_form.html", {"company": company, "note": note, "refused": True}, status=403
-        )
     notes.delete(user, note)
     audit.record(request, AuditAction.NOTE_DELETED, company=company, target=_said(note))
     return _at_notes(company, note.customer_id)
