@@ -8,6 +8,7 @@ the reason, so `make test` still works on a machine without Chromium.
 import os
 import re
 import shutil
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
@@ -752,4 +753,52 @@ def test_too_many_searches_at_once_says_to_wait(signed_in, companies, staff):
     assert response.status == 429
     assert page.get_by_role("heading", level=1, name="Several searches are already running").is_visible()
     assert page.get_by_role("heading", name="What to do").is_visible()
+    no_serious_accessibility_problems(page)
+
+
+# --- the call, from the keyboard -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_find_open_and_note_a_promise_without_the_mouse(signed_in, companies, fake, width):
+    """/ to search, j/k and Enter through the results, n for a note with a promise, ?
+    for the shortcuts; none of them fires while typing."""
+    from dashboard.customer_index.sync import sync_company
+    from dashboard.lookups import activity
+
+    assert sync_company(companies[0]).ok
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto("/")
+    page.evaluate("document.activeElement.blur()")  # the box has the focus on arrival
+    page.keyboard.press("/")
+    page.keyboard.type("an")  # "n" typed in the box is a letter, not a shortcut
+    assert page.locator("#global-q").input_value() == "an"
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Results for “an”").wait_for()
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("j")
+    page.keyboard.press("j")
+    page.keyboard.press("k")
+    chosen = page.locator("table.results tr.is-chosen a").first
+    name = chosen.inner_text()
+    assert page.evaluate("document.activeElement.textContent") == name
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", level=1, name=name).wait_for()
+    page.keyboard.press("?")
+    assert page.get_by_role("dialog", name="Keyboard shortcuts").is_visible()
+    page.keyboard.press("Escape")
+    page.keyboard.press("n")
+    assert page.evaluate("document.activeElement.tagName") == "TEXTAREA"
+    page.keyboard.type("Will pay the March invoice next week.")
+    page.keyboard.press("Tab")
+    page.keyboard.type("$1,250")
+    page.keyboard.press("Tab")
+    by = activity.today() + timedelta(days=7)
+    page.keyboard.type(by.strftime("%m%d%Y"))
+    page.keyboard.press("Enter")
+    page.get_by_text("Will pay the March invoice next week.").wait_for()
+    assert page.locator(".our-notes .promise").get_by_text("Due").is_visible()
+    assert page.locator(".our-notes .promise").get_by_text("1,250.00").is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
     no_serious_accessibility_problems(page)

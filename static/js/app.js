@@ -21,16 +21,58 @@ document.addEventListener("click", async (event) => {
   setTimeout(() => { button.textContent = label; delete button.dataset.copied; }, 1500);
 });
 
-// "/" jumps to the page's search box, as on most sites with one.
-document.addEventListener("keydown", (event) => {
-  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey) return;
+// Keyboard shortcuts (the "?" dialog lists them). None acts while a person types in a
+// field, or with a modifier held (the browser's own shortcuts stay theirs).
+function typing() {
   const active = document.activeElement;
-  if (active && (active.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName))) return;
-  const box = document.querySelector("[data-search-box]");
-  if (!box) return;
-  event.preventDefault();
-  box.focus();
-  box.select();
+  return active && (active.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(active.tagName));
+}
+
+// j/k: the next and previous row of the page's results; Enter then opens its link.
+function moveInResults(step) {
+  const rows = [...document.querySelectorAll("table.results tbody tr")].filter((row) => row.querySelector("a"));
+  if (!rows.length) return false;
+  const current = rows.findIndex((row) => row.classList.contains("is-chosen"));
+  const next = current < 0 ? (step > 0 ? 0 : rows.length - 1) : Math.min(Math.max(current + step, 0), rows.length - 1);
+  rows.forEach((row) => row.classList.remove("is-chosen"));
+  rows[next].classList.add("is-chosen");
+  rows[next].querySelector("a").focus();
+  return true;
+}
+
+const shortcuts = {
+  "/": () => {
+    const box = document.querySelector("[data-search-box]");
+    if (!box) return false;
+    box.focus();
+    box.select();
+    return true;
+  },
+  j: () => moveInResults(1),
+  k: () => moveInResults(-1),
+  n: () => {
+    const adding = document.querySelector("details.add-note");
+    if (!adding) return false;
+    adding.open = true;
+    adding.querySelector("textarea").focus();
+    return true;
+  },
+  p: () => {
+    window.print();
+    return true;
+  },
+  "?": () => {
+    const dialog = document.getElementById("shortcuts");
+    if (!dialog || dialog.open) return false;
+    dialog.showModal();
+    return true;
+  },
+};
+
+document.addEventListener("keydown", (event) => {
+  if (event.ctrlKey || event.metaKey || event.altKey || typing()) return;
+  const action = shortcuts[event.key];
+  if (action && action()) event.preventDefault();
 });
 
 // The customer page's jobs and activity arrive after the record: fetch the server-rendered
