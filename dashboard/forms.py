@@ -247,3 +247,13 @@ class NoteForm(forms.Form):
         if by is not None and self.today is not None and by < self.today and not self.initial.get("promise_date"):
             self.add_error("promise_date", "A promise is for today or a later day.")
         return data
+
+
+class EmailDocumentForm(forms.Form):
+    """Where a statement or document goes, and the few words that go with it."""
+
+    to = forms.EmailField(label="To", max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"}))
+    subject = forms.CharField(label="Subject", max_length=200, strip=True)
+    message = forms.CharField(
+        label="Message", max_length=2000, required=False, strip=True, widget=forms.Textarea(attrs={"rows": 6})
+    )

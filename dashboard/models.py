@@ -284,6 +284,7 @@ class AuditAction(models.TextChoices):
     NOTE_ADDED = "note_added", "Note added"
     NOTE_EDITED = "note_edited", "Note edited"
     NOTE_DELETED = "note_deleted", "Note deleted"
+    EMAIL = "email", "Document emailed"
 
 
 class AuditEntry(models.Model):
@@ -358,3 +359,35 @@ class CustomerNote(models.Model):
     @property
     def has_promise(self) -> bool:
         return self.promise_amount is not None and self.promise_date is not None
+
+
+class DocumentEmail(models.Model):
+    """A statement or document emailed to a customer: asked for on a page, sent by the
+    task worker (dashboard/mail.py); the customer page lists the latest."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Not sent"
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="+")
+    customer_id = models.CharField(max_length=40)  # whose page lists it
+    kind = models.CharField(max_length=20)  # statement | invoice | credit_memo | sales_receipt
+    transaction_id = models.CharField(max_length=40, blank=True)  # blank for a statement
+    title = models.CharField(max_length=200)  # "Statement", "Invoice 1028": filled in when sent
+    to = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=200)
+    message = models.TextField(max_length=2000, blank=True)
+    sent_by = models.ForeignKey("auth.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    sent_by_name = models.CharField(max_length=150)
+    requested_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status, default=Status.QUEUED)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    failure = models.CharField(max_length=300, blank=True)  # in words, for the page
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        indexes = [models.Index(fields=["company", "customer_id", "requested_at"], name="email_by_customer")]
+
+    def __str__(self) -> str:
+        return f"{self.title or self.kind} to {self.to}"

@@ -9,6 +9,7 @@ Two ways to run:
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -77,7 +78,7 @@ INSTALLED_APPS = [
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "sync"],
+        "QUEUES": ["default", "sync", "mail"],
     }
 }
 
@@ -321,6 +322,32 @@ CROSS_COMPANY_SEARCH_BUDGET = env.float("CROSS_COMPANY_SEARCH_BUDGET", default=8
 # A caller's number without its country code (what most phone systems send) is read as
 # a number of this region (ISO 3166 code: US, GB, DE…); see dashboard/incoming.py.
 PHONE_REGION = env.str("PHONE_REGION", default="US")
+
+# Documents emailed to customers (dashboard/mail.py), sent by the worker. EMAIL_URL is any
+# django-environ email URL (smtp+tls://user:password@host:587, …). The demo prints each
+# email on the worker's console; elsewhere, without EMAIL_URL, emailing is off and the
+# pages say so (a console that nobody reads would lose the customer's statement).
+MAILERS: dict[str, dict[str, Any]] = {}
+_email_url = env.str("EMAIL_URL", default="consolemail://" if DEMO else "")
+if not _email_url:
+    SILENCED_SYSTEM_CHECKS = ["mail.W001"]  # no mailer on purpose: the email pages say so
+else:
+    _email = env.email_url_config(_email_url)
+    MAILERS["default"] = {"BACKEND": _email["EMAIL_BACKEND"]}
+    if _email["EMAIL_BACKEND"].endswith("smtp.EmailBackend"):
+        MAILERS["default"]["OPTIONS"] = {
+            "host": _email["EMAIL_HOST"] or "localhost",
+            "port": _email["EMAIL_PORT"] or 25,
+            "username": _email["EMAIL_HOST_USER"] or "",
+            "password": _email["EMAIL_HOST_PASSWORD"] or "",
+            "use_tls": _email.get("EMAIL_USE_TLS", False),
+            "use_ssl": _email.get("EMAIL_USE_SSL", False),
+            "timeout": 30,
+        }
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@localhost")
+# How many documents one person may email in an hour (a mistake, or a stolen session,
+# cannot mail a whole customer list).
+EMAILS_PER_HOUR = env.int("EMAILS_PER_HOUR", default=20)
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # plain | json
 LOGGING = {

@@ -4,7 +4,7 @@ from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from dashboard import health
-from dashboard.views import activity, calls, customers, documents, home, notes
+from dashboard.views import activity, calls, customers, documents, home, notes, send
 
 admin.site.site_header = "Customer dashboard admin"
 admin.site.site_title = "Customer dashboard admin"
@@ -37,12 +37,35 @@ urlpatterns = [
         name="customer_history",
     ),
     path("end-users/<str:conductor_id>/customers/<str:customer_id>/notes/", notes.add_note, name="add_note"),
+    path(
+        "end-users/<str:conductor_id>/customers/<str:customer_id>/statement/email/",
+        send.email_statement,
+        name="email_statement",
+    ),
     path("end-users/<str:conductor_id>/notes/<str:note_id>/edit/", notes.edit_note, name="edit_note"),
     path("end-users/<str:conductor_id>/notes/<str:note_id>/delete/", notes.delete_note, name="delete_note"),
     path("end-users/<str:conductor_id>/invoices/<str:txn_id>/", documents.invoice, name="invoice"),
     path("end-users/<str:conductor_id>/payments/<str:txn_id>/", documents.payment, name="payment"),
     path("end-users/<str:conductor_id>/credit-memos/<str:txn_id>/", documents.credit_memo, name="credit_memo"),
     path("end-users/<str:conductor_id>/sales-receipts/<str:txn_id>/", documents.sales_receipt, name="sales_receipt"),
+    path(
+        "end-users/<str:conductor_id>/invoices/<str:txn_id>/email/",
+        send.email_document,
+        {"kind": "invoice"},
+        name="email_invoice",
+    ),
+    path(
+        "end-users/<str:conductor_id>/credit-memos/<str:txn_id>/email/",
+        send.email_document,
+        {"kind": "credit_memo"},
+        name="email_credit_memo",
+    ),
+    path(
+        "end-users/<str:conductor_id>/sales-receipts/<str:txn_id>/email/",
+        send.email_document,
+        {"kind": "sales_receipt"},
+        name="email_sales_receipt",
+    ),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Admin's company pages lived under enduser/ before the model was named Company.

@@ -802,3 +802,25 @@ def test_find_open_and_note_a_promise_without_the_mouse(signed_in, companies, fa
     assert page.locator(".our-notes .promise").get_by_text("1,250.00").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     no_serious_accessibility_problems(page)
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_a_statement_is_emailed_while_the_customer_listens(signed_in, companies, fake, width):
+    from dashboard.customer_index.sync import sync_company
+
+    assert sync_company(companies[0]).ok
+    customer = customer_with_jobs_and_invoices(fake)
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(customer_url(customer["id"]))
+    page.get_by_role("link", name="Email statement").click()
+    page.get_by_role("heading", name=re.compile("^Email the statement to")).wait_for()
+    assert page.get_by_role("textbox", name="To").input_value() == customer["email"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    no_serious_accessibility_problems(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"email-statement-form-{width}.png", full_page=True)  # to look at
+    page.get_by_label("Message").fill("As we discussed: your statement.")
+    page.get_by_role("button", name="Send").click()
+    page.locator("#emailed").get_by_text(f"being emailed to {customer['email']}").wait_for()
+    assert page.url.endswith("#emailed")

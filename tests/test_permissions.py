@@ -25,13 +25,14 @@ def test_a_customer_page_from_the_copy_reads_the_user_and_the_copy_and_writes_on
     statements = [q.split()[0].upper() for q in sql]
     assert statements.count("INSERT") == 1  # the audit entry: a view without its record is not shown
     assert not {"UPDATE", "DELETE"} & set(statements), sql
-    # The user, the copy, and the dashboard's own notes on the customer.
+    # The user, the copy, and what the dashboard itself keeps of the customer: notes, emails.
     tables = {
         "auth_user",
         "dashboard_indexedcustomer",
         "customer_index_copiedtransaction",
         "dashboard_companysync",
         "dashboard_customernote",
+        "dashboard_documentemail",
     }
     for query in sql:
         if query.upper().startswith("SELECT"):

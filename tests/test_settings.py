@@ -1,3 +1,4 @@
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -109,3 +110,23 @@ def test_dates_are_written_one_way_in_the_pages_and_the_admin(settings):
     assert date_text(date(2026, 11, 20)) == "Nov 20, 2026"
     assert formats.date_format(moment, "DATETIME_FORMAT") == "Nov 20, 2026 08:44 UTC"
     assert formats.date_format(date(2026, 11, 20)) == "Nov 20, 2026"
+
+
+def test_email_is_printed_in_the_demo_and_off_elsewhere_until_a_mail_server_is_named():
+    def mailers(**env):
+        code = "import django; django.setup(); from django.conf import settings; print(settings.MAILERS)"
+        base = {k: v for k, v in os.environ.items() if k not in ("DASHBOARD_DEMO", "EMAIL_URL")}
+        production = {"SECRET_KEY": "x" * 50, "ENCRYPTION_KEYS": Fernet.generate_key().decode(), "ALLOWED_HOSTS": "a"}
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            env={**base, "DJANGO_SETTINGS_MODULE": "dashboard.settings", **production, **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout.strip()
+
+    assert "console.EmailBackend" in mailers(DASHBOARD_DEMO="1")
+    assert mailers() == "{}"
+    smtp = mailers(EMAIL_URL="smtp+tls://user:secret@smtp.example.com:587")
+    assert "smtp.EmailBackend" in smtp and "'host': 'smtp.example.com'" in smtp and "'use_tls': True" in smtp

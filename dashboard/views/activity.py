@@ -14,7 +14,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboard import activity_presentation, audit, presentation
+from dashboard import activity_presentation, audit, presentation, printed
 from dashboard.account import Activity
 from dashboard.caching.freshness import Fetched
 from dashboard.conductor import records
@@ -27,6 +27,7 @@ from dashboard.models import AuditAction, Company
 from dashboard.problems import LOOKUP_FAILURES, LookupFailure, problem_for
 from dashboard.views import errors
 from dashboard.views.access import company_or_none, staff_view, unknown_company
+from dashboard.views.downloads import pdf_download
 from dashboard.views.links import without_refresh
 
 logger = logging.getLogger("dashboard.views")
@@ -197,21 +198,9 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
         ),
         "copy_from_window": history.value.copy_from not in (None, date.min),
         "customer_url": reverse("customer", args=[company.conductor_id, found.id]),
-        # QuickBooks' billing address often starts with the name the statement already prints.
-        "billing_lines": [
-            line
-            for line in presentation.address_lines(found.billing_address)
-            if line.casefold() not in (found.name.casefold(), found.full_name.casefold())
-        ],
-        "statement_lines": activity_presentation.statement_lines(found, statement.value, activity.today()),
-        "remit_to": (remit_to := local_copy.company_file(company)),
-        "remit_to_lines": [line for line in presentation.address_lines(remit_to.address) if line != remit_to.name]
-        if remit_to
-        else [],
-        **{
-            f"statement_{k}": v
-            for k, v in activity_context(company, found, statement).items()
-            if k in ("activity", "today")
-        },
+        # The statement the page prints (and its PDF): dashboard/printed.py.
+        **printed.statement_context(company, found, statement),
     }
+    if request.GET.get("format") == "pdf":
+        return pdf_download(request, render_to_string("pdf/statement.html", ctx), printed.statement_filename(found))
     return render(request, "dashboard/history.html", ctx)

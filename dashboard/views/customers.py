@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from dashboard import activity_presentation, audit, identifiers, notes, presentation
+from dashboard import activity_presentation, audit, identifiers, mail, notes, presentation
 from dashboard.conductor import records
 from dashboard.customer_index import live_check, local_copy
 from dashboard.customer_index.state import FIRST_READ_UNDER_WAY
@@ -311,6 +311,7 @@ def _customer_context(request: HttpRequest, company: Company, page: customer_pag
         "quickbooks_notes": presentation.call_notes(found),
         "our_notes": _our_notes(request, company, found),
         "note_form": NoteForm(),
+        "emailed": mail.recent(company, found.id),
         # Our own templates' output, escaped when it was rendered.
         "body_html": mark_safe(body_html),
         "jobs_html": account_views.jobs_html(company, found, tree) if tree else None,

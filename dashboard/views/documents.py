@@ -6,19 +6,20 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 
-from dashboard import account, activity_presentation, audit, identifiers, presentation
+from dashboard import activity_presentation, audit, identifiers, presentation, printed
 from dashboard.caching.freshness import Fetched
-from dashboard.conductor.records import Ref
-from dashboard.conductor.transactions import Document, Payment
+from dashboard.conductor.transactions import Payment
 from dashboard.customer_index import local_copy
 from dashboard.customer_index.state import FIRST_READ_UNDER_WAY
-from dashboard.lookups import activity, documents
+from dashboard.lookups import documents
 from dashboard.models import AuditAction, Company
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 from dashboard.views import errors
 from dashboard.views.access import company_or_none, staff_view, unknown_company
+from dashboard.views.downloads import pdf_download
 from dashboard.views.links import without_refresh
 
 URL_NAMES = {"invoice": "invoice", "credit_memo": "credit_memo", "sales_receipt": "sales_receipt", "payment": "payment"}
@@ -28,12 +29,6 @@ KIND_NAMES = {
     "sales_receipt": "Sales receipt",
     "payment": "Payment",
 }
-
-
-def _customer_url(company: Company, customer: Ref | None) -> str | None:
-    if customer is None or not customer.id or not identifiers.is_valid_customer_id(customer.id):
-        return None
-    return reverse("customer", args=[company.conductor_id, customer.id])
 
 
 def _why_live(company: Company) -> str:
@@ -85,48 +80,12 @@ def _open(
         "stale_reason": problem_for(fetched.stale_because).summary if fetched.stale_because else None,
         **context(company, fetched.value),
     }
+    if kind != "payment":
+        ctx["email_url"] = reverse(f"email_{kind}", args=[company.conductor_id, txn_id])
+    if kind != "payment" and request.GET.get("format") == "pdf":
+        html = render_to_string("pdf/document.html", ctx)
+        return pdf_download(request, html, printed.document_filename(str(ctx["title"])))
     return render(request, "dashboard/document.html" if kind != "payment" else "dashboard/payment.html", ctx)
-
-
-def _document_context(company: Company, document: Document) -> dict[str, object]:
-    today = activity.today()
-    links = [
-        {
-            "label": " ".join(
-                filter(
-                    None, [activity_presentation.type_label(link.transaction_type), presentation.clean(link.ref_number)]
-                )
-            ),
-            "url": activity_presentation.document_url(company.conductor_id, link.transaction_type, link.transaction_id),
-            "date": link.transaction_date,
-            # QuickBooks signs a link's amount from the other side; the page says which way in words.
-            "amount": presentation.money(link.amount.copy_abs() if link.amount is not None else None),
-        }
-        for link in document.linked
-    ]
-    paid = None
-    if document.kind == "invoice" and document.total is not None and document.balance_remaining is not None:
-        paid = document.total - document.balance_remaining
-    return {
-        "document": document,
-        "title": f"{KIND_NAMES[document.kind]} {presentation.clean(document.ref_number) or ''}".strip(),
-        "transaction_id": document.id,
-        "customer_name": presentation.ref_name(document.customer),
-        "customer_url": _customer_url(company, document.customer),
-        "addresses": activity_presentation.document_addresses(document),
-        "lines": activity_presentation.line_rows(document),
-        "line_count": len(document.lines) + sum(len(g.lines) for g in document.line_groups),
-        "tax_rate": f"{document.sales_tax_percentage.normalize():f}" if document.sales_tax_percentage else None,
-        "subtotal": presentation.money(document.subtotal),
-        "tax": presentation.money(document.sales_tax_total),
-        "total": presentation.money(document.total),
-        "paid": presentation.money(paid),
-        "remaining": presentation.money(document.balance_remaining),
-        "credit_remaining": presentation.money(document.credit_remaining),
-        "days_overdue": account.days_overdue(document, today) if document.kind == "invoice" else 0,
-        "links": links,
-        "unreadable": list(document.unreadable),
-    }
 
 
 def _payment_context(company: Company, payment: Payment) -> dict[str, object]:
@@ -140,7 +99,7 @@ def _payment_context(company: Company, payment: Payment) -> dict[str, object]:
         "title": f"Payment {presentation.clean(payment.ref_number) or ''}".strip(),
         "transaction_id": payment.id,
         "customer_name": presentation.ref_name(payment.customer),
-        "customer_url": _customer_url(company, payment.customer),
+        "customer_url": printed.customer_url(company, payment.customer),
         "row": row,
         "applied": list(zip(row.applied, targets, strict=True)),
         "unused": presentation.money(payment.unused_payment),
@@ -150,17 +109,19 @@ def _payment_context(company: Company, payment: Payment) -> dict[str, object]:
 
 @staff_view
 def invoice(request: HttpRequest, conductor_id: str, txn_id: str) -> HttpResponse:
-    return _open(request, conductor_id, txn_id, "invoice", documents.fetch_invoice, _document_context)
+    return _open(request, conductor_id, txn_id, "invoice", documents.fetch_invoice, printed.document_context)
 
 
 @staff_view
 def credit_memo(request: HttpRequest, conductor_id: str, txn_id: str) -> HttpResponse:
-    return _open(request, conductor_id, txn_id, "credit_memo", documents.fetch_credit_memo, _document_context)
+    return _open(request, conductor_id, txn_id, "credit_memo", documents.fetch_credit_memo, printed.document_context)
 
 
 @staff_view
 def sales_receipt(request: HttpRequest, conductor_id: str, txn_id: str) -> HttpResponse:
-    return _open(request, conductor_id, txn_id, "sales_receipt", documents.fetch_sales_receipt, _document_context)
+    return _open(
+        request, conductor_id, txn_id, "sales_receipt", documents.fetch_sales_receipt, printed.document_context
+    )
 
 
 @staff_view

@@ -1,5 +1,6 @@
 """Run a background worker for the customer index: schedules the periodic sync if it is
-not scheduled yet, then runs django-tasks-db's worker on the sync queue.
+not scheduled yet, then runs django-tasks-db's worker on the sync queue and the mail queue
+(documents emailed to customers, dashboard/mail.py).
 
 The worker outlives a database that fails for a while (SQLite's file locked past its
 busy timeout, PostgreSQL restarting): it logs the error, waits (1 s, doubling to a
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker
 
+from dashboard import mail
 from dashboard.customer_index.models import SyncWorker
 from dashboard.customer_index.tasks import QUEUE, ensure_scheduled
 
@@ -104,7 +106,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker = ResilientWorker(
-            queue_names=[QUEUE],
+            # Emails to customers (dashboard/mail.py) as well: a person asked for them,
+            # and they go first (their priority is higher than a sync's).
+            queue_names=[mail.QUEUE, QUEUE],
             interval=1,
             batch=options["batch"],
             backend_name="default",
