@@ -17,7 +17,7 @@ from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.views.decorators.debug import sensitive_post_parameters
 
-from dashboard import connections, onboarding
+from dashboard import api_tokens, connections, onboarding
 from dashboard.crypto import UnreadableSecret
 from dashboard.customer_index.models import CompanySync, SyncWorker
 from dashboard.customer_index.state import ago, sync_summary, worker_summary
@@ -27,6 +27,7 @@ from dashboard.failures import DuplicateSourceIdError
 from dashboard.identifiers import publishable_key_problem, secret_key_problem
 from dashboard.models import (
     ApiKey,
+    ApiToken,
     AuditEntry,
     Company,
     CompanyScope,
@@ -520,6 +521,54 @@ class AuditEntryAdmin(WrittenByTheDashboard):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEntry | None = None) -> bool:
         return False
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Keys for the lookup API: issued here (the key shown once), revoked here, never shown again."""
+
+    list_display = ["name", "user", "key_hint", "created_at", "last_used_at", "state"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "user__username", "key_hint"]
+    actions = ["revoke"]
+
+    class Media:
+        js = ["js/app.js"]  # the copy button beside a new key
+
+    @admin.display(description="State")
+    def state(self, obj: ApiToken) -> str:
+        return f"revoked {moment_text(obj.revoked_at)}" if obj.revoked_at else "active"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: ApiToken | None = None) -> list[str]:
+        return [] if obj is None else ["user", "key_hint", "created_at", "last_used_at", "revoked_at"]
+
+    def save_model(self, request: HttpRequest, obj: ApiToken, form: forms.ModelForm, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        token, key = api_tokens.issue(obj.user, obj.name)
+        obj.pk, obj.key_hash, obj.key_hint, obj.created_at = token.pk, token.key_hash, token.key_hint, token.created_at
+        obj._state.adding = False
+        self.message_user(
+            request,
+            format_html(
+                "The key for {}, shown this once (only its fingerprint is kept): <code>{}</code> "
+                '<button type="button" class="copy-button" data-copy="{}">Copy</button>',
+                token.name,
+                key,
+                key,
+            ),
+            messages.WARNING,
+        )
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            api_tokens.revoke(token)
+        self.message_user(request, f"{queryset.count()} key(s) revoked: calls with them are refused from now on.")
+
+    def has_delete_permission(self, request: HttpRequest, obj: ApiToken | None = None) -> bool:
+        return False  # revoked, not deleted: the audit trail names who used which
 
 
 @admin.register(CustomerNote)

@@ -285,6 +285,7 @@ class AuditAction(models.TextChoices):
     NOTE_EDITED = "note_edited", "Note edited"
     NOTE_DELETED = "note_deleted", "Note deleted"
     EMAIL = "email", "Document emailed"
+    API = "api", "Looked up through the API"
 
 
 class AuditEntry(models.Model):
@@ -391,3 +392,32 @@ class DocumentEmail(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title or self.kind} to {self.to}"
+
+
+class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
+    def usable(self) -> "ApiTokenQuerySet":
+        return self.filter(revoked_at__isnull=True, user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A key an integration (a phone system, a helpdesk sidebar) calls the lookup API with.
+
+    It acts as its user: their permission and company scopes. Only its SHA-256 is kept;
+    the key itself is shown once, when admin issues it (dashboard/api_tokens.py)."""
+
+    name = models.CharField(max_length=100, help_text="What uses it, e.g. “3CX phone system”.")
+    user = models.ForeignKey("auth.User", on_delete=models.CASCADE, related_name="+")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    key_hint = models.CharField(max_length=20, editable=False)  # "dsh_Ab3x…": enough to tell keys apart
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "API token"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.key_hint})"

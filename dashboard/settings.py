@@ -348,6 +348,8 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@localhost")
 # How many documents one person may email in an hour (a mistake, or a stolen session,
 # cannot mail a whole customer list).
 EMAILS_PER_HOUR = env.int("EMAILS_PER_HOUR", default=20)
+# Calls one API key may make (dashboard/api.py), as "count/period" (s, m, h, d).
+API_RATE = env.str("API_RATE", default="120/m")
 
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # plain | json
 LOGGING = {

@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from django.views.generic import RedirectView
 
 from dashboard import health
+from dashboard.api import api
 from dashboard.views import activity, calls, customers, documents, home, notes, send
 
 admin.site.site_header = "Customer dashboard admin"
@@ -15,6 +16,7 @@ admin.site.enable_nav_sidebar = False
 urlpatterns = [
     path("", home.home, name="home"),
     path("call/", calls.incoming_call, name="incoming_call"),
+    path("api/v1/", api.urls),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", home.favicon),
     path("readyz", health.readyz, name="readyz"),

@@ -824,3 +824,28 @@ def test_a_statement_is_emailed_while_the_customer_listens(signed_in, companies,
     page.get_by_role("button", name="Send").click()
     page.locator("#emailed").get_by_text(f"being emailed to {customer['email']}").wait_for()
     assert page.url.endswith("#emailed")
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_walk_a_list_of_results_with_brackets_and_come_back_to_the_same_place(signed_in, companies, fake, width):
+    from dashboard.customer_index.sync import sync_company
+
+    assert sync_company(companies[0]).ok
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/end-users/{BAKERY}/customers/?status=all")
+    names = page.locator("table.results tbody td[data-label='Name'] > a").all_inner_texts()
+    page.get_by_role("link", name=names[1], exact=True).click()
+    page.get_by_role("heading", level=1, name=names[1]).wait_for()
+    assert page.get_by_text(re.compile(r"^2 of \d+$")).is_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    no_serious_accessibility_problems(page)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"customer-in-a-list-{width}.png")  # to look at: the first screen
+    page.keyboard.press("]")
+    page.get_by_role("heading", level=1, name=names[2]).wait_for()
+    page.keyboard.press("[")
+    page.get_by_role("heading", level=1, name=names[1]).wait_for()
+    page.get_by_role("link", name="« Back to results").click()
+    page.wait_for_url(re.compile(r"/customers/\?status=all&page=1#r-"))
+    assert page.locator("table.results tbody tr").count() == len(names)

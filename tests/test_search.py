@@ -22,7 +22,10 @@ def text_of(response) -> str:
 
 
 def linked_ids(response) -> list[str]:
-    return re.findall(rf'href="/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/"', response.content.decode())
+    # A result's link also names the list it is in (?in=…&n=…: previous and next there).
+    return re.findall(
+        rf'href="/end-users/{BAKERY}/customers/([0-9A-F]+-[0-9]+)/(?:\?[^"]*)?"', response.content.decode()
+    )
 
 
 def next_link(response) -> str | None:

@@ -169,8 +169,11 @@ def index_has_rows(company: Company) -> bool:
     return IndexedCustomer.objects.filter(company=company).exists()
 
 
-def search_index(company: Company, criteria: Criteria, page: int, in_step_at: datetime | None) -> IndexPage:
-    found = customer_index.search(
+def search_by_criteria(
+    company: Company, criteria: Criteria, offset: int, limit: int, *, explain: bool = True
+) -> customer_index.Found:
+    """A company page's search, asked of the index."""
+    return customer_index.search(
         [company],
         criteria.text,
         match=criteria.match,
@@ -178,9 +181,14 @@ def search_index(company: Company, criteria: Criteria, page: int, in_step_at: da
         open_balance=criteria.balance == BalanceFilter.OPEN,
         min_total_balance=criteria.min_balance if criteria.balance == BalanceFilter.AT_LEAST else None,
         order=criteria.order,
-        offset=(page - 1) * PAGE_SIZE,
-        limit=PAGE_SIZE,
+        offset=offset,
+        limit=limit,
+        explain=explain,
     )
+
+
+def search_index(company: Company, criteria: Criteria, page: int, in_step_at: datetime | None) -> IndexPage:
+    found = search_by_criteria(company, criteria, (page - 1) * PAGE_SIZE, PAGE_SIZE)
     return IndexPage(found.hits, found.total, page, found.total > page * PAGE_SIZE, in_step_at)
 
 

@@ -17,9 +17,10 @@ from dashboard.customer_index import live_check, local_copy
 from dashboard.customer_index.state import FIRST_READ_UNDER_WAY
 from dashboard.customer_index.tasks import note_attention
 from dashboard.forms import CustomerSearchForm, JumpForm, NoteForm
-from dashboard.lookups import activity, customer_page, job_tree, jump_box, search
+from dashboard.lookups import activity, customer_page, job_tree, jump_box, result_list, search
 from dashboard.lookups.jump_box import Landing
 from dashboard.models import AuditAction, Company, RecentView
+from dashboard.permissions import access_for
 from dashboard.problems import LOOKUP_FAILURES, problem_for
 from dashboard.search_criteria import (
     DEFAULT_ORDER,
@@ -132,9 +133,12 @@ def customer_list(request: HttpRequest, conductor_id: str) -> HttpResponse:
         ctx.update(words, **(_index_context(company, found, data) if found.index_page else {}))
         response = render(request, "dashboard/company.html", ctx, status=problem.status)
         return errors.with_retry_after(response, found.failure)
+    # Each row opens its customer with this list named, for "previous" and "next" there.
+    ctx["list_url"] = request.get_full_path()
     if found.index_page is not None:
         audit.record(request, AuditAction.SEARCH, company=company, target=target, outcome="ok (index)")
         ctx.update(_index_context(company, found, data))
+        ctx["list_offset"] = (found.index_page.page - 1) * search.PAGE_SIZE
         return render(request, "dashboard/company.html", ctx, status=status)
     assert found.live is not None
     audit.record_fetched(request, action, company, target, found.live)
@@ -254,6 +258,17 @@ def _why_live(company: Company) -> str:
     return "the local copy did not hold this customer yet; it does now"
 
 
+def _place_in_list(request: HttpRequest, company: Company, customer_id: str) -> result_list.Place | None:
+    """Previous, next and back, when the page was opened from a list (?in=…&n=…)."""
+    raw = request.GET.get("in", "")
+    if not raw:
+        return None
+    hint = request.GET.get("n", "")
+    return result_list.place(
+        access_for(request.user).companies, raw, company, customer_id, int(hint) if hint.isdigit() else -1
+    )
+
+
 @dataclass(frozen=True)
 class NoteRow:
     shown: notes.NoteShown
@@ -314,6 +329,7 @@ def _customer_context(request: HttpRequest, company: Company, page: customer_pag
         "emailed": mail.recent(company, found.id),
         # Our own templates' output, escaped when it was rendered.
         "body_html": mark_safe(body_html),
+        "place": _place_in_list(request, company, found.id),
         "jobs_html": account_views.jobs_html(company, found, tree) if tree else None,
         "activity_parts": account_views.activity_parts(company, found, known) if known else None,
         "account_url": reverse("customer_account", args=[company.conductor_id, found.id]),

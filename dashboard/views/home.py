@@ -46,6 +46,7 @@ def home(request):
             return redirect("customer", conductor_id=company.conductor_id, customer_id=customer.id)
         results = _all_companies_context(found, text, live)
         results["notes"] = notes.matching(companies, text)
+        results["list_url"] = request.get_full_path()
     recent = RecentView.objects.filter(user=request.user, company__in=companies).select_related("company")[:10]
     states = {state.company_id: state for state in CompanySync.objects.filter(company__in=companies)}
     sync_worker = SyncWorker.objects.last_seen()

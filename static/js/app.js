@@ -40,6 +40,14 @@ function moveInResults(step) {
   return true;
 }
 
+// [ and ]: the previous and next customer of the list the page was opened from.
+function follow(rel) {
+  const link = document.querySelector(`.place a[rel="${rel}"]`);
+  if (!link) return false;
+  link.click();
+  return true;
+}
+
 const shortcuts = {
   "/": () => {
     const box = document.querySelector("[data-search-box]");
@@ -48,6 +56,8 @@ const shortcuts = {
     box.select();
     return true;
   },
+  "[": () => follow("prev"),
+  "]": () => follow("next"),
   j: () => moveInResults(1),
   k: () => moveInResults(-1),
   n: () => {
