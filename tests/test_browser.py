@@ -798,6 +798,10 @@ def test_find_open_and_note_a_promise_without_the_mouse(signed_in, companies, fa
     page.keyboard.type(by.strftime("%m%d%Y"))
     page.keyboard.press("Enter")
     page.get_by_text("Will pay the March invoice next week.").wait_for()
+    page.locator("#activity-section").wait_for()
+    with page.expect_download() as download:
+        page.keyboard.press("p")  # the statement, as a PDF
+    assert download.value.suggested_filename.startswith("statement-")
     assert page.locator(".our-notes .promise").get_by_text("Due").is_visible()
     assert page.locator(".our-notes .promise").get_by_text("1,250.00").is_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= width

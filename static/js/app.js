@@ -68,7 +68,11 @@ const shortcuts = {
     return true;
   },
   p: () => {
-    window.print();
+    // On a customer page: the statement's PDF; elsewhere (the activity page prints the
+    // statement, a document itself): the print dialog.
+    const statement = document.querySelector("[data-statement-pdf]");
+    if (statement) statement.click();
+    else window.print();
     return true;
   },
   "?": () => {
