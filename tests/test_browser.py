@@ -853,3 +853,37 @@ def test_walk_a_list_of_results_with_brackets_and_come_back_to_the_same_place(si
     page.get_by_role("link", name="« Back to results").click()
     page.wait_for_url(re.compile(r"/customers/\?status=all&page=1#r-"))
     assert page.locator("table.results tbody tr").count() == len(names)
+
+
+@pytest.mark.parametrize("width", [375, 1440])
+def test_a_companys_promises_due_today_and_broken_are_listed_first(signed_in, companies, fake, width):
+    from decimal import Decimal
+
+    from django.utils import timezone
+
+    from dashboard.customer_index.sync import sync_company
+    from dashboard.lookups import activity
+    from dashboard.models import CustomerNote
+
+    assert sync_company(companies[0]).ok
+    owing = customer_with_jobs_and_invoices(fake)
+    for days_ago, text in ((0, "Will pay by card this afternoon."), (3, "Cheque in the post, they said.")):
+        CustomerNote.objects.create(
+            company=companies[0],
+            customer_id=owing["id"],
+            customer_name=owing["fullName"],
+            text=text,
+            promise_amount=Decimal("500.00"),
+            promise_date=activity.today() - timedelta(days=days_ago),
+            author_name="sam",
+            written_at=timezone.now() - timedelta(days=days_ago + 2),
+        )
+    page = signed_in
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"/end-users/{BAKERY}/customers/")
+    section = page.get_by_role("region", name="Promises to pay")
+    assert section.get_by_text("Will pay by card this afternoon.").is_visible()
+    assert section.get_by_text("Cheque in the post, they said.").is_visible()
+    assert section.locator(".badge-promise-broken").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    no_serious_accessibility_problems(page)
