@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from dashboard.models import ApiKey, Company
+from dashboard.models import ApiKey, Company, CustomerNote
 from fake_conductor.data import DEMO_SECRET_KEY
 from fake_conductor.server import Fault
 
@@ -107,6 +107,8 @@ def test_seed_demo_verifies_the_key_and_prints_the_logins_last_the_same_after_a_
 
     support_group()
     assert "key verified" in run("seed_demo")
+    [note] = CustomerNote.objects.all()  # what support writes on a call, shown in the demo
+    assert note.promise_amount and note.author_name == "support"
     key = ApiKey.objects.get(name="demo")
     assert key.last_verification_ok is True and key.last_verified_at is not None  # not "Verified ?"
     assert Company.objects.filter(api_key=key).count() == 4
@@ -117,6 +119,7 @@ def test_seed_demo_verifies_the_key_and_prints_the_logins_last_the_same_after_a_
     # a restart of the same demo database: the same logins
     run("seed_demo")
     assert printed_logins(run("seed_demo", "--logins")) == first
+    assert CustomerNote.objects.count() == 1  # and the demo's note once
     assert oct(logins_file.stat().st_mode & 0o777) == "0o600"
 
 

@@ -1,20 +1,25 @@
 import json
 import os
 import secrets
+from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
-from dashboard import connections, onboarding
-from dashboard.models import ApiKey, Company
+from dashboard import connections, notes, onboarding
+from dashboard.models import ApiKey, Company, CustomerNote
 from dashboard.problems import LOOKUP_FAILURES, for_admins
 
 # The demo's two logins, kept beside the demo database so a restart prints the same ones.
 LOGINS_FILE = Path(settings.BASE_DIR) / "var" / "demo-logins.json"
 DEMO_USERS = ("admin", "support")
+# The customer the demo's note and promise are written on: the contract's example.
+DEMO_NOTE_COMPANY, DEMO_NOTE_CUSTOMER = "end_usr_demoBakery01", "80000001-1234567890"
 
 
 class Command(BaseCommand):
@@ -48,10 +53,32 @@ class Command(BaseCommand):
             raise CommandError(f"Could not reach the fake Conductor: {for_admins(exc)}. Is it running?") from None
         for company in Company.objects.filter(api_key=api_key):
             connections.check_connection(company)
+        self._seed_notes(api_key)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: key verified, {result.created} companies created, {result.updated} updated."
             )
+        )
+
+    def _seed_notes(self, api_key: ApiKey) -> None:
+        """A note with a promise to pay on the contract's example customer, so the demo
+        shows what support writes during a call (once: a restart adds nothing)."""
+        company = Company.objects.filter(api_key=api_key, conductor_id=DEMO_NOTE_COMPANY).first()
+        if company is None or CustomerNote.objects.filter(company=company).exists():
+            return
+        try:
+            customer = company.conductor().retrieve_customer(DEMO_NOTE_CUSTOMER)
+        except LOOKUP_FAILURES:
+            return  # a demo without its note is still a demo
+        support = get_user_model().objects.get(username="support")
+        notes.add(
+            support,
+            company,
+            customer.id,
+            customer.full_name,
+            "Called about the open invoice; will pay by card on Friday.",
+            Decimal("1000.00"),
+            timezone.localdate() + timedelta(days=3),
         )
 
     def _ensure_users(self) -> dict[str, str]:
