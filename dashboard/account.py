@@ -2,6 +2,7 @@
 its jobs, the balance explained as a sum, days overdue and the aging. Pure: every date is
 given (lookups/activity.py says what today is, and fetches the activity)."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -44,7 +45,7 @@ class Explanation:
 
 
 def explain(activity: Activity, quickbooks_balance: Decimal | None) -> Explanation:
-    owed = sum((d.balance_remaining or Decimal(0) for d in activity.open_invoices), Decimal(0))
+    owed = left_to_pay(activity.open_invoices)
     credits = sum((d.credit_remaining or Decimal(0) for d in activity.open_credits), Decimal(0))
     unused = sum((p.unused_payment or Decimal(0) for p in activity.unapplied_payments), Decimal(0))
     return Explanation(owed, credits, unused, owed - credits - unused, quickbooks_balance)
@@ -55,6 +56,16 @@ def days_overdue(document: Document, today: date) -> int:
     if document.due_date is None or not document.balance_remaining:
         return 0
     return max(0, (today - document.due_date).days)
+
+
+def overdue(invoices: Iterable[Document], today: date) -> list[Document]:
+    """The invoices past their due date and not paid."""
+    return [invoice for invoice in invoices if days_overdue(invoice, today) > 0]
+
+
+def left_to_pay(invoices: Iterable[Document]) -> Decimal:
+    """What is left to pay on the invoices, together."""
+    return sum((invoice.balance_remaining or Decimal(0) for invoice in invoices), Decimal(0))
 
 
 def aging(invoices: tuple[Document, ...], today: date) -> list[tuple[str, Decimal]]:

@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from django.urls import reverse
 
+from dashboard import account
 from dashboard.account import Activity, Explanation, aging, days_overdue, explain
 from dashboard.conductor.records import CreditCard, Customer, Ref
 from dashboard.conductor.transactions import Document, Line, LineGroup, Payment, TransactionRow
@@ -175,14 +176,13 @@ def payment_row(conductor_id: str, customer: Customer | None, payment: Payment) 
 
 def activity_view(conductor_id: str, customer: Customer, activity: Activity, today: date) -> ActivityView:
     invoices = [invoice_row(conductor_id, customer, d, today) for d in activity.open_invoices]
-    overdue = [d for d in activity.open_invoices if days_overdue(d, today) > 0]
-    overdue_total = sum((d.balance_remaining or Decimal(0) for d in overdue), Decimal(0))
+    overdue = account.overdue(activity.open_invoices, today)
     # The activity covers the jobs too, so it adds up to the total balance.
     explained = explain(activity, customer.total_balance)
     not_applied = explained.credits + explained.unapplied_payments
     return ActivityView(
         open_invoices=invoices,
-        overdue=money(overdue_total) if overdue else None,
+        overdue=money(account.left_to_pay(overdue)) if overdue else None,
         overdue_count=len(overdue),
         aging=[(label, money(amount)) for label, amount in aging(activity.open_invoices, today)],
         recent_payments=[payment_row(conductor_id, customer, p) for p in activity.recent_payments],

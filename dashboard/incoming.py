@@ -11,10 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.validators import EmailValidator
 
-from dashboard.account import days_overdue
+from dashboard import account
 from dashboard.customer_index import local_copy
 from dashboard.customer_index import search as customer_index
-from dashboard.customer_index.models import IndexedCustomer
 from dashboard.lookups.search import index_in_step
 from dashboard.models import Company
 
@@ -99,10 +98,6 @@ def overdue(hit: customer_index.Hit, today: date) -> Decimal | None:
     """What the customer and its jobs owe past due, from the copy."""
     if local_copy.transactions_ready(hit.company) is None:
         return None
-    jobs = IndexedCustomer.objects.filter(company=hit.company, full_name__startswith=f"{hit.full_name}:")
-    ids = (hit.id, *jobs.values_list("customer_id", flat=True))
+    ids = local_copy.ids_with_jobs(hit.company, hit.id, hit.full_name)
     held = local_copy.account(hit.company, ids, payments_from=today)
-    return sum(
-        (invoice.balance_remaining or Decimal(0) for invoice in held.open_invoices if days_overdue(invoice, today)),
-        Decimal(0),
-    )
+    return account.left_to_pay(account.overdue(held.open_invoices, today))

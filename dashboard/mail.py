@@ -9,12 +9,12 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.mail import EmailMessage
 from django.tasks import task
 from django.utils import timezone
 
 from dashboard import printed
+from dashboard.caching.counters import count_up
 from dashboard.caching.freshness import cache_key
 from dashboard.models import Company, DocumentEmail
 from dashboard.problems import LOOKUP_FAILURES, problem_for
@@ -43,9 +43,7 @@ def _sent_this_hour_key(user: User) -> str:
 
 def take_allowance(user: User) -> None:
     """Count one email against the person's hour, or refuse it."""
-    key = _sent_this_hour_key(user)
-    cache.add(key, 0, timeout=HOUR)
-    if cache.incr(key) > settings.EMAILS_PER_HOUR:
+    if count_up(_sent_this_hour_key(user), timeout=HOUR) > settings.EMAILS_PER_HOUR:
         raise TooManyEmails()
 
 

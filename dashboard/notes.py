@@ -19,7 +19,6 @@ from django.utils import timezone
 
 from dashboard.conductor.transactions import Payment
 from dashboard.customer_index import local_copy
-from dashboard.customer_index.models import IndexedCustomer
 from dashboard.models import Company, CustomerNote
 
 # Broken promises a company page lists: those whose date passed within this many days.
@@ -38,12 +37,6 @@ class NoteShown:
     note: CustomerNote
     promise: PromiseState | None  # None: no promise in the note
     paid: Decimal  # received toward the promise (0 without one)
-
-
-def customer_ids_with_jobs(company: Company, customer_id: str, full_name: str) -> tuple[str, ...]:
-    """A promise is for the account: the customer's payments and its jobs'."""
-    jobs = IndexedCustomer.objects.filter(company=company, full_name__startswith=f"{full_name}:")
-    return (customer_id, *jobs.values_list("customer_id", flat=True))
 
 
 def promise_state(note: CustomerNote, payments: Sequence[Payment] | None, today: date) -> tuple[PromiseState, Decimal]:
@@ -79,7 +72,8 @@ def shown(notes: Iterable[CustomerNote], company: Company, today: date) -> list[
     payments = None
     if promised:
         first = promised[0]
-        ids = customer_ids_with_jobs(company, first.customer_id, first.customer_name)
+        # A promise is for the account: the customer's payments and its jobs'.
+        ids = local_copy.ids_with_jobs(company, first.customer_id, first.customer_name)
         payments = _payments(company, ids, min(timezone.localdate(n.written_at) for n in promised))
     result = []
     for note in notes:

@@ -136,6 +136,17 @@ def below(company: Company, full_name: str) -> list[records.Customer]:
     return found
 
 
+def ids_with_jobs(company: Company, customer_id: str, full_name: str) -> tuple[str, ...]:
+    """The customer's id and its jobs' (every level below it), as the copy holds them:
+    what an account's payments and overdue invoices are looked up by."""
+    prefix = full_name.casefold() + ":"
+    rows = IndexedCustomer.objects.filter(company=company, full_name__istartswith=full_name + ":")
+    jobs = [
+        job_id for name, job_id in rows.values_list("full_name", "customer_id") if name.casefold().startswith(prefix)
+    ]
+    return (customer_id, *jobs)
+
+
 def ids_by_full_name(company: Company, full_names: Iterable[str]) -> dict[str, str]:
     """full name (casefolded) → id, for those the copy holds."""
     names = list(full_names)
