@@ -20,12 +20,9 @@ from ninja.security import HttpBearer
 from ninja.throttling import AuthRateThrottle
 
 from dashboard import api_tokens, audit, incoming
-from dashboard.customer_index import search as customer_index
 from dashboard.lookups import activity
-from dashboard.lookups.search import index_in_step
 from dashboard.models import ApiToken, AuditAction
 from dashboard.permissions import access_for
-from dashboard.search_criteria import Status
 
 MAX_MATCHES = 20
 
@@ -90,24 +87,16 @@ def lookup(request: HttpRequest, phone: str = "", email: str = "", name: str = "
         text = name.strip()[:100]
         if len(text) < 2:
             raise HttpError(400, "A name needs at least two characters.")
-        ready = index_in_step(companies)
-        searched = [company for company in companies if company.pk in ready]
-        hits = (
-            customer_index.search(searched, text, status=Status.ALL, limit=MAX_MATCHES, explain=False).hits
-            if searched
-            else []
-        )
-        matches = [incoming.Match(hit, incoming.overdue(hit, today)) for hit in hits]
-        not_searched = [company.name for company in companies if company.pk not in ready]
+        found = incoming.find_by_name(companies, text, today, MAX_MATCHES)
         asked = f"name {text}"
     else:
         try:
             who = incoming.caller(number=phone, email=email)
         except incoming.NotACaller as exc:
             raise HttpError(400, str(exc)) from None
-        found = incoming.find(companies, who, today)
-        matches, not_searched = found.matches[:MAX_MATCHES], [company.name for company in found.not_searched]
+        found = incoming.find(companies, who, today, MAX_MATCHES)
         asked = f"phone {who.shown}" if who.phone_digits else f"email {who.shown}"
+    matches, not_searched = found.matches, [company.name for company in found.not_searched]
     audit.record(request, AuditAction.API, target=asked[:300], outcome=f"{len(matches)} match(es)")
     return LookupAnswer(
         count=len(matches),

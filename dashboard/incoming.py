@@ -2,6 +2,7 @@
 or the address a chat or an email comes from, found among the customers of the local
 copies. Never a call to QuickBooks: the phone is ringing."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -16,6 +17,7 @@ from dashboard.customer_index import local_copy
 from dashboard.customer_index import search as customer_index
 from dashboard.lookups.search import index_in_step
 from dashboard.models import Company
+from dashboard.search_criteria import Status
 
 # Shorter than this, a number is an extension or a mistake: it would match half the book.
 MIN_NUMBER_DIGITS = 4
@@ -78,18 +80,39 @@ class Match:
 @dataclass(frozen=True)
 class CallerFound:
     matches: list[Match]
-    searched: list[Company]  # the companies whose local copy was searched
     not_searched: list[Company]  # no local copy yet: a caller of theirs cannot be found
 
 
-def find(companies: list[Company], who: Caller, today: date) -> CallerFound:
+def find(companies: list[Company], who: Caller, today: date, limit: int = customer_index.MAX_CANDIDATES) -> CallerFound:
     """The caller among the customers of `companies` (those the person may see)."""
+    return _found(
+        companies,
+        lambda searched: customer_index.by_contact(searched, phone_digits=who.phone_digits, email=who.email),
+        today,
+        limit,
+    )
+
+
+def find_by_name(companies: list[Company], text: str, today: date, limit: int) -> CallerFound:
+    """Customers of `companies` by name, as the home search finds them (typos marked)."""
+    return _found(
+        companies,
+        lambda searched: customer_index.search(searched, text, status=Status.ALL, limit=limit, explain=False).hits,
+        today,
+        limit,
+    )
+
+
+def _found(
+    companies: list[Company], search: Callable[[list[Company]], list[customer_index.Hit]], today: date, limit: int
+) -> CallerFound:
+    """What `search` finds in the companies whose local copy is ready (the others said),
+    the overdue amount worked out for the first `limit` only."""
     ready = index_in_step(companies)
     searched = [company for company in companies if company.pk in ready]
-    hits = customer_index.by_contact(searched, phone_digits=who.phone_digits, email=who.email) if searched else []
+    hits = search(searched)[:limit] if searched else []
     return CallerFound(
         [Match(hit, overdue(hit, today)) for hit in hits],
-        searched,
         [company for company in companies if company.pk not in ready],
     )
 
