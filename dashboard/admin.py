@@ -546,15 +546,14 @@ class ApiTokenAdmin(admin.ModelAdmin):
         if change:
             super().save_model(request, obj, form, change)
             return
-        token, key = api_tokens.issue(obj.user, obj.name)
-        obj.pk, obj.key_hash, obj.key_hint, obj.created_at = token.pk, token.key_hash, token.key_hint, token.created_at
-        obj._state.adding = False
+        key = api_tokens.give_key(obj)
+        super().save_model(request, obj, form, change)
         self.message_user(
             request,
             format_html(
                 "The key for {}, shown this once (only its fingerprint is kept): <code>{}</code> "
                 '<button type="button" class="copy-button" data-copy="{}">Copy</button>',
-                token.name,
+                obj.name,
                 key,
                 key,
             ),

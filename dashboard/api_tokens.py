@@ -19,10 +19,19 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def issue(user: User, name: str) -> tuple[ApiToken, str]:
-    """A new token for `user`, and its key: shown once, never stored."""
+def give_key(token: ApiToken) -> str:
+    """A new key for a token not saved yet: its hash and hint are set on the token, the
+    key itself is returned, to be shown once and never stored."""
     key = PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(name=name, user=user, key_hash=_digest(key), key_hint=key[:8] + "…")
+    token.key_hash, token.key_hint = _digest(key), key[:8] + "…"
+    return key
+
+
+def issue(user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for `user`, and its key."""
+    token = ApiToken(name=name, user=user)
+    key = give_key(token)
+    token.save()
     return token, key
 
 
