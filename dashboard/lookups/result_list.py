@@ -15,7 +15,7 @@ from django.urls import Resolver404, resolve, reverse
 
 from dashboard.customer_index import search as customer_index
 from dashboard.forms import CustomerSearchForm
-from dashboard.lookups.search import PAGE_SIZE, PER_COMPANY_LIMIT, index_in_step, search_by_criteria
+from dashboard.lookups.search import PAGE_SIZE, best_per_company, index_in_step, search_by_criteria
 from dashboard.models import Company
 from dashboard.search_criteria import Status
 
@@ -109,12 +109,6 @@ def _home_list(companies: list[Company], query: QueryDict) -> list[Key] | None:
     if len(indexed) < len(companies):
         return None  # part of the list came from QuickBooks: not drawn again
     found = customer_index.search(indexed, text, status=Status.ALL, limit=customer_index.MAX_CANDIDATES, explain=False)
-    shown: dict[int, int] = {}
-    keys = []
-    for hit in found.hits:
-        if shown.get(hit.company.pk, 0) < PER_COMPANY_LIMIT:
-            shown[hit.company.pk] = shown.get(hit.company.pk, 0) + 1
-            keys.append((hit.company.conductor_id, hit.id))
-    # The home page lists matches before matches by spelling.
-    typo = {(hit.company.conductor_id, hit.id) for hit in found.hits if hit.typo}
-    return [key for key in keys if key not in typo] + [key for key in keys if key in typo]
+    # The home page lists matches before matches by spelling (a stable sort keeps the rank).
+    shown = sorted(best_per_company(found.hits), key=lambda hit: hit.typo)
+    return [(hit.company.conductor_id, hit.id) for hit in shown]

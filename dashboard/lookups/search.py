@@ -12,6 +12,7 @@ page's position is our own: the last full name shown.
 """
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import wait
 from dataclasses import dataclass
@@ -295,6 +296,18 @@ def _search_one(conductor: ConductorClient, text: str, budget: float) -> records
     return conductor.list_customers(query, limit=PER_COMPANY_LIMIT, timeout=budget)
 
 
+def best_per_company(hits: list[customer_index.Hit]) -> list[customer_index.Hit]:
+    """Each company's first PER_COMPANY_LIMIT hits, in the order given (best first across
+    companies): what a search across companies shows."""
+    kept: Counter[int] = Counter()
+    shown = []
+    for hit in hits:
+        if kept[hit.company.pk] < PER_COMPANY_LIMIT:
+            kept[hit.company.pk] += 1
+            shown.append(hit)
+    return shown
+
+
 def search_all_companies(companies: list[Company], text: str, *, live: bool = False) -> AllCompaniesResult:
     """Every company, every status: from the customer index where it is ready (no call
     at all), else asked live, all at once, each with the same time budget and its own
@@ -310,20 +323,18 @@ def search_all_companies(companies: list[Company], text: str, *, live: bool = Fa
     in_step = {} if live else index_in_step(companies)
     indexed = [company for company in companies if company.pk in in_step]
     ranked_hits: list[customer_index.Hit] = []
-    position: dict[tuple[int, str], int] = {}  # (company, customer) → its rank across companies
     if indexed:
         # One query over every indexed company, best matches first, then by company.
         found = customer_index.search(
             indexed, text, status=Status.ALL, limit=customer_index.MAX_CANDIDATES, explain=False
         )
-        position = {(hit.company.pk, hit.id): n for n, hit in enumerate(found.hits)}
+        # What matched is worked out for the rows shown, not for every candidate.
+        ranked_hits = customer_index.with_reasons(best_per_company(found.hits), text)
         for company in indexed:
-            hits = [hit for hit in found.hits if hit.company.pk == company.pk]
-            # What matched is worked out for the rows shown, not for every candidate.
-            shown = customer_index.with_reasons(hits[:PER_COMPANY_LIMIT], text)
-            ranked_hits += shown
+            total = sum(1 for hit in found.hits if hit.company.pk == company.pk)
+            shown = [hit for hit in ranked_hits if hit.company.pk == company.pk]
             results[company.pk] = CompanyResult(
-                company, shown, len(hits) > len(shown), None, in_step[company.pk], total=len(hits)
+                company, shown, total > len(shown), None, in_step[company.pk], total=total
             )
     for company in companies:
         if company.pk in results:
@@ -351,7 +362,6 @@ def search_all_companies(companies: list[Company], text: str, *, live: bool = Fa
             customers = sorted(page.customers, key=sort_key)
             results[company.pk] = CompanyResult(company, customers, page.has_more, None, total=len(customers))
     in_order = [results[company.pk] for company in companies]
-    ranked_hits.sort(key=lambda hit: position[hit.company.pk, hit.id])
     by_name = sorted(
         (
             (result.company, customer)
