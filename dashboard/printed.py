@@ -67,12 +67,20 @@ def _slug(text: str) -> str:
     return slugify(text)[:60] or "customer"
 
 
-def statement(company: Company, customer_id: str) -> Printed:
-    """The customer's statement as of today (raises what the lookups raise)."""
+def read_statement(company: Company, customer_id: str) -> tuple[records.Customer, Fetched[Activity]]:
+    """The customer and the activity its statement prints (raises what the lookups raise)."""
     customer = customer_page.customer_record(company, customer_id).value
-    fetched = activity.fetch_activity(company, customer)[0]
-    html = render_to_string("pdf/statement.html", statement_context(company, customer, fetched))
-    return Printed(pdf(html), statement_filename(customer), "Statement", customer)
+    return customer, activity.fetch_activity(company, customer)[0]
+
+
+def statement_html(company: Company, customer: records.Customer, statement: Fetched[Activity]) -> str:
+    return render_to_string("pdf/statement.html", statement_context(company, customer, statement))
+
+
+def statement(company: Company, customer_id: str) -> Printed:
+    """The customer's statement as of today, as a PDF (raises what the lookups raise)."""
+    customer, fetched = read_statement(company, customer_id)
+    return Printed(pdf(statement_html(company, customer, fetched)), statement_filename(customer), "Statement", customer)
 
 
 def statement_filename(customer: records.Customer) -> str:
@@ -93,12 +101,21 @@ FETCHERS: dict[str, Callable[..., Fetched[Document]]] = {
 def document(company: Company, kind: str, transaction_id: str) -> Printed:
     """An invoice, credit memo or sales receipt (raises what the lookups raise)."""
     found = FETCHERS[kind](company, transaction_id).value
-    title = f"{DOCUMENT_KINDS[kind]} {presentation.clean(found.ref_number) or ''}".strip()
-    ctx = {"company": company, "kind_name": DOCUMENT_KINDS[kind], **document_context(company, found)}
+    title = document_title(found)
     customer = None
     if found.customer and found.customer.id and (held := local_copy.customer(company, found.customer.id)):
         customer = held.value
-    return Printed(pdf(render_to_string("pdf/document.html", ctx)), document_filename(title), title, customer)
+    return Printed(pdf(document_html(company, found)), document_filename(title), title, customer)
+
+
+def document_title(document: Document) -> str:
+    """ "Invoice 1028", "Credit memo" (no number)."""
+    return f"{DOCUMENT_KINDS[document.kind]} {presentation.clean(document.ref_number) or ''}".strip()
+
+
+def document_html(company: Company, document: Document) -> str:
+    ctx = {"company": company, "kind_name": DOCUMENT_KINDS[document.kind], **document_context(company, document)}
+    return render_to_string("pdf/document.html", ctx)
 
 
 def customer_url(company: Company, customer: Ref | None) -> str | None:
@@ -129,7 +146,7 @@ def document_context(company: Company, document: Document) -> dict[str, Any]:
         paid = document.total - document.balance_remaining
     return {
         "document": document,
-        "title": f"{DOCUMENT_KINDS[document.kind]} {presentation.clean(document.ref_number) or ''}".strip(),
+        "title": document_title(document),
         "transaction_id": document.id,
         "customer_name": presentation.ref_name(document.customer),
         "customer_url": customer_url(company, document.customer),

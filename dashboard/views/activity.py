@@ -151,6 +151,18 @@ def customer_account(request: HttpRequest, conductor_id: str, customer_id: str) 
     return response
 
 
+def _statement_pdf(request: HttpRequest, company: Company, customer_id: str) -> HttpResponse:
+    """The statement alone, as a PDF: the history the page lists is not read for it."""
+    try:
+        found, statement = printed.read_statement(company, customer_id)
+    except LOOKUP_FAILURES as exc:
+        audit.record_failure(request, AuditAction.ACTIVITY, company, audit.customer_target(company, customer_id), exc)
+        return errors.lookup_failed(request, exc, company, customer_id)
+    target = audit.customer_target(company, customer_id, found.full_name)
+    audit.record_fetched(request, AuditAction.ACTIVITY, company, f"{target} statement", statement)
+    return pdf_download(request, printed.statement_html(company, found, statement), printed.statement_filename(found))
+
+
 @staff_view
 def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) -> HttpResponse:
     """Every transaction of the customer and its jobs, newest first, filtered by the
@@ -163,6 +175,8 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
     form = HistoryFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
         return render(request, "dashboard/history.html", {"company": company, "form": form}, status=400)
+    if request.GET.get("format") == "pdf":
+        return _statement_pdf(request, company, customer_id)
     wanted = form.history_filter() if request.GET else documents.HistoryFilter()
     refresh = request.GET.get("refresh") == "1"
     live = request.GET.get("live") == "1"  # past the copy: older history, other kinds
@@ -201,6 +215,4 @@ def customer_history(request: HttpRequest, conductor_id: str, customer_id: str) 
         # The statement the page prints (and its PDF): dashboard/printed.py.
         **printed.statement_context(company, found, statement),
     }
-    if request.GET.get("format") == "pdf":
-        return pdf_download(request, render_to_string("pdf/statement.html", ctx), printed.statement_filename(found))
     return render(request, "dashboard/history.html", ctx)

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from dashboard import activity_presentation, audit, identifiers, presentation, printed
@@ -83,8 +82,9 @@ def _open(
     if kind != "payment":
         ctx["email_url"] = reverse(f"email_{kind}", args=[company.conductor_id, txn_id])
     if kind != "payment" and request.GET.get("format") == "pdf":
-        html = render_to_string("pdf/document.html", ctx)
-        return pdf_download(request, html, printed.document_filename(str(ctx["title"])))
+        document = fetched.value
+        html = printed.document_html(company, document)
+        return pdf_download(request, html, printed.document_filename(printed.document_title(document)))
     return render(request, "dashboard/document.html" if kind != "payment" else "dashboard/payment.html", ctx)
 
 
